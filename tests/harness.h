@@ -1,0 +1,126 @@
+/*
+ * harness.h - the test harness shared by tests/, patterns/ and stress/.
+ *
+ * A test program defines tests with TEST(name) { ... } and links
+ * tests/harness.c, which owns main():
+ *
+ *   prog [--impl NAME|all] [--filter SUBSTR] [--seed N] [--timeout SEC]
+ *        [--list]
+ *
+ * Every test runs once per selected implementation (test_impl() names it),
+ * under a watchdog: a test that runs past its timeout fails with a message
+ * naming the test, the implementation and the seed, and the program exits
+ * non-zero. Each test prints its seed; --seed replays it. The run ends with
+ * the line "N passed, N failed".
+ *
+ * CHECK* record a failure and continue; REQUIRE* also return from the test
+ * function (use them only on the test's own thread).
+ */
+#ifndef CHAN_TEST_HARNESS_H
+#define CHAN_TEST_HARNESS_H
+
+#include <chan/chan.h>
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef void (*test_fn)(void);
+
+void test_register(const char *name, test_fn fn, const char *file);
+
+#define TEST(name)                                                             \
+  static void test_##name(void);                                               \
+  __attribute__((constructor)) static void test_register_##name(void) {        \
+    test_register(#name, test_##name, __FILE__);                               \
+  }                                                                            \
+  static void test_##name(void)
+
+/* Records a failure (thread-safe) with its location and a message. */
+void test_fail(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#define CHECK(cond)                                                            \
+  ((cond) ? (void)0 : test_fail(__FILE__, __LINE__, "CHECK(%s)", #cond))
+
+#define CHECK_EQ(a, b)                                                         \
+  do {                                                                         \
+    long long check_a_ = (long long)(a), check_b_ = (long long)(b);            \
+    if (check_a_ != check_b_)                                                  \
+      test_fail(__FILE__, __LINE__, "CHECK_EQ(%s, %s): %lld != %lld", #a, #b,  \
+                check_a_, check_b_);                                           \
+  } while (0)
+
+/* Status codes are compared by name so failures read well. */
+#define CHECK_STATUS(got, want)                                                \
+  do {                                                                         \
+    int check_got_ = (got), check_want_ = (want);                              \
+    if (check_got_ != check_want_)                                             \
+      test_fail(__FILE__, __LINE__, "%s returned %s (%d), expected %s (%d)",   \
+                #got, chan_strerror(check_got_), check_got_,                   \
+                chan_strerror(check_want_), check_want_);                      \
+  } while (0)
+
+#define REQUIRE(cond)                                                          \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
+      test_fail(__FILE__, __LINE__, "REQUIRE(%s)", #cond);                     \
+      return;                                                                  \
+    }                                                                          \
+  } while (0)
+
+#define REQUIRE_STATUS(got, want)                                              \
+  do {                                                                         \
+    int require_got_ = (got), require_want_ = (want);                          \
+    if (require_got_ != require_want_) {                                       \
+      test_fail(__FILE__, __LINE__, "%s returned %s (%d), expected %s (%d)",   \
+                #got, chan_strerror(require_got_), require_got_,               \
+                chan_strerror(require_want_), require_want_);                  \
+      return;                                                                  \
+    }                                                                          \
+  } while (0)
+
+/* The implementation the current test runs on. */
+const char *test_impl(void);
+
+/* The current test's seed (printed before it runs; --seed replays it). */
+uint64_t test_seed(void);
+
+/* A deterministic generator: seed it from test_seed() plus a stream id so
+ * each thread of a test has its own reproducible sequence. */
+typedef struct {
+  uint64_t s;
+} test_rng;
+test_rng test_rng_make(uint64_t stream);
+uint64_t test_rng_next(test_rng *r);
+uint64_t test_rng_below(test_rng *r, uint64_t bound); /* [0, bound) */
+
+/* Scales an iteration count down under sanitizers (by 10, at least 1). */
+uint64_t test_scale(uint64_t iterations);
+bool test_sanitized(void);
+
+/* Makes a channel on the current implementation or fails the test. */
+chan_t *test_chan(size_t elem_size, size_t capacity);
+
+/* Starting and joining threads, failing the test (not crashing) on error. */
+pthread_t test_thread_start(void *(*fn)(void *), void *arg);
+void *test_thread_join(pthread_t t);
+
+/* The process's live thread count (from /proc/self/status). */
+int test_thread_count(void);
+
+/* Monotonic clock in nanoseconds. */
+int64_t test_now_ns(void);
+
+/* Spin-waits (yielding) until *flag becomes non-zero or the watchdog fires;
+ * for ordering events between threads without sleeping. */
+void test_wait_flag(const volatile int *flag);
+
+/* Waits (yielding) until at least n threads are blocked in dir on ch, as
+ * chan_debug_waiters() counts them; orders "the waiter is parked" before an
+ * action without sleeping. Fails the test if the watchdog would fire. */
+bool test_wait_waiters(chan_t *ch, enum chan_dir dir, size_t n);
+
+#endif /* CHAN_TEST_HARNESS_H */
