@@ -1,0 +1,94 @@
+/*
+ * waitq.h - a blocked operation's record (Go's sudog) and the FIFO queue of
+ * them that a channel keeps per direction.
+ *
+ * A waiter lives on the blocked thread's stack; it is never allocated. It is
+ * linked into exactly one channel queue while `queued`, and every field but
+ * the links is constant while queued. All queue operations happen under the
+ * owning channel's lock, which therefore protects `next`, `prev` and
+ * `queued`. The owner removes its waiter (under that lock) before returning,
+ * so a thread holding the lock may always dereference a queued waiter.
+ */
+#ifndef CHAN_COMMON_WAITQ_H
+#define CHAN_COMMON_WAITQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/parker.h"
+
+struct chan_waiter {
+  struct chan_waiter *next, *prev; /* queue links (channel lock) */
+  struct chan_parker *parker;      /* shared by a select's cases */
+  void *elem;          /* send: the value; receive: destination or NULL */
+  uint32_t case_index; /* claim value is case_index + 1 */
+  enum chan_dir dir;
+  bool queued; /* channel lock */
+};
+
+struct chan_waitq {
+  struct chan_waiter *head, *tail;
+  size_t length;
+};
+
+static inline void chan_waitq_push(struct chan_waitq *q,
+                                   struct chan_waiter *w) {
+  w->next = NULL;
+  w->prev = q->tail;
+  if (q->tail)
+    q->tail->next = w;
+  else
+    q->head = w;
+  q->tail = w;
+  w->queued = true;
+  q->length++;
+}
+
+static inline void chan_waitq_remove(struct chan_waitq *q,
+                                     struct chan_waiter *w) {
+  if (w->prev)
+    w->prev->next = w->next;
+  else
+    q->head = w->next;
+  if (w->next)
+    w->next->prev = w->prev;
+  else
+    q->tail = w->prev;
+  w->next = w->prev = NULL;
+  w->queued = false;
+  q->length--;
+}
+
+/* Removes and returns the first waiter whose parker this caller claims,
+ * skipping (but keeping) waiters of `exclude` (a select must never pair
+ * with itself) and dropping stale waiters whose parker someone else already
+ * claimed (fired elsewhere or timed out; their owners find them unqueued).
+ * The claimed waiter's case fires: the caller must complete it and then
+ * chan_parker_wake() it. Returns NULL if no waiter could be claimed. */
+static inline struct chan_waiter *
+chan_waitq_claim_first(struct chan_waitq *q, const struct chan_parker *exclude) {
+  struct chan_waiter *w = q->head;
+  while (w) {
+    struct chan_waiter *next = w->next;
+    if (w->parker != exclude) {
+      chan_waitq_remove(q, w);
+      if (chan_parker_claim(w->parker, w->case_index + 1))
+        return w;
+    }
+    w = next;
+  }
+  return NULL;
+}
+
+/* True if the queue holds a waiter of some other parker (which may be
+ * stale: a hint for readiness, confirmed by claiming). */
+static inline bool chan_waitq_has_other(const struct chan_waitq *q,
+                                        const struct chan_parker *exclude) {
+  for (const struct chan_waiter *w = q->head; w; w = w->next)
+    if (w->parker != exclude)
+      return true;
+  return false;
+}
+
+#endif /* CHAN_COMMON_WAITQ_H */

@@ -1,0 +1,428 @@
+/*
+ * ring - a lock-free bounded MPMC ring on the fast path, parking only when
+ * it must.
+ *
+ * Algorithm: a bounded array queue with a sequence number ("stamp") per
+ * slot, after Dmitry Vyukov's bounded MPMC queue (1024cores.net, 2010) as
+ * refined by crossbeam-channel's array flavor (lap counters instead of a
+ * power-of-two capacity; a mark bit in `tail` for closing):
+ *   - Positions `head` and `tail` are {lap, index} pairs: index in the low
+ *     bits, lap above them (one_lap = 2 * mark_bit, mark_bit the power of
+ *     two above capacity). Moving past the last index adds one lap.
+ *   - A slot is free for the sender at position t when stamp == t, and full
+ *     for the receiver at position h when stamp == h + 1. The sender claims
+ *     t by CAS on tail, writes, then publishes stamp = t + 1; the receiver
+ *     claims h by CAS on head, reads, then frees the slot for the next lap
+ *     with stamp = h + one_lap.
+ *   - close sets mark_bit in tail: no sender can claim after that, and a
+ *     receiver that finds head == tail (ignoring the mark) knows the channel
+ *     is closed and drained. Values claimed before the close are delivered.
+ *   - Capacity 0 has no buffer to be lock-free on: it is the futex handoff
+ *     engine (common/hchan.c), so a rendezvous is still a true rendezvous.
+ *
+ * Waiting: spin, then yield (common/sync.h backoff), then queue a waiter
+ * under a small lock and park on a futex (common/parker.h). A successful
+ * send notifies one parked receiver, a successful receive one parked sender,
+ * close notifies everyone; a notified waiter retries (values never pass
+ * through a waiter here). "No lost wake-up, no needless wake-up" is a
+ * Dekker-style handshake on sequentially consistent operations:
+ *     waiter:   store waiting count; load head/tail (is it ready now?)
+ *     notifier: CAS head/tail;        load waiting count (anyone to wake?)
+ * At least one side sees the other, so either the waiter does not sleep or
+ * the notifier wakes it; and a notifier that sees no waiter takes no lock.
+ * A notified waiter that does not take this channel passes the wake-up on
+ * (select.c, renotify).
+ *
+ * Invariants:
+ *   R1  head <= tail (as positions, ignoring the mark), and tail - head <=
+ *       capacity; both only move forward.
+ *   R2  The slot at index i holds a value exactly when its stamp equals
+ *       (position of that value) + 1; it is free for position p when its
+ *       stamp equals p.
+ *   R3  Once the mark is in tail, tail never changes again.
+ *   R4  If a waiter is queued and the ring is ready for it, a notification
+ *       to it is in flight or it has not parked yet (the handshake above).
+ *
+ * Synchronization table:
+ *                 send       recv       close      select      destroy
+ *   send          CAS tail   lock-free  CAS/or     lock-free   no
+ *   recv          lock-free  CAS head   lock-free  lock-free   no
+ *   close         -          -          fetch_or   lock-free   no
+ *   park/notify   wait_lock serializes the waiter queues only
+ * Senders contend only on tail, receivers only on head (separate cache
+ * lines); the wait lock is taken only by threads that park or wake.
+ */
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "common/hchan.h"
+#include "common/impl.h"
+#include "common/parker.h"
+#include "common/sync.h"
+#include "common/waitq.h"
+
+/* Pauses a parked ring waiter spins before sleeping. */
+#define RING_PARK_SPIN 100
+
+#define CACHE_LINE 64
+
+struct ring_slot {
+  _Atomic size_t stamp;
+  unsigned char value[]; /* elem_size bytes */
+};
+
+struct ring {
+  struct chan base;
+  size_t mark_bit;  /* closed flag in tail; also 1 + the largest index */
+  size_t one_lap;   /* added to a position to move to the next lap */
+  size_t slot_size; /* bytes per slot, stamp included */
+  unsigned char *slots;
+
+  alignas(CACHE_LINE) _Atomic size_t head; /* receivers' position */
+  alignas(CACHE_LINE) _Atomic size_t tail; /* senders' position | mark */
+
+  alignas(CACHE_LINE) struct chan_futex_lock wait_lock; /* guards queues */
+  struct chan_waitq sendq, recvq;
+  /* The queues' lengths, stored under wait_lock, read without it. */
+  _Atomic uint32_t send_waiting, recv_waiting;
+};
+
+static struct ring *to_ring(const struct chan *ch) {
+  return (struct ring *)ch;
+}
+
+static struct ring_slot *slot_at(struct ring *r, size_t position) {
+  size_t index = position & (r->mark_bit - 1);
+  return (struct ring_slot *)(r->slots + index * r->slot_size);
+}
+
+/* The position after p: the next index, or index 0 of the next lap. */
+static size_t next_position(const struct ring *r, size_t p) {
+  size_t index = p & (r->mark_bit - 1);
+  size_t lap = p & ~(r->one_lap - 1);
+  return index + 1 < r->base.capacity ? p + 1 : lap + r->one_lap;
+}
+
+/* ---- waking ------------------------------------------------------------ */
+
+static struct chan_waitq *queue(struct ring *r, enum chan_dir dir) {
+  return dir == CHAN_SEND ? &r->sendq : &r->recvq;
+}
+
+static _Atomic uint32_t *waiting(struct ring *r, enum chan_dir dir) {
+  return dir == CHAN_SEND ? &r->send_waiting : &r->recv_waiting;
+}
+
+/* Wakes one parked waiter of direction dir to retry. The seq_cst load is
+ * the notifier's half of the handshake; no waiter, no lock. */
+static void notify_one(struct ring *r, enum chan_dir dir) {
+  if (atomic_load_explicit(waiting(r, dir), memory_order_seq_cst) == 0)
+    return;
+  chan_futex_lock(&r->wait_lock);
+  struct chan_waiter *w = chan_waitq_claim_first(queue(r, dir), NULL);
+  atomic_store_explicit(waiting(r, dir), (uint32_t)queue(r, dir)->length,
+                        memory_order_seq_cst);
+  chan_futex_unlock(&r->wait_lock);
+  if (w)
+    chan_parker_wake(w->parker, CHAN_OUTCOME_NOTIFIED);
+}
+
+static void notify_all(struct ring *r, enum chan_dir dir) {
+  if (atomic_load_explicit(waiting(r, dir), memory_order_seq_cst) == 0)
+    return;
+  struct chan_waiter *woken = NULL, *w;
+  chan_futex_lock(&r->wait_lock);
+  while ((w = chan_waitq_claim_first(queue(r, dir), NULL))) {
+    w->next = woken; /* off the queue: the link is ours */
+    woken = w;
+  }
+  atomic_store_explicit(waiting(r, dir), 0, memory_order_seq_cst);
+  chan_futex_unlock(&r->wait_lock);
+  while (woken) {
+    w = woken;
+    woken = w->next; /* read before the wake: then w may vanish */
+    chan_parker_wake(w->parker, CHAN_OUTCOME_NOTIFIED);
+  }
+}
+
+/* ---- the lock-free fast path ------------------------------------------- */
+
+static int try_send(struct ring *r, const void *elem) {
+  struct chan_backoff backoff = {0};
+  size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+  for (;;) {
+    if (tail & r->mark_bit)
+      return CHAN_CLOSED;
+    struct ring_slot *s = slot_at(r, tail);
+    size_t stamp = atomic_load_explicit(&s->stamp, memory_order_acquire);
+    if (stamp == tail) {
+      /* Free for us: claim the position. seq_cst because it is the
+       * notifier's store in the handshake with parking receivers. */
+      if (atomic_compare_exchange_weak_explicit(
+              &r->tail, &tail, next_position(r, tail), memory_order_seq_cst,
+              memory_order_relaxed)) {
+        CHAN_CHAOS_POINT("ring.send.claimed_unpublished");
+        chan_elem_copy(s->value, elem, r->base.elem_size);
+        /* Release: the value is written before the receiver sees it. */
+        atomic_store_explicit(&s->stamp, tail + 1, memory_order_release);
+        notify_one(r, CHAN_RECV);
+        return CHAN_OK;
+      }
+      chan_backoff_spin(&backoff);
+    } else if (stamp + r->one_lap == tail + 1) {
+      /* The slot still holds last lap's value: full, unless head moved.
+       * The fence orders our stamp read before reading head. */
+      chan_full_fence();
+      size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+      if (head + r->one_lap == tail)
+        return CHAN_WOULD_BLOCK;
+      chan_backoff_spin(&backoff);
+      tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    } else {
+      /* Another sender claimed this position and moved on; catch up. */
+      chan_backoff_snooze(&backoff);
+      tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    }
+  }
+}
+
+static int try_recv(struct ring *r, void *elem) {
+  struct chan_backoff backoff = {0};
+  size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+  for (;;) {
+    struct ring_slot *s = slot_at(r, head);
+    size_t stamp = atomic_load_explicit(&s->stamp, memory_order_acquire);
+    if (stamp == head + 1) {
+      if (atomic_compare_exchange_weak_explicit(
+              &r->head, &head, next_position(r, head), memory_order_seq_cst,
+              memory_order_relaxed)) {
+        chan_elem_copy(elem, s->value, r->base.elem_size);
+        /* Release: our read is done before a sender reuses the slot. */
+        atomic_store_explicit(&s->stamp, head + r->one_lap,
+                              memory_order_release);
+        notify_one(r, CHAN_SEND);
+        return CHAN_OK;
+      }
+      chan_backoff_spin(&backoff);
+    } else if (stamp == head) {
+      /* Nothing published here yet: empty, closed, or a sender between
+       * claiming and publishing (then the value is committed; wait). */
+      chan_full_fence();
+      size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+      if ((tail & ~r->mark_bit) == head) {
+        if (tail & r->mark_bit) {
+          chan_elem_zero(elem, r->base.elem_size);
+          return CHAN_CLOSED;
+        }
+        return CHAN_WOULD_BLOCK;
+      }
+      chan_backoff_snooze(&backoff);
+      head = atomic_load_explicit(&r->head, memory_order_relaxed);
+    } else {
+      chan_backoff_snooze(&backoff);
+      head = atomic_load_explicit(&r->head, memory_order_relaxed);
+    }
+  }
+}
+
+/* The waiter's half of the handshake, after it published itself: could the
+ * operation proceed now? seq_cst loads, ordered after the count store. */
+static bool ready(struct ring *r, enum chan_dir dir) {
+  size_t tail = atomic_load_explicit(&r->tail, memory_order_seq_cst);
+  size_t head = atomic_load_explicit(&r->head, memory_order_seq_cst);
+  if (tail & r->mark_bit)
+    return true; /* closed: both sides have an answer */
+  return dir == CHAN_RECV ? tail != head : head + r->one_lap != tail;
+}
+
+/* ---- parking ----------------------------------------------------------- */
+
+static void enqueue(struct ring *r, struct chan_waiter *w) {
+  chan_futex_lock(&r->wait_lock);
+  chan_waitq_push(queue(r, w->dir), w);
+  /* The waiter's store in the handshake. */
+  atomic_store_explicit(waiting(r, w->dir), (uint32_t)queue(r, w->dir)->length,
+                        memory_order_seq_cst);
+  chan_futex_unlock(&r->wait_lock);
+  CHAN_CHAOS_POINT("ring.enqueued_before_check");
+}
+
+static void dequeue(struct ring *r, struct chan_waiter *w) {
+  chan_futex_lock(&r->wait_lock);
+  if (w->queued) {
+    chan_waitq_remove(queue(r, w->dir), w);
+    atomic_store_explicit(waiting(r, w->dir),
+                          (uint32_t)queue(r, w->dir)->length,
+                          memory_order_seq_cst);
+  }
+  chan_futex_unlock(&r->wait_lock);
+}
+
+/* Try, spin, yield, then park until notified; repeat until done. */
+static int ring_op(struct ring *r, enum chan_dir dir, void *elem,
+                   int64_t deadline) {
+  struct chan_backoff backoff = {0};
+  for (;;) {
+    int rc = dir == CHAN_SEND ? try_send(r, elem) : try_recv(r, elem);
+    if (rc != CHAN_WOULD_BLOCK || deadline == CHAN_DEADLINE_POLL)
+      return rc;
+    if (deadline != CHAN_DEADLINE_NONE && chan_now_ns() >= deadline)
+      return CHAN_TIMEOUT;
+    if (!chan_backoff_done(&backoff)) {
+      chan_backoff_snooze(&backoff);
+      continue;
+    }
+    struct chan_parker p;
+    chan_parker_init(&p, CHAN_PARK_FUTEX, RING_PARK_SPIN);
+    struct chan_waiter w = {.parker = &p, .elem = elem, .dir = dir};
+    enqueue(r, &w);
+    bool timed_out = false;
+    if (!ready(r, dir))
+      timed_out = !chan_parker_wait(&p, deadline);
+    else if (!chan_parker_claim(&p, 1)) /* a notifier beat us to it */
+      chan_parker_wait(&p, CHAN_DEADLINE_NONE);
+    dequeue(r, &w);
+    chan_parker_destroy(&p);
+    if (timed_out) /* nobody claimed us: no notification was lost */
+      return CHAN_TIMEOUT;
+    /* Notified (or ready on our own check): retry. A retry that fails
+     * means someone else took what we were told about. */
+  }
+}
+
+/* ---- operations -------------------------------------------------------- */
+
+static int ring_send(struct chan *ch, const void *elem, int64_t deadline) {
+  return ring_op(to_ring(ch), CHAN_SEND, (void *)elem, deadline);
+}
+
+static int ring_recv(struct chan *ch, void *elem, int64_t deadline) {
+  return ring_op(to_ring(ch), CHAN_RECV, elem, deadline);
+}
+
+static int ring_close(struct chan *ch) {
+  struct ring *r = to_ring(ch);
+  size_t old =
+      atomic_fetch_or_explicit(&r->tail, r->mark_bit, memory_order_seq_cst);
+  if (old & r->mark_bit)
+    return CHAN_EALREADY_CLOSED;
+  CHAN_CHAOS_POINT("ring.close.marked");
+  notify_all(r, CHAN_SEND);
+  notify_all(r, CHAN_RECV);
+  return CHAN_OK;
+}
+
+static size_t ring_len(const struct chan *ch) {
+  struct ring *r = to_ring(ch);
+  for (;;) {
+    size_t tail = atomic_load_explicit(&r->tail, memory_order_seq_cst);
+    size_t head = atomic_load_explicit(&r->head, memory_order_seq_cst);
+    if (atomic_load_explicit(&r->tail, memory_order_seq_cst) != tail)
+      continue; /* a consistent pair: tail did not move while reading head */
+    size_t hix = head & (r->mark_bit - 1);
+    size_t tix = tail & (r->mark_bit - 1);
+    if (hix < tix)
+      return tix - hix;
+    if (hix > tix)
+      return r->base.capacity - hix + tix;
+    return (tail & ~r->mark_bit) == head ? 0 : r->base.capacity;
+  }
+}
+
+static uint64_t ring_version(const struct chan *ch) {
+  struct ring *r = to_ring(ch);
+  /* Both positions only grow, so their sum changes with any operation. */
+  return (uint64_t)atomic_load_explicit(&r->head, memory_order_seq_cst) +
+         (uint64_t)atomic_load_explicit(&r->tail, memory_order_seq_cst);
+}
+
+static size_t ring_waiters(const struct chan *ch, enum chan_dir dir) {
+  return atomic_load_explicit(waiting(to_ring(ch), dir), memory_order_seq_cst);
+}
+
+static enum chan_enqueue_result ring_select_enqueue(struct chan *ch,
+                                                    struct chan_waiter *w) {
+  struct ring *r = to_ring(ch);
+  enqueue(r, w);
+  if (!ready(r, w->dir))
+    return CHAN_ENQ_QUEUED;
+  if (!chan_parker_claim(w->parker, w->case_index + 1))
+    return CHAN_ENQ_OTHER_FIRED;
+  w->parker->outcome = CHAN_OUTCOME_RETRY;
+  return CHAN_ENQ_SELF_FIRED;
+}
+
+static void ring_select_dequeue(struct chan *ch, struct chan_waiter *w) {
+  dequeue(to_ring(ch), w);
+}
+
+static void ring_renotify(struct chan *ch, enum chan_dir dir) {
+  notify_one(to_ring(ch), dir);
+}
+
+static void ring_destroy(struct chan *ch) {
+  free(ch);
+}
+
+static const struct chan_ops ring_ops = {
+    .send = ring_send,
+    .recv = ring_recv,
+    .close = ring_close,
+    .len = ring_len,
+    .version = ring_version,
+    .waiters = ring_waiters,
+    .destroy = ring_destroy,
+    .select_enqueue = ring_select_enqueue,
+    .select_dequeue = ring_select_dequeue,
+    .renotify = ring_renotify,
+};
+
+static size_t round_up(size_t n, size_t to) {
+  return (n + to - 1) / to * to;
+}
+
+static struct chan *ring_create(const struct chan_impl *impl, size_t elem_size,
+                                size_t capacity) {
+  if (capacity == 0)
+    return chan_hchan_create(impl, elem_size, 0, HCHAN_LOCK_FUTEX,
+                             CHAN_PARK_FUTEX, RING_PARK_SPIN);
+  size_t slot_size =
+      round_up(sizeof(struct ring_slot) + elem_size, alignof(struct ring_slot));
+  size_t header = round_up(sizeof(struct ring), CACHE_LINE);
+  size_t bytes = round_up(header + capacity * slot_size, CACHE_LINE);
+  struct ring *r = aligned_alloc(CACHE_LINE, bytes);
+  if (!r)
+    return NULL;
+  memset(r, 0, header);
+  r->base = (struct chan){.ops = &ring_ops,
+                          .impl = impl,
+                          .elem_size = elem_size,
+                          .capacity = capacity,
+                          .park_kind = CHAN_PARK_FUTEX,
+                          .park_spin = RING_PARK_SPIN};
+  size_t mark = 1;
+  while (mark < capacity + 1)
+    mark <<= 1;
+  r->mark_bit = mark;
+  r->one_lap = mark << 1;
+  r->slot_size = slot_size;
+  r->slots = (unsigned char *)r + header;
+  for (size_t i = 0; i < capacity; i++) {
+    struct ring_slot *s = (struct ring_slot *)(r->slots + i * slot_size);
+    atomic_init(&s->stamp, i); /* free for position i of lap 0 */
+    if (elem_size)
+      memset(s->value, 0, elem_size);
+  }
+  atomic_init(&r->head, 0);
+  atomic_init(&r->tail, 0);
+  return &r->base;
+}
+
+const struct chan_impl chan_impl_ring = {
+    .version = CHAN_IMPL_VERSION,
+    .name = "ring",
+    .summary = "lock-free MPMC ring (Vyukov/crossbeam stamps), spin-yield-"
+               "park with futex waits; capacity 0 uses the handoff engine",
+    .create = ring_create,
+};
