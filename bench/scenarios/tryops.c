@@ -1,0 +1,138 @@
+/*
+ * tryops.c - non-blocking operations under contention, and timed operations
+ * that expire.
+ *
+ *   tryops: Google Benchmark's own threads (2, 4, ... up to 4x the PUs) hit
+ *           one buffered channel; even threads try-send and drop the value
+ *           when the buffer is full (Go's drop pattern: select with a
+ *           default), odd threads try-receive. Reports attempts per second
+ *           and the fraction that succeeded. Threads are pinned by
+ *           placement side (even = producer side).
+ *   timed:  receive with a timeout on an empty channel: what an expiring
+ *           operation costs and how late it returns (overshoot p50/p99).
+ */
+#include "../bench_common.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+
+struct try_arg {
+  const char *impl;
+  const struct placement *pl;
+  int64_t cap;
+};
+
+/* The channel the threads share, made by thread 0 before the loop (Google
+ * Benchmark's start barrier publishes it) and destroyed after. */
+static chan_t *try_chan;
+
+static void bm_tryops(bench_state *st, void *user) {
+  const struct try_arg *a = user;
+  int t = bench_thread_index(st);
+  place_pin_self(placement_cpu(a->pl, t % 2, t / 2));
+  if (t == 0)
+    try_chan = bench_chan(st, a->impl, 8, (size_t)a->cap);
+  uint64_t v = (uint64_t)t, ok = 0, attempts = 0;
+  struct cost c0, c1, cost = {0};
+  cost_snap(&c0);
+  while (bench_keep_running_batch(st, 64)) {
+    chan_t *ch = try_chan;
+    if (!ch) {
+      bench_skip_with_error(st, "no channel");
+      break;
+    }
+    for (int i = 0; i < 64; i++) {
+      int rc = (t % 2 == 0) ? chan_try_send(ch, &v) : chan_try_recv(ch, &v);
+      ok += rc == CHAN_OK;
+      if (rc != CHAN_OK && rc != CHAN_WOULD_BLOCK) {
+        bench_skip_with_error(st, chan_strerror(rc));
+        break;
+      }
+    }
+    attempts += 64;
+  }
+  cost_snap(&c1);
+  cost_add_delta(&cost, &c0, &c1);
+  bench_set_items_processed(st, (int64_t)attempts);
+  bench_counter(st, "success_rate",
+                attempts ? (double)ok / (double)attempts : 0,
+                BENCH_COUNTER_AVG_THREADS);
+  cost_report(st, &cost, (double)attempts);
+  if (t == 0 && try_chan) {
+    chan_destroy(try_chan);
+    try_chan = NULL;
+  }
+}
+
+void register_tryops(void) {
+  if (!suite_wants("tryops"))
+    return;
+  const struct placement *pls[PLACE_NCLASSES];
+  int npl = suite_placements(pls, false);
+  for (int i = 0; i < g_suite.nimpls; i++)
+    for (int p = 0; p < npl; p++) {
+      struct try_arg a = {g_suite.impls[i], pls[p], 128};
+      bench_def *b =
+          suite_register("tryops", a.impl, a.pl, bm_tryops, &a, sizeof a);
+      bench_arg_names(b, (const char *const[]){"cap"}, 1);
+      bench_arg(b, a.cap);
+      for (int n = 2; n <= 4 * g_suite.npus; n *= 2)
+        bench_threads(b, n);
+      bench_use_real_time(b);
+    }
+}
+
+/* ---- timed operations that expire ---------------------------------------- */
+
+struct timed_arg {
+  const char *impl;
+  int64_t timeout_ns;
+};
+
+static void bm_timed(bench_state *st, void *user) {
+  const struct timed_arg *a = user;
+  chan_t *ch = bench_chan(st, a->impl, 8, 0);
+  if (!ch)
+    return;
+  struct hist *late = calloc(1, sizeof *late);
+  uint64_t v;
+  int64_t ops = 0;
+  while (late && bench_keep_running(st)) {
+    int64_t t = now_ns();
+    int rc = chan_recv_timeout(ch, &v, a->timeout_ns);
+    int64_t took = now_ns() - t;
+    int want = a->timeout_ns == 0 ? CHAN_WOULD_BLOCK : CHAN_TIMEOUT;
+    if (rc != want) {
+      bench_skip_with_error(st, "timed receive on an empty channel did not "
+                                "expire");
+      break;
+    }
+    if (took < a->timeout_ns) {
+      bench_skip_with_error(st, "timed receive returned before its timeout");
+      break;
+    }
+    hist_add(late, (uint64_t)(took - a->timeout_ns));
+    ops++;
+  }
+  if (ops > 0 && late) {
+    bench_counter(st, "overshoot_p50_ns", hist_quantile(late, 0.5), 0);
+    bench_counter(st, "overshoot_p99_ns", hist_quantile(late, 0.99), 0);
+  }
+  free(late);
+  chan_destroy(ch);
+}
+
+void register_timed(void) {
+  if (!suite_wants("timed"))
+    return;
+  static const int64_t timeouts[] = {0, 1000, 20000, 200000};
+  for (int i = 0; i < g_suite.nimpls; i++)
+    for (int t = 0; t < 4; t++) {
+      struct timed_arg a = {g_suite.impls[i], timeouts[t]};
+      bench_def *b =
+          suite_register("timed", a.impl, NULL, bm_timed, &a, sizeof a);
+      bench_arg_names(b, (const char *const[]){"timeout_ns"}, 1);
+      bench_arg(b, timeouts[t]);
+      bench_use_real_time(b);
+    }
+}
