@@ -298,8 +298,8 @@ int pat_sem_free(pat_sem *s); /* PAT_EBUSY while tokens are held */
  * at once (the semaphore pattern), then waits for all. The first error
  * cancels the tasks not yet started (and the context passed to running
  * ones) and is returned; PAT_OK when all succeeded. Synchronous. */
-int pat_for_each_bounded(pat_ctx *ctx, const char *impl, size_t n,
-                         size_t limit, pat_index_fn fn, void *arg);
+int pat_for_each_bounded(pat_ctx *ctx, const char *impl, size_t n, size_t limit,
+                         pat_index_fn fn, void *arg);
 
 /* ---- pipelines (seed 001 "pipeline", seed 004 "Pipeline", daisy chain) - */
 

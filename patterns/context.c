@@ -1,0 +1,347 @@
+/*
+ * context.c - cancellation after Go's context package (seed 001 "Context").
+ *
+ * A context is a tree node: a done channel (elem_size 0, unbuffered) that is
+ * closed exactly once when the context is canceled, the reason, an optional
+ * deadline and key/value. Cancel walks the subtree under each node's mutex
+ * (always parent before child, so there is one lock order).
+ *
+ * Deadlines are fired by a timer thread owned by the context: it waits on
+ * the context's condition variable (CLOCK_MONOTONIC) until the deadline or
+ * a cancel, whichever is first, and then exits. pat_ctx_free joins it, so no
+ * timer thread outlives its context.
+ *
+ * Lifecycle: pat_ctx_new / pat_ctx_with_* -> use -> pat_ctx_cancel (any
+ * number of times) -> pat_ctx_free (children first).
+ *
+ * This file also holds the library's error reporting and the for-select
+ * helpers pat_send_ctx / pat_recv_ctx.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+struct pat_ctx {
+  pthread_mutex_t mu;
+  pthread_cond_t cv; /* wakes the timer thread on cancel */
+  chan_t *done;
+  atomic_int err; /* PAT_OK until canceled */
+  pat_ctx *parent;
+  pat_ctx *first_child, *next, *prev; /* siblings, under parent->mu */
+  bool has_deadline, has_timer, has_value;
+  int64_t deadline_ns;
+  pthread_t timer;
+  const void *key;
+  void *value;
+};
+
+/* ---- errors ------------------------------------------------------------ */
+
+static _Thread_local char last_error[256];
+
+int pat_fail(int status, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(last_error, sizeof last_error, fmt, ap);
+  va_end(ap);
+  return status;
+}
+
+const char *pat_last_error(void) {
+  return last_error;
+}
+
+const char *pat_strerror(int status) {
+  switch (status) {
+  case PAT_STOP:
+    return "stop (generator finished)";
+  case PAT_SKIP:
+    return "skip (value filtered out)";
+  case PAT_CANCELED:
+    return "context canceled";
+  case PAT_DEADLINE_EXCEEDED:
+    return "context deadline exceeded";
+  case PAT_ETHREAD:
+    return "could not start a thread";
+  case PAT_ESTATE:
+    return "call out of lifecycle order";
+  default:
+    return chan_strerror(status);
+  }
+}
+
+int64_t pat_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---- context tree ------------------------------------------------------ */
+
+static int ctx_alloc(pat_ctx **out, const char *impl) {
+  pat_ctx *c = calloc(1, sizeof *c);
+  if (!c)
+    return pat_fail(PAT_ENOMEM, "pat_ctx: out of memory");
+  int rc = chan_make(&c->done, impl, 0, 0);
+  if (rc != CHAN_OK) {
+    free(c);
+    return pat_fail(rc, "pat_ctx: done channel: %s", chan_last_error());
+  }
+  pthread_condattr_t attr;
+  pthread_condattr_init(&attr);
+  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  pthread_cond_init(&c->cv, &attr);
+  pthread_condattr_destroy(&attr);
+  pthread_mutex_init(&c->mu, NULL);
+  atomic_init(&c->err, PAT_OK);
+  *out = c;
+  return PAT_OK;
+}
+
+static void ctx_cancel(pat_ctx *c, int reason) {
+  pthread_mutex_lock(&c->mu);
+  if (atomic_load_explicit(&c->err, memory_order_acquire) == PAT_OK) {
+    atomic_store_explicit(&c->err, reason, memory_order_release);
+    chan_close(c->done);
+    pthread_cond_broadcast(&c->cv);
+    for (pat_ctx *k = c->first_child; k; k = k->next)
+      ctx_cancel(k, reason);
+  }
+  pthread_mutex_unlock(&c->mu);
+}
+
+int pat_ctx_new(pat_ctx **out, const char *impl) {
+  if (!out)
+    return pat_fail(PAT_EINVAL, "pat_ctx_new: out is NULL");
+  return ctx_alloc(out, impl);
+}
+
+/* Makes a child linked under parent; born canceled if parent is. */
+static int ctx_child(pat_ctx **out, pat_ctx *parent, const char *what) {
+  if (!out || !parent)
+    return pat_fail(PAT_EINVAL, "%s: %s is NULL", what, out ? "parent" : "out");
+  pat_ctx *c;
+  int rc = ctx_alloc(&c, chan_impl_name(parent->done));
+  if (rc != PAT_OK)
+    return rc;
+  c->parent = parent;
+  c->has_deadline = parent->has_deadline;
+  c->deadline_ns = parent->deadline_ns;
+  pthread_mutex_lock(&parent->mu);
+  int perr = atomic_load_explicit(&parent->err, memory_order_acquire);
+  c->next = parent->first_child;
+  if (c->next)
+    c->next->prev = c;
+  parent->first_child = c;
+  pthread_mutex_unlock(&parent->mu);
+  if (perr != PAT_OK)
+    ctx_cancel(c, perr);
+  *out = c;
+  return PAT_OK;
+}
+
+int pat_ctx_with_cancel(pat_ctx **out, pat_ctx *parent) {
+  return ctx_child(out, parent, "pat_ctx_with_cancel");
+}
+
+int pat_ctx_with_value(pat_ctx **out, pat_ctx *parent, const void *key,
+                       void *value) {
+  int rc = ctx_child(out, parent, "pat_ctx_with_value");
+  if (rc == PAT_OK) {
+    (*out)->key = key;
+    (*out)->value = value;
+    (*out)->has_value = true;
+  }
+  return rc;
+}
+
+static void *ctx_timer_main(void *arg) {
+  pat_ctx *c = arg;
+  struct timespec ts = {.tv_sec = (time_t)(c->deadline_ns / 1000000000),
+                        .tv_nsec = (long)(c->deadline_ns % 1000000000)};
+  pthread_mutex_lock(&c->mu);
+  while (atomic_load_explicit(&c->err, memory_order_acquire) == PAT_OK &&
+         pat_now_ns() < c->deadline_ns)
+    pthread_cond_timedwait(&c->cv, &c->mu, &ts);
+  bool fire = atomic_load_explicit(&c->err, memory_order_acquire) == PAT_OK;
+  pthread_mutex_unlock(&c->mu);
+  if (fire)
+    ctx_cancel(c, PAT_DEADLINE_EXCEEDED);
+  return NULL;
+}
+
+int pat_ctx_with_deadline(pat_ctx **out, pat_ctx *parent, int64_t deadline_ns) {
+  int rc = ctx_child(out, parent, "pat_ctx_with_deadline");
+  if (rc != PAT_OK)
+    return rc;
+  pat_ctx *c = *out;
+  if (c->has_deadline && c->deadline_ns <= deadline_ns)
+    return PAT_OK; /* the parent's earlier deadline already covers it */
+  c->has_deadline = true;
+  c->deadline_ns = deadline_ns;
+  if (deadline_ns <= pat_now_ns()) {
+    ctx_cancel(c, PAT_DEADLINE_EXCEEDED);
+    return PAT_OK;
+  }
+  if (pat_ctx_err(c) != PAT_OK)
+    return PAT_OK; /* born canceled: no timer needed */
+  if (pthread_create(&c->timer, NULL, ctx_timer_main, c) != 0) {
+    pat_ctx_free(c);
+    *out = NULL;
+    return pat_fail(PAT_ETHREAD, "pat_ctx_with_deadline: no timer thread");
+  }
+  c->has_timer = true;
+  return PAT_OK;
+}
+
+int pat_ctx_with_timeout(pat_ctx **out, pat_ctx *parent, int64_t timeout_ns) {
+  if (timeout_ns < 0)
+    return pat_fail(PAT_EINVAL, "pat_ctx_with_timeout: negative timeout");
+  return pat_ctx_with_deadline(out, parent, pat_now_ns() + timeout_ns);
+}
+
+void pat_ctx_cancel(pat_ctx *ctx) {
+  if (ctx)
+    ctx_cancel(ctx, PAT_CANCELED);
+}
+
+chan_t *pat_ctx_done(const pat_ctx *ctx) {
+  return ctx ? ctx->done : NULL;
+}
+
+int pat_ctx_err(const pat_ctx *ctx) {
+  return ctx ? atomic_load_explicit(&((pat_ctx *)ctx)->err,
+                                    memory_order_acquire)
+             : PAT_OK;
+}
+
+bool pat_ctx_deadline(const pat_ctx *ctx, int64_t *deadline_ns) {
+  if (!ctx || !ctx->has_deadline)
+    return false;
+  if (deadline_ns)
+    *deadline_ns = ctx->deadline_ns;
+  return true;
+}
+
+void *pat_ctx_value(const pat_ctx *ctx, const void *key) {
+  for (; ctx; ctx = ctx->parent)
+    if (ctx->has_value && ctx->key == key)
+      return ctx->value;
+  return NULL;
+}
+
+int pat_ctx_sleep(pat_ctx *ctx, int64_t timeout_ns) {
+  if (timeout_ns < 0)
+    return pat_fail(PAT_EINVAL, "pat_ctx_sleep: negative timeout");
+  if (!ctx) {
+    struct timespec ts = {.tv_sec = (time_t)(timeout_ns / 1000000000),
+                          .tv_nsec = (long)(timeout_ns % 1000000000)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+      ;
+    return PAT_OK;
+  }
+  int err = pat_ctx_err(ctx);
+  if (err != PAT_OK)
+    return err;
+  int rc = chan_recv_timeout(ctx->done, NULL, timeout_ns);
+  if (rc == CHAN_TIMEOUT)
+    return PAT_OK;
+  return pat_ctx_err(ctx) != PAT_OK ? pat_ctx_err(ctx) : rc;
+}
+
+int pat_ctx_free(pat_ctx *c) {
+  if (!c)
+    return pat_fail(PAT_EINVAL, "pat_ctx_free: NULL");
+  pthread_mutex_lock(&c->mu);
+  bool busy = c->first_child != NULL;
+  pthread_mutex_unlock(&c->mu);
+  if (busy)
+    return pat_fail(PAT_EBUSY, "pat_ctx_free: free the children first");
+  ctx_cancel(c, PAT_CANCELED);
+  if (c->has_timer) {
+    pthread_join(c->timer, NULL);
+    c->has_timer = false;
+  }
+  int rc = chan_destroy(c->done);
+  if (rc != CHAN_OK)
+    return pat_fail(PAT_EBUSY, "pat_ctx_free: a thread still waits on done");
+  if (c->parent) {
+    pat_ctx *p = c->parent;
+    pthread_mutex_lock(&p->mu);
+    if (c->prev)
+      c->prev->next = c->next;
+    else
+      p->first_child = c->next;
+    if (c->next)
+      c->next->prev = c->prev;
+    pthread_mutex_unlock(&p->mu);
+  }
+  pthread_mutex_destroy(&c->mu);
+  pthread_cond_destroy(&c->cv);
+  free(c);
+  return PAT_OK;
+}
+
+int pat_ctx_child_or_root(pat_ctx **out, pat_ctx *parent, const char *impl) {
+  return parent ? pat_ctx_with_cancel(out, parent) : pat_ctx_new(out, impl);
+}
+
+const char *pat_impl_of(const pat_ctx *ctx, const chan_t *ch) {
+  if (ch)
+    return chan_impl_name(ch);
+  if (ctx)
+    return chan_impl_name(ctx->done);
+  return NULL;
+}
+
+int pat_check_ctx(pat_ctx *ctx) {
+  int err = pat_ctx_err(ctx);
+  if (err != PAT_OK)
+    return pat_fail(err, "context already %s",
+                    err == PAT_CANCELED ? "canceled" : "past its deadline");
+  return PAT_OK;
+}
+
+/* ---- for-select helpers ------------------------------------------------ */
+
+int pat_send_ctx(pat_ctx *ctx, chan_t *ch, const void *elem) {
+  if (!ch)
+    return pat_fail(CHAN_EINVAL, "pat_send_ctx: NULL channel");
+  if (!ctx)
+    return chan_send(ch, elem);
+  int err = pat_ctx_err(ctx);
+  if (err != PAT_OK)
+    return err;
+  struct chan_case cases[2] = {{ch, CHAN_SEND, (void *)elem},
+                               {ctx->done, CHAN_RECV, NULL}};
+  size_t chosen = 0;
+  int rc = chan_select(cases, 2, CHAN_FOREVER, &chosen);
+  if (rc < 0)
+    return rc;
+  if (chosen == 1)
+    return pat_ctx_err(ctx) != PAT_OK ? pat_ctx_err(ctx) : PAT_CANCELED;
+  return rc;
+}
+
+int pat_recv_ctx(pat_ctx *ctx, chan_t *ch, void *elem) {
+  if (!ch)
+    return pat_fail(CHAN_EINVAL, "pat_recv_ctx: NULL channel");
+  if (!ctx)
+    return chan_recv(ch, elem);
+  int err = pat_ctx_err(ctx);
+  if (err != PAT_OK)
+    return err;
+  struct chan_case cases[2] = {{ch, CHAN_RECV, elem},
+                               {ctx->done, CHAN_RECV, NULL}};
+  size_t chosen = 0;
+  int rc = chan_select(cases, 2, CHAN_FOREVER, &chosen);
+  if (rc < 0)
+    return rc;
+  if (chosen == 1)
+    return pat_ctx_err(ctx) != PAT_OK ? pat_ctx_err(ctx) : PAT_CANCELED;
+  return rc;
+}

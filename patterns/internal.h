@@ -1,0 +1,91 @@
+/*
+ * internal.h - shared machinery of the patterns library (not public).
+ *
+ * pat_proc is the handle every threaded component returns. It owns a child
+ * context (so one component can be stopped alone), the threads it started,
+ * the channels it made, per-component state, and the value counters. The
+ * component's output channel is closed by the last "writer" thread to
+ * finish, like Go's `defer close(out)` after a WaitGroup.
+ */
+#ifndef CHAN_PATTERNS_INTERNAL_H
+#define CHAN_PATTERNS_INTERNAL_H
+
+#include <chan/patterns.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+/* Records a message for pat_last_error() and returns status. */
+int pat_fail(int status, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The implementation name to use for internal channels. */
+const char *pat_impl_of(const pat_ctx *ctx, const chan_t *ch);
+
+/* Child context of parent, or a fresh root on impl when parent is NULL. */
+int pat_ctx_child_or_root(pat_ctx **out, pat_ctx *parent, const char *impl);
+
+typedef int (*proc_thread_fn)(pat_proc *p, void *arg);
+
+struct proc_thread {
+  pthread_t tid;
+  pat_proc *proc;
+  proc_thread_fn fn;
+  void *arg;
+  bool writer;
+};
+
+struct pat_proc {
+  pat_ctx *ctx; /* own child context */
+  struct proc_thread **threads;
+  size_t nthreads, cap_threads;
+  atomic_int status;     /* first non-OK outcome, else PAT_OK */
+  atomic_size_t writers; /* live writer threads + 1 while starting */
+  chan_t *out;           /* closed when writers reach 0 (may be NULL) */
+  chan_t *out2;          /* tee's second output */
+  chan_t **owned;        /* channels destroyed by pat_proc_free */
+  size_t nowned;
+  void *state; /* component state, freed by state_free */
+  void (*state_free)(void *state);
+  void (*on_joined)(pat_proc *p); /* settles counters after the joins */
+  bool joined;
+  int final_status;
+  atomic_uint_fast64_t received, sent, filtered, failed, dropped, canceled;
+};
+
+#define PROC_COUNT(p, field, n)                                                \
+  atomic_fetch_add_explicit(&(p)->field, (n), memory_order_relaxed)
+
+/* Makes a proc whose context is a child of parent (a root on impl when
+ * parent is NULL); fails with the parent's reason if it is canceled. */
+int proc_new(pat_proc **out, pat_ctx *parent, const char *impl, chan_t *out_ch);
+/* Starts fn(p, arg) on a thread; writer threads count towards closing out.
+ * On failure returns PAT_ETHREAD (call proc_abort). */
+int proc_spawn(pat_proc *p, proc_thread_fn fn, void *arg, bool writer);
+/* Every thread is started: the last writer to finish may now close out. */
+void proc_launched(pat_proc *p);
+/* Start failed: cancel, join what started, free; returns status. */
+int proc_abort(pat_proc *p, int status);
+/* Records the first non-OK outcome. */
+void proc_record(pat_proc *p, int status);
+/* Records status and cancels the proc (a callback error). */
+void proc_fail(pat_proc *p, int status);
+int proc_own_chan(pat_proc *p, chan_t *ch);
+/* Makes a channel on the proc's implementation and owns it. */
+int proc_make_chan(pat_proc *p, chan_t **out, size_t elem_size, size_t cap);
+
+/* Blocking operations that stop on the proc's cancellation. */
+static inline int proc_send(pat_proc *p, chan_t *ch, const void *elem) {
+  return pat_send_ctx(p->ctx, ch, elem);
+}
+static inline int proc_recv(pat_proc *p, chan_t *ch, void *elem) {
+  return pat_recv_ctx(p->ctx, ch, elem);
+}
+
+/* Forwards in to p->out until in closes (PAT_OK), counting values. */
+int proc_forward(pat_proc *p, chan_t *in, size_t elem_size);
+
+/* Checks shared by the start functions. */
+int pat_check_ctx(pat_ctx *ctx);
+
+#endif /* CHAN_PATTERNS_INTERNAL_H */
