@@ -79,7 +79,8 @@ static void *consumer_main(void *arg) {
   for (;;) {
     struct stress_msg m;
     memset(&m, 0xa5, sizeof m);
-    int rc = stress_recv_any(rd->ch, &m, rd->never, &r, cfg->ops);
+    int rc = stress_recv_any(rd->ch, &m, rd->never, &r,
+                             cfg->split_ops ? cfg->consumer_ops : cfg->ops);
     if (rc == CHAN_OK) {
       got++;
       if (!stress_ledger_received(rd->ledger, &m) || !t->last_seq)

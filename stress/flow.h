@@ -23,8 +23,10 @@ struct flow_config {
   size_t ncapacities;
   uint32_t per_round;  /* values per producer per round */
   enum stress_ops ops; /* which operations the threads pick from */
-  bool check_fifo;     /* each consumer sees each producer's seq increase */
-  int pin_cpu;         /* >= 0: pin every thread to this CPU */
+  bool split_ops;      /* consumers pick from consumer_ops instead */
+  enum stress_ops consumer_ops;
+  bool check_fifo; /* each consumer sees each producer's seq increase */
+  int pin_cpu;     /* >= 0: pin every thread to this CPU */
 };
 
 struct flow_totals {
