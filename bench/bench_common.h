@@ -42,8 +42,8 @@ extern struct suite g_suite;
 bool suite_wants(const char *scenario);
 
 /* Placements to use for a multi-thread scenario: all selected ones (full or
- * when all_in_quick), else only "unpinned" and the first pinned cross-PU
- * class. Fills out[] and returns the count. */
+ * when all_in_quick), else only "unpinned". Fills out[] and returns the
+ * count. */
 int suite_placements(const struct placement **out, bool all_in_quick);
 
 /* Registers a benchmark named "<scenario>/impl:<impl>/place:<place>" (parts

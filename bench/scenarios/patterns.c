@@ -1,8 +1,24 @@
 /*
- * patterns.c - the Go concurrency patterns, measured (needs chan_patterns).
+ * patterns.c - Go's concurrency patterns (include/chan/patterns.h), measured.
  *
- * Built with CHAN_BENCH_HAVE_PATTERNS when the patterns library exists;
- * otherwise the scenario says so in the output instead of vanishing.
+ * Stream patterns move N values per round from a generator through the
+ * pattern to this thread and report time per value (manual time over the
+ * whole round, thread starts included, as a Go program pays them too):
+ *   pattern_pipeline  depth 1, 4, 16 forwarding stages (unbuffered links)
+ *   pattern_pool      worker pool of 1..4x PUs workers (buffered, unordered)
+ *   pattern_fanin     n generators merged by a thread per input
+ *   pattern_ordone    the or-done wrapper around a plain stream
+ *   pattern_tee       tee into two consumers
+ * One-shot patterns report time per call:
+ *   pattern_semaphore pat_for_each_bounded: tasks with at most `limit` running
+ *   pattern_errgroup  cancellation latency: from the failing task's return to
+ *                     pat_errgroup_wait() returning, with W tasks parked on
+ *                     the context
+ *   pattern_first     replicated request: 3 replicas answering at once, and
+ *                     with a 200 us timeout that every replica misses
+ *   pattern_daisy     Pike's daisy chain, time per link
+ * Built only with the chan_patterns library (CHAN_BENCH_HAVE_PATTERNS);
+ * otherwise the run says so in its context instead of vanishing.
  */
 #include "../bench_common.h"
 
@@ -10,13 +26,342 @@
 
 #ifndef CHAN_BENCH_HAVE_PATTERNS
 void register_patterns(void) {
-  if (!g_suite.scenario_filter || !suite_wants("patterns")) {
-    bench_add_context("patterns", "not measured: the chan_patterns library "
-                                  "was not built");
-    return;
+  bench_add_context("patterns",
+                    "not measured: the chan_patterns library was not built");
+  if (g_suite.scenario_filter && suite_wants("patterns"))
+    fprintf(stderr, "chanbench: scenario 'patterns' needs the chan_patterns "
+                    "library, which this build lacks\n");
+}
+#else
+
+#include <chan/patterns.h>
+
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+struct pat_arg {
+  const char *impl;
+  int64_t n; /* depth, workers, inputs, limit, tasks or links */
+};
+
+static int gen_count(pat_ctx *ctx, void *arg, uint64_t index, void *out) {
+  (void)ctx;
+  if (index >= *(const uint64_t *)arg)
+    return PAT_STOP;
+  *(pat_item *)out = (pat_item)index;
+  return PAT_OK;
+}
+
+static int map_same(pat_ctx *ctx, void *arg, const void *in, void *out) {
+  (void)ctx, (void)arg;
+  *(pat_item *)out = *(const pat_item *)in;
+  return PAT_OK;
+}
+
+static void fail(bench_state *st, const char *what, int rc) {
+  char msg[256];
+  snprintf(msg, sizeof msg, "%s: %s (%s)", what, pat_strerror(rc),
+           pat_last_error());
+  bench_skip_with_error(st, msg);
+}
+
+/* Drains ch until closed; returns the number of values. */
+static uint64_t drain(chan_t *ch) {
+  pat_item v;
+  uint64_t n = 0;
+  while (chan_recv(ch, &v) == CHAN_OK)
+    n++;
+  return n;
+}
+
+static void *drain_thread(void *ch) {
+  drain(ch);
+  return NULL;
+}
+
+enum stream_kind { PIPELINE, POOL, FANIN, ORDONE, TEE };
+
+/* One round of a stream pattern; returns its wall time or -1 (skipped). */
+static int64_t stream_round(bench_state *st, enum stream_kind kind,
+                            const struct pat_arg *a, uint64_t count) {
+  const char *impl = a->impl;
+  int64_t t0 = now_ns(), elapsed = -1;
+  chan_t *src = NULL, *out = NULL, *out2 = NULL, *ins[16] = {0};
+  pat_proc *gen[16] = {0}, *p = NULL;
+  pat_pipeline *pl = NULL;
+  int ngen = kind == FANIN ? (int)a->n : 1, rc = PAT_OK;
+  uint64_t share[16];
+  size_t cap = kind == POOL ? 128 : 0;
+  for (int i = 0; i < ngen && rc == PAT_OK; i++) {
+    share[i] = count / (uint64_t)ngen + ((uint64_t)i < count % (uint64_t)ngen);
+    rc = chan_make(&ins[i], impl, sizeof(pat_item), cap);
+    if (rc == PAT_OK)
+      rc = pat_generator_start(&gen[i], NULL, ins[i], gen_count, &share[i]);
   }
-  fprintf(stderr, "chanbench: scenario 'patterns' needs the chan_patterns "
-                  "library, which this build lacks\n");
-  bench_add_context("patterns", "not measured: no chan_patterns library");
+  src = ins[0];
+  if (rc == PAT_OK && kind != PIPELINE)
+    rc = chan_make(&out, impl, sizeof(pat_item), cap);
+  if (rc == PAT_OK && kind == TEE)
+    rc = chan_make(&out2, impl, sizeof(pat_item), 0);
+  if (rc == PAT_OK)
+    switch (kind) {
+    case PIPELINE:
+      rc = pat_pipeline_make(&pl, NULL, src);
+      for (int64_t d = 0; d < a->n && rc == PAT_OK; d++)
+        rc = pat_pipeline_add(pl, NULL, NULL, sizeof(pat_item), 0);
+      if (rc == PAT_OK)
+        out = pat_pipeline_out(pl);
+      break;
+    case POOL:
+      rc = pat_pool_start(&p, NULL, src, out, (size_t)a->n, PAT_UNORDERED,
+                          map_same, NULL);
+      break;
+    case FANIN:
+      rc = pat_fan_in_start(&p, NULL, ins, (size_t)ngen, out);
+      break;
+    case ORDONE:
+      rc = pat_or_done_start(&p, NULL, src, out);
+      break;
+    case TEE:
+      rc = pat_tee_start(&p, NULL, src, out, out2);
+      break;
+    }
+  if (rc != PAT_OK) {
+    fail(st, "start", rc);
+  } else {
+    pthread_t other;
+    bool two =
+        kind == TEE && pthread_create(&other, NULL, drain_thread, out2) == 0;
+    uint64_t got = drain(out);
+    if (two)
+      pthread_join(other, NULL);
+    elapsed = now_ns() - t0;
+    if (kind == TEE && !two) {
+      bench_skip_with_error(st, "pthread_create failed");
+      elapsed = -1;
+    } else if (got != count) {
+      char msg[128];
+      snprintf(msg, sizeof msg, "received %llu of %llu values",
+               (unsigned long long)got, (unsigned long long)count);
+      bench_skip_with_error(st, msg);
+      elapsed = -1;
+    }
+  }
+  if (pl) {
+    int w = pat_pipeline_wait(pl);
+    if (w != PAT_OK && elapsed >= 0)
+      fail(st, "pipeline", w), elapsed = -1;
+    pat_pipeline_free(pl);
+    out = NULL; /* the pipeline's own link */
+  }
+  if (p) {
+    int w = pat_proc_wait(p);
+    if (w != PAT_OK && elapsed >= 0)
+      fail(st, "wait", w), elapsed = -1;
+    pat_proc_free(p);
+  }
+  for (int i = 0; i < ngen; i++) {
+    pat_proc_free(gen[i]);
+    chan_destroy(ins[i]);
+  }
+  chan_destroy(out);
+  chan_destroy(out2);
+  return elapsed;
+}
+
+static void bm_stream(bench_state *st, const struct pat_arg *a,
+                      enum stream_kind kind) {
+  const int64_t batch = g_suite.messages / (kind == PIPELINE ? 4 : 1);
+  int64_t msgs = 0;
+  while (bench_keep_running_batch(st, batch)) {
+    int64_t ns = stream_round(st, kind, a, (uint64_t)batch);
+    if (ns < 0)
+      break;
+    bench_set_iteration_time(st, (double)ns * 1e-9);
+    msgs += batch;
+  }
+  bench_set_items_processed(st, msgs);
+}
+
+static void bm_pipeline(bench_state *st, void *u) {
+  bm_stream(st, u, PIPELINE);
+}
+static void bm_pool(bench_state *st, void *u) {
+  bm_stream(st, u, POOL);
+}
+static void bm_fanin(bench_state *st, void *u) {
+  bm_stream(st, u, FANIN);
+}
+static void bm_ordone(bench_state *st, void *u) {
+  bm_stream(st, u, ORDONE);
+}
+static void bm_tee(bench_state *st, void *u) {
+  bm_stream(st, u, TEE);
+}
+
+/* ---- one-shot patterns --------------------------------------------------- */
+
+static int task_nothing(pat_ctx *ctx, void *arg, size_t index) {
+  (void)ctx, (void)arg, (void)index;
+  return PAT_OK;
+}
+
+static void bm_semaphore(bench_state *st, void *u) {
+  const struct pat_arg *a = u;
+  const size_t tasks = 64;
+  while (bench_keep_running_batch(st, (int64_t)tasks)) {
+    int rc = pat_for_each_bounded(NULL, a->impl, tasks, (size_t)a->n,
+                                  task_nothing, NULL);
+    if (rc != PAT_OK) {
+      fail(st, "pat_for_each_bounded", rc);
+      break;
+    }
+  }
+  bench_set_items_processed(st, bench_iteration_count(st));
+}
+
+struct eg_shared {
+  atomic_int started;
+  int waiters;
+  _Atomic int64_t t_fail;
+};
+
+static int task_park(pat_ctx *ctx, void *arg) {
+  struct eg_shared *s = arg;
+  atomic_fetch_add(&s->started, 1);
+  /* Parked on the context until the failing task cancels it. */
+  return pat_ctx_sleep(ctx, 60LL * 1000000000) == PAT_CANCELED ? PAT_OK : -100;
+}
+
+static int task_fail(pat_ctx *ctx, void *arg) {
+  (void)ctx;
+  struct eg_shared *s = arg;
+  while (atomic_load(&s->started) < s->waiters)
+    sched_yield();
+  atomic_store(&s->t_fail, now_ns());
+  return -42; /* an application error: cancels the group */
+}
+
+static void bm_errgroup(bench_state *st, void *u) {
+  const struct pat_arg *a = u;
+  while (bench_keep_running(st)) {
+    struct eg_shared s = {0, (int)a->n, 0};
+    pat_errgroup *g = NULL;
+    int rc = pat_errgroup_make(&g, NULL, a->impl);
+    for (int i = 0; i < s.waiters && rc == PAT_OK; i++)
+      rc = pat_errgroup_go(g, task_park, &s);
+    if (rc == PAT_OK)
+      rc = pat_errgroup_go(g, task_fail, &s);
+    if (rc != PAT_OK) {
+      fail(st, "errgroup start", rc);
+      pat_errgroup_free(g);
+      break;
+    }
+    rc = pat_errgroup_wait(g);
+    int64_t t1 = now_ns();
+    pat_errgroup_free(g);
+    if (rc != -42) {
+      fail(st, "errgroup did not return the task's error", rc);
+      break;
+    }
+    bench_set_iteration_time(st, (double)(t1 - atomic_load(&s.t_fail)) * 1e-9);
+  }
+}
+
+static int query_now(pat_ctx *ctx, void *replica, const void *query,
+                     void *result) {
+  (void)ctx;
+  *(pat_item *)result = *(const pat_item *)query + (pat_item)(intptr_t)replica;
+  return PAT_OK;
+}
+
+static int query_slow(pat_ctx *ctx, void *replica, const void *query,
+                      void *result) {
+  int rc = pat_ctx_sleep(ctx, 10000000); /* 10 ms: misses the deadline */
+  if (rc == PAT_OK)
+    return query_now(ctx, replica, query, result);
+  return rc;
+}
+
+struct first_arg {
+  const char *impl;
+  int64_t timeout_ns; /* 0: replicas answer at once, no timeout */
+};
+
+static void bm_first(bench_state *st, void *u) {
+  const struct first_arg *a = u;
+  void *const replicas[3] = {(void *)1, (void *)2, (void *)3};
+  pat_item q = 7, result;
+  int want = a->timeout_ns ? PAT_DEADLINE_EXCEEDED : PAT_OK;
+  while (bench_keep_running(st)) {
+    int rc = pat_first(NULL, a->impl, a->timeout_ns ? query_slow : query_now,
+                       replicas, 3, &q, &result, sizeof result,
+                       a->timeout_ns ? a->timeout_ns : CHAN_FOREVER, NULL);
+    if (rc != want) {
+      fail(st, "pat_first", rc);
+      break;
+    }
+  }
+}
+
+static void bm_daisy(bench_state *st, void *u) {
+  const struct pat_arg *a = u;
+  while (bench_keep_running_batch(st, a->n)) {
+    pat_item result = 0;
+    int rc = pat_daisy_chain(NULL, a->impl, (size_t)a->n, 1, &result);
+    if (rc != PAT_OK || result != 1 + a->n) {
+      fail(st, "pat_daisy_chain", rc);
+      break;
+    }
+  }
+  bench_set_items_processed(st, bench_iteration_count(st));
+}
+
+static void reg(const char *name, const char *impl, bench_fn fn,
+                const char *key, int64_t n, bool manual) {
+  struct pat_arg a = {impl, n};
+  bench_def *b = suite_register(name, impl, NULL, fn, &a, sizeof a);
+  if (key) {
+    bench_arg_names(b, (const char *const[]){key}, 1);
+    bench_arg(b, n);
+  }
+  if (manual)
+    bench_use_manual_time(b);
+  else
+    bench_use_real_time(b);
+}
+
+void register_patterns(void) {
+  if (!suite_wants("patterns"))
+    return;
+  bench_add_context("patterns", "measured (chan_patterns library)");
+  int maxw = 4 * g_suite.npus;
+  for (int i = 0; i < g_suite.nimpls; i++) {
+    const char *impl = g_suite.impls[i];
+    for (int64_t d = 1; d <= 16; d *= 4)
+      reg("pattern_pipeline", impl, bm_pipeline, "depth", d, true);
+    for (int64_t w = 1; w <= maxw; w *= 2)
+      reg("pattern_pool", impl, bm_pool, "workers", w, true);
+    for (int64_t n = 2; n <= 8; n *= 2)
+      reg("pattern_fanin", impl, bm_fanin, "inputs", n, true);
+    reg("pattern_ordone", impl, bm_ordone, NULL, 0, true);
+    reg("pattern_tee", impl, bm_tee, NULL, 0, true);
+    for (int64_t l = 1; l <= 4; l *= 2)
+      reg("pattern_semaphore", impl, bm_semaphore, "limit", l, false);
+    for (int64_t w = 1; w <= 16; w *= 4) {
+      reg("pattern_errgroup", impl, bm_errgroup, "waiters", w, true);
+    }
+    for (int t = 0; t < 2; t++) {
+      struct first_arg fa = {impl, t ? 200000 : 0};
+      bench_def *b =
+          suite_register("pattern_first", impl, NULL, bm_first, &fa, sizeof fa);
+      bench_arg_names(b, (const char *const[]){"timeout_ns"}, 1);
+      bench_arg(b, fa.timeout_ns);
+      bench_use_real_time(b);
+    }
+    reg("pattern_daisy", impl, bm_daisy, "links", g_suite.full ? 10000 : 1000,
+        false);
+  }
 }
 #endif

@@ -1,0 +1,3 @@
+module chanlab/bench/go
+
+go 1.19
