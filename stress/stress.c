@@ -381,6 +381,8 @@ size_t stress_heap_in_use(void) {
 #ifdef STRESS_HAVE_SANITIZER_ALLOCATOR
   return __sanitizer_get_current_allocated_bytes();
 #else
+  /* mallinfo2 sees the main arena only; main() sets M_ARENA_MAX to 1 so
+   * that every thread allocates there. */
   struct mallinfo2 mi = mallinfo2();
   return mi.uordblks + mi.hblkhd;
 #endif
@@ -512,6 +514,9 @@ int main(int argc, char **argv) {
     return run_child(child, impl, base_seed);
   }
 
+#ifndef STRESS_HAVE_SANITIZER_ALLOCATOR
+  mallopt(M_ARENA_MAX, 1); /* see stress_heap_in_use() */
+#endif
   if (!seed_given)
     base_seed = (uint64_t)test_now_ns() ^ ((uint64_t)getpid() << 32);
 
