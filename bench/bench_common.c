@@ -46,6 +46,11 @@ int suite_placements(const struct placement **out, bool all_in_quick) {
       continue;
     out[n++] = pl;
   }
+  /* --placement without "unpinned" in the quick suite: sweep the first
+   * selected placement rather than nothing. */
+  for (int c = 0; n == 0 && c < PLACE_NCLASSES; c++)
+    if (g_suite.place_on[c])
+      out[n++] = topo_placement(g_suite.topo, c);
   return n;
 }
 

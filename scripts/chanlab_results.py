@@ -100,6 +100,8 @@ class Run:
     """A results folder: chanbench.json (+ go.json, env.txt, topology.xml)."""
 
     def __init__(self, folder, impls=None, strict=True):
+        if not os.path.exists(folder):
+            raise ResultsError(f"{folder}: no such file or directory")
         if not os.path.isdir(folder):
             raise ResultsError(f"{folder}: not a results folder")
         self.folder = folder

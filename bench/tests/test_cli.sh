@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# test_cli.sh - the benchmark tools' behaviour at their edges: chanbench and
+# the scripts reject bad flags, names and files with a message and a
+# non-zero exit, and a tiny real run goes through JSON, plots and report.
+#   test_cli.sh <path to chanbench> <scripts dir>
+set -uo pipefail
+bench=$1 scripts=$2
+py=/usr/bin/python3
+tmp=$(mktemp -d /tmp/chanlab-cli-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+fails=0 passes=0
+
+# expect <want-rc: 0|nonzero|N> <stderr/stdout must contain> <command...>
+expect() {
+  local want=$1 text=$2
+  shift 2
+  local out rc
+  out=$("$@" 2>&1)
+  rc=$?
+  local ok=1
+  case $want in
+    0) [ $rc -eq 0 ] || ok=0 ;;
+    nonzero) [ $rc -ne 0 ] || ok=0 ;;
+    *) [ $rc -eq "$want" ] || ok=0 ;;
+  esac
+  if [ $ok = 1 ] && [ -n "$text" ] && ! grep -qF -- "$text" <<<"$out"; then ok=0; fi
+  if [ $ok = 1 ]; then
+    passes=$((passes + 1))
+  else
+    fails=$((fails + 1))
+    echo "FAIL: $* -> rc $rc (wanted $want), output must contain '$text':"
+    echo "$out" | tail -5 | sed 's/^/    /'
+  fi
+}
+
+impl=$("$bench" --list 2>/dev/null | sed -n 's/^implementations: \([a-z0-9_]*\).*/\1/p')
+[ -n "$impl" ] || { echo "FAIL: chanbench --list names no implementation"; exit 1; }
+
+# chanbench: bad input.
+expect 2 "unknown argument '--bogus'" "$bench" --bogus
+expect 2 "unknown implementation 'nope'" "$bench" --impl=nope
+expect 2 "unknown scenario 'nope'" "$bench" --scenario=pingpong,nope
+expect 2 "unknown placement 'nope'" "$bench" --placement=nope
+expect 2 "bad --messages" "$bench" --messages=0
+expect nonzero "unrecognized" "$bench" --benchmark_nonsense=1
+expect 0 "floor_cacheline/place:" "$bench" --list
+
+# A tiny real run: JSON from Google Benchmark's own --benchmark_out.
+run=$tmp/run
+mkdir -p "$run"
+expect 0 "" "$bench" --impl="$impl" --scenario=floor_cacheline,pingpong,spsc,idle \
+  --placement=unpinned,same_pu --messages=2000 --benchmark_min_time=0.001 \
+  --benchmark_filter='pingpong|floor|spsc.*cap:128|idle' \
+  --benchmark_out="$run/chanbench.json" --benchmark_out_format=json
+expect 0 "p99_ns" cat "$run/chanbench.json"
+expect 0 "idle_cpu_pct" cat "$run/chanbench.json"
+echo "pus: 2" > "$run/env.txt"
+expect 0 "plots:" $py "$scripts/plot.py" "$run"
+expect 0 "" test -s "$run/latency_by_placement.png"
+expect 0 "report:" $py "$scripts/report.py" "$run"
+expect 0 "## Targets" cat "$run/README.md"
+expect 0 "Comparing" $py "$scripts/compare.py" "$run" "$run"
+
+# The scripts: bad input.
+expect 1 "no such file" $py "$scripts/plot.py" "$tmp/missing"
+expect 1 "unknown implementation 'nope'" $py "$scripts/plot.py" "$run" --impl=nope
+mkdir -p "$tmp/bad" "$tmp/odd" "$tmp/empty"
+echo '{"benchmarks": [' > "$tmp/bad/chanbench.json"
+expect 1 "malformed JSON" $py "$scripts/plot.py" "$tmp/bad"
+expect 1 "malformed JSON" $py "$scripts/report.py" "$tmp/bad"
+expect 1 "malformed JSON" $py "$scripts/compare.py" "$run" "$tmp/bad"
+echo '{"benchmarks": [{"name": "warp/impl:x", "real_time": 1, "cpu_time": 1, "time_unit": "ns"}]}' \
+  > "$tmp/odd/chanbench.json"
+expect 1 "unknown scenario 'warp'" $py "$scripts/plot.py" "$tmp/odd"
+echo '{"context": {}}' > "$tmp/empty/chanbench.json"
+expect 1 "no 'benchmarks' list" $py "$scripts/report.py" "$tmp/empty"
+expect 1 "no such file" $py "$scripts/compare.py" "$run" "$tmp/nothing"
+expect 2 "unknown argument '--frobnicate'" "$scripts/run.sh" --frobnicate
+
+# The per-PU-pair heatmap (this machine may have only 2 PUs): a 3-PU fixture.
+mkdir -p "$tmp/pairs"
+$py - "$tmp/pairs/chanbench.json" <<'PY'
+import json, sys
+rows = [{"name": f"pair_cacheline/a:{a}/b:{b}/manual_time", "run_type": "iteration",
+         "real_time": 100.0 * (a + b + 1), "cpu_time": 1.0, "time_unit": "ns",
+         "iterations": 10} for a in range(3) for b in range(a + 1, 3)]
+json.dump({"context": {}, "benchmarks": rows}, open(sys.argv[1], "w"))
+PY
+expect 0 "pair_heatmap.png" $py "$scripts/plot.py" "$tmp/pairs"
+
+echo "$passes passed, $fails failed"
+[ $fails -eq 0 ]
