@@ -24,9 +24,9 @@ TEST(bad_sizes_are_rejected) {
                CHAN_EINVAL);
   CHECK(ch == NULL);
   /* Within the limits but far beyond memory (2^54 bytes): a clean error. */
-  CHECK_STATUS(chan_make(&ch, test_impl(), CHAN_MAX_ELEM_SIZE,
-                         CHAN_MAX_CAPACITY),
-               CHAN_ENOMEM);
+  CHECK_STATUS(
+      chan_make(&ch, test_impl(), CHAN_MAX_ELEM_SIZE, CHAN_MAX_CAPACITY),
+      CHAN_ENOMEM);
   CHECK(ch == NULL);
   CHECK(strlen(chan_last_error()) > 0);
 }
@@ -70,8 +70,7 @@ TEST(bad_select_arguments_are_rejected) {
   struct chan_case many[CHAN_SELECT_MAX_CASES + 1];
   for (size_t i = 0; i <= CHAN_SELECT_MAX_CASES; i++)
     many[i] = ok;
-  CHECK_STATUS(chan_select(many, CHAN_SELECT_MAX_CASES + 1, CHAN_POLL,
-                           &chosen),
+  CHECK_STATUS(chan_select(many, CHAN_SELECT_MAX_CASES + 1, CHAN_POLL, &chosen),
                CHAN_EINVAL);
   CHECK_EQ(chan_len(ch), 0);
   chan_destroy(ch);

@@ -12,7 +12,7 @@ TEST(timed_receive_expires_no_earlier_than_deadline) {
     int64_t start = test_now_ns();
     CHECK_STATUS(chan_recv_timeout(ch, &got, 20 * MS), CHAN_TIMEOUT);
     CHECK(test_now_ns() - start >= 20 * MS);
-    CHECK_EQ(got, 123); /* untouched */
+    CHECK_EQ(got, 123);                             /* untouched */
     CHECK_EQ(chan_debug_waiters(ch, CHAN_RECV), 0); /* fully unlinked */
     chan_destroy(ch);
   }

@@ -32,10 +32,10 @@ static inline void *op_thread_main(void *arg) {
   return NULL;
 }
 
-static inline void op_start(struct op_thread *op, chan_t *ch,
-                            enum chan_dir dir, int64_t value) {
-  *op = (struct op_thread){.ch = ch, .dir = dir, .value = value,
-                           .timeout_ns = -1};
+static inline void op_start(struct op_thread *op, chan_t *ch, enum chan_dir dir,
+                            int64_t value) {
+  *op = (struct op_thread){
+      .ch = ch, .dir = dir, .value = value, .timeout_ns = -1};
   op->thread = test_thread_start(op_thread_main, op);
 }
 

@@ -94,8 +94,8 @@ chan_t *test_chan(size_t elem_size, size_t capacity) {
   chan_t *ch = NULL;
   int rc = chan_make(&ch, current_impl, elem_size, capacity);
   if (rc != CHAN_OK)
-    test_fail(__FILE__, __LINE__, "chan_make(%s, %zu, %zu): %s",
-              current_impl, elem_size, capacity, chan_last_error());
+    test_fail(__FILE__, __LINE__, "chan_make(%s, %zu, %zu): %s", current_impl,
+              elem_size, capacity, chan_last_error());
   return ch;
 }
 
@@ -301,8 +301,8 @@ int main(int argc, char **argv) {
 
   if (!seed_given)
     seed = (uint64_t)test_now_ns() ^ ((uint64_t)getpid() << 32);
-  printf("harness: seed %" PRIu64 " (replay with --seed %" PRIu64 ")%s\n",
-         seed, seed, test_sanitized() ? ", sanitizer build: scaled down" : "");
+  printf("harness: seed %" PRIu64 " (replay with --seed %" PRIu64 ")%s\n", seed,
+         seed, test_sanitized() ? ", sanitizer build: scaled down" : "");
 
   int passed = 0, failed = 0;
   for (const char *const *impl = impls; *impl; impl++) {

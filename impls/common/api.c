@@ -135,8 +135,8 @@ int chan_make(chan_t **out, const char *impl_name, size_t elem_size,
 int chan_destroy(chan_t *ch) {
   if (!ch)
     return chan_set_error(CHAN_EINVAL, "chan_destroy: NULL channel");
-  size_t blocked = ch->ops->waiters(ch, CHAN_SEND) +
-                   ch->ops->waiters(ch, CHAN_RECV);
+  size_t blocked =
+      ch->ops->waiters(ch, CHAN_SEND) + ch->ops->waiters(ch, CHAN_RECV);
   if (blocked)
     return chan_set_error(CHAN_EBUSY,
                           "chan_destroy: %zu threads are blocked on this "
@@ -168,8 +168,8 @@ static int timeout_deadline(const char *fn, int64_t timeout_ns,
   if (timeout_ns < 0)
     return chan_set_error(CHAN_EINVAL, "%s: negative timeout %lld", fn,
                           (long long)timeout_ns);
-  *deadline = timeout_ns == 0 ? CHAN_DEADLINE_POLL
-                              : chan_deadline_after(timeout_ns);
+  *deadline =
+      timeout_ns == 0 ? CHAN_DEADLINE_POLL : chan_deadline_after(timeout_ns);
   return CHAN_OK;
 }
 

@@ -268,11 +268,10 @@ static enum chan_enqueue_result hchan_select_enqueue(struct chan *ch,
   struct hchan *c = to_hchan(ch);
   struct chan_parker *self = w->parker;
   hchan_lock(c);
-  bool ready = w->dir == CHAN_SEND
-                   ? c->closed || c->count < c->base.capacity ||
-                         chan_waitq_has_other(&c->recvq, self)
-                   : c->count > 0 || c->closed ||
-                         chan_waitq_has_other(&c->sendq, self);
+  bool ready = w->dir == CHAN_SEND ? c->closed || c->count < c->base.capacity ||
+                                         chan_waitq_has_other(&c->recvq, self)
+                                   : c->count > 0 || c->closed ||
+                                         chan_waitq_has_other(&c->sendq, self);
   if (!ready) {
     chan_waitq_push(w->dir == CHAN_SEND ? &c->sendq : &c->recvq, w);
     bump_version(c);

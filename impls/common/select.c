@@ -198,14 +198,13 @@ int chan_select(struct chan_case *cases, size_t ncases, int64_t timeout_ns,
     if (!c->chan)
       continue; /* a nil channel: never ready */
     if (c->dir == CHAN_SEND && !c->elem && c->chan->elem_size)
-      return chan_set_error(CHAN_EINVAL, "chan_select: case %zu sends NULL",
-                            i);
+      return chan_set_error(CHAN_EINVAL, "chan_select: case %zu sends NULL", i);
     order[active++] = (uint8_t)i;
   }
 
   int64_t deadline = timeout_ns == CHAN_FOREVER ? CHAN_DEADLINE_NONE
                      : timeout_ns == 0          ? CHAN_DEADLINE_POLL
-                                                : chan_deadline_after(timeout_ns);
+                                       : chan_deadline_after(timeout_ns);
   if (active == 0) {
     if (deadline == CHAN_DEADLINE_NONE)
       return chan_set_error(CHAN_EINVAL, "chan_select: every case is NULL and "

@@ -35,19 +35,19 @@ bool chan_futex_wait(_Atomic uint32_t *word, uint32_t expected,
   /* FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline, so a
    * wait interrupted and resumed never stretches the timeout. */
   long rc = syscall(SYS_futex, (uint32_t *)word,
-                    FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, expected, abs,
-                    NULL, FUTEX_BITSET_MATCH_ANY);
+                    FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, expected, abs, NULL,
+                    FUTEX_BITSET_MATCH_ANY);
   return !(rc == -1 && errno == ETIMEDOUT);
 }
 
 void chan_futex_wake(_Atomic uint32_t *word, int n) {
-  syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, n,
-          NULL, NULL, 0);
+  syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, n, NULL,
+          NULL, 0);
 }
 
 void chan_backoff_spin(struct chan_backoff *b) {
-  unsigned step = b->step < CHAN_BACKOFF_SPIN_LIMIT ? b->step
-                                                     : CHAN_BACKOFF_SPIN_LIMIT;
+  unsigned step =
+      b->step < CHAN_BACKOFF_SPIN_LIMIT ? b->step : CHAN_BACKOFF_SPIN_LIMIT;
   for (unsigned i = 0; i < (1u << step); i++)
     chan_cpu_relax();
   if (b->step <= CHAN_BACKOFF_SPIN_LIMIT)
@@ -70,9 +70,8 @@ void chan_futex_lock_slow(struct chan_futex_lock *l) {
   for (int i = 0; i < 64; i++) {
     uint32_t unlocked = 0;
     if (atomic_load_explicit(&l->word, memory_order_relaxed) == 0 &&
-        atomic_compare_exchange_weak_explicit(&l->word, &unlocked, 1,
-                                              memory_order_acquire,
-                                              memory_order_relaxed))
+        atomic_compare_exchange_weak_explicit(
+            &l->word, &unlocked, 1, memory_order_acquire, memory_order_relaxed))
       return;
     chan_cpu_relax();
   }

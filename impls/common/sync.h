@@ -64,7 +64,7 @@ struct chan_backoff {
   unsigned step;
 };
 
-#define CHAN_BACKOFF_SPIN_LIMIT 6   /* up to 2^6 pauses per step */
+#define CHAN_BACKOFF_SPIN_LIMIT  6  /* up to 2^6 pauses per step */
 #define CHAN_BACKOFF_YIELD_LIMIT 10 /* then a few sched_yield()s */
 
 /* For retrying a lost compare-and-swap: spin only. */

@@ -67,7 +67,8 @@ static inline void chan_waitq_remove(struct chan_waitq *q,
  * The claimed waiter's case fires: the caller must complete it and then
  * chan_parker_wake() it. Returns NULL if no waiter could be claimed. */
 static inline struct chan_waiter *
-chan_waitq_claim_first(struct chan_waitq *q, const struct chan_parker *exclude) {
+chan_waitq_claim_first(struct chan_waitq *q,
+                       const struct chan_parker *exclude) {
   struct chan_waiter *w = q->head;
   while (w) {
     struct chan_waiter *next = w->next;

@@ -25,8 +25,8 @@
  * trip's worth a few times over, far less than a futex round trip. */
 #define FUTEX_PARK_SPIN 200
 
-static struct chan *futex_create(const struct chan_impl *impl,
-                                 size_t elem_size, size_t capacity) {
+static struct chan *futex_create(const struct chan_impl *impl, size_t elem_size,
+                                 size_t capacity) {
   return chan_hchan_create(impl, elem_size, capacity, HCHAN_LOCK_FUTEX,
                            CHAN_PARK_FUTEX, FUTEX_PARK_SPIN);
 }

@@ -23,8 +23,8 @@
  */
 #include "common/hchan.h"
 
-static struct chan *mutex_create(const struct chan_impl *impl,
-                                 size_t elem_size, size_t capacity) {
+static struct chan *mutex_create(const struct chan_impl *impl, size_t elem_size,
+                                 size_t capacity) {
   return chan_hchan_create(impl, elem_size, capacity, HCHAN_LOCK_PTHREAD,
                            CHAN_PARK_CONDVAR, 0);
 }

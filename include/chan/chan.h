@@ -56,7 +56,7 @@ typedef struct chan chan_t;
 /* Largest element size and capacity accepted by chan_make(). The product
  * elem_size * capacity must also fit in memory (checked for overflow). */
 #define CHAN_MAX_ELEM_SIZE ((size_t)1 << 24)
-#define CHAN_MAX_CAPACITY ((size_t)1 << 30)
+#define CHAN_MAX_CAPACITY  ((size_t)1 << 30)
 
 /* Makes a channel.
  *   impl:      implementation name; NULL or "default" picks the default.
@@ -128,7 +128,7 @@ struct chan_case {
 
 /* Timeouts for chan_select(). */
 #define CHAN_FOREVER ((int64_t)-1) /* block until a case fires */
-#define CHAN_POLL ((int64_t)0)     /* Go's default: never block */
+#define CHAN_POLL    ((int64_t)0)  /* Go's default: never block */
 
 /* Most cases one select may hold (they live on the caller's stack). */
 #define CHAN_SELECT_MAX_CASES 64
