@@ -104,6 +104,8 @@ int pat_promise_set(pat_future *f, int status, const void *result) {
     return pat_fail(PAT_EINVAL, "pat_promise_set: NULL");
   if (status == PAT_OK && f->result_size && !result)
     return pat_fail(PAT_EINVAL, "pat_promise_set: result is NULL");
+  if (f->fn)
+    return pat_fail(PAT_ESTATE, "pat_promise_set: a thread future");
   if (atomic_exchange(&f->set, true))
     return pat_fail(PAT_ESTATE, "pat_promise_set: already completed");
   unsigned char buf[f->elem_size];
@@ -124,8 +126,10 @@ int pat_future_await(pat_future *f, void *result, int64_t timeout_ns) {
     int rc = timeout_ns == CHAN_FOREVER
                  ? chan_recv(f->ch, f->answer)
                  : chan_recv_timeout(f->ch, f->answer, timeout_ns);
+    if (rc == CHAN_WOULD_BLOCK || rc == CHAN_TIMEOUT)
+      return CHAN_TIMEOUT; /* still running: await again or free */
     if (rc != CHAN_OK)
-      return rc; /* CHAN_TIMEOUT: still running */
+      return rc;
     struct pat_result_hdr hdr;
     memcpy(&hdr, f->answer, sizeof hdr);
     f->status = hdr.status;
