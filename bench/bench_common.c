@@ -297,6 +297,11 @@ int round_run(struct round *rd, const struct placement *pl, int n0, role_fn f0,
   return rd->err[0] ? -1 : 0;
 }
 
+int64_t round_batch(bench_state *st, int64_t lo, int64_t hi) {
+  int64_t want = bench_max_iterations(st) - bench_iteration_count(st);
+  return want < lo ? lo : want > hi ? hi : want;
+}
+
 chan_t *bench_chan(bench_state *st, const char *impl, size_t elem_size,
                    size_t capacity) {
   chan_t *ch = NULL;

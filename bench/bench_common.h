@@ -134,6 +134,11 @@ int round_run(struct round *r, const struct placement *pl, int n0, role_fn f0,
               uint64_t total0, int n1, role_fn f1, uint64_t total1,
               void *shared, struct hist *hists);
 
+/* Messages per round: what Google Benchmark still wants, at least lo (to
+ * amortize starting the threads) and at most hi, so slow configurations do
+ * not run far past the minimum time. */
+int64_t round_batch(bench_state *st, int64_t lo, int64_t hi);
+
 /* ---- helpers for chan results ---------------------------------------------
  */
 

@@ -120,14 +120,16 @@ typedef int (*pair_fn)(struct role *);
 
 static void run_roundtrips(bench_state *st, const struct placement *pl,
                            pair_fn init, pair_fn echo) {
-  const int64_t batch = g_suite.full ? 5000 : 2000;
+  const int64_t hi = g_suite.full ? 5000 : 2000;
+  int64_t batch;
   struct hist *hists = calloc(2, sizeof *hists), total;
   struct round *rd = malloc(sizeof *rd);
   struct line_shared *s = aligned_alloc(64, sizeof *s);
   struct cost cost = {0};
   hist_clear(&total);
   int64_t trips = 0;
-  while (rd && hists && s && bench_keep_running_batch(st, batch)) {
+  while (rd && hists && s &&
+         bench_keep_running_batch(st, batch = round_batch(st, 200, hi))) {
     atomic_init(&s->word, 0);
     s->spin_limit = pl->cls == PLACE_SAME_PU ? 0 : SPINS_BEFORE_YIELD;
     hist_clear(&hists[0]);
@@ -220,13 +222,15 @@ static int ring_consumer(struct role *r) {
 
 static void bm_ring(bench_state *st, void *user) {
   const struct floor_arg *a = user;
-  const int64_t batch = g_suite.messages;
+  int64_t batch;
   struct round *rd = malloc(sizeof *rd);
   struct ring *q = aligned_alloc(64, sizeof *q);
   uint64_t *slots = calloc((size_t)a->cap, sizeof *slots);
   struct cost cost = {0};
   int64_t msgs = 0;
-  while (rd && q && slots && bench_keep_running_batch(st, batch)) {
+  while (rd && q && slots &&
+         bench_keep_running_batch(
+             st, batch = round_batch(st, 1000, g_suite.messages))) {
     atomic_init(&q->head, 0);
     atomic_init(&q->tail, 0);
     q->tail_cache = q->head_cache = 0;

@@ -9,6 +9,7 @@
  *   pattern_fanin     n generators merged by a thread per input
  *   pattern_ordone    the or-done wrapper around a plain stream
  *   pattern_tee       tee into two consumers
+ *   pattern_bridge    a stream of 16 successive channels flattened into one
  * One-shot patterns report time per call:
  *   pattern_semaphore pat_for_each_bounded: tasks with at most `limit` running
  *   pattern_errgroup  cancellation latency: from the failing task's return to
@@ -172,9 +173,10 @@ static int64_t stream_round(bench_state *st, enum stream_kind kind,
 
 static void bm_stream(bench_state *st, const struct pat_arg *a,
                       enum stream_kind kind) {
-  const int64_t batch = g_suite.messages / (kind == PIPELINE ? 4 : 1);
+  const int64_t hi = g_suite.messages / (kind == PIPELINE ? 4 : 1);
+  int64_t batch;
   int64_t msgs = 0;
-  while (bench_keep_running_batch(st, batch)) {
+  while (bench_keep_running_batch(st, batch = round_batch(st, 500, hi))) {
     int64_t ns = stream_round(st, kind, a, (uint64_t)batch);
     if (ns < 0)
       break;
@@ -198,6 +200,84 @@ static void bm_ordone(bench_state *st, void *u) {
 }
 static void bm_tee(bench_state *st, void *u) {
   bm_stream(st, u, TEE);
+}
+
+/* ---- bridge: a stream of streams ------------------------------------------
+ */
+
+#define BRIDGE_CHUNKS 16
+
+struct bridge_feed {
+  const char *impl;
+  chan_t *streams;
+  chan_t *inner[BRIDGE_CHUNKS];
+  uint64_t count;
+  int rc;
+};
+
+/* Makes BRIDGE_CHUNKS channels one after the other, hands each to the bridge
+ * and streams its share of the values on it, then closes it. */
+static void *bridge_feeder(void *p) {
+  struct bridge_feed *f = p;
+  for (int k = 0; k < BRIDGE_CHUNKS && f->rc == PAT_OK; k++) {
+    f->rc = chan_make(&f->inner[k], f->impl, sizeof(pat_item), 0);
+    if (f->rc == PAT_OK)
+      f->rc = chan_send(f->streams, &f->inner[k]);
+    uint64_t n =
+        f->count / BRIDGE_CHUNKS + ((uint64_t)k < f->count % BRIDGE_CHUNKS);
+    for (pat_item v = 0; f->rc == PAT_OK && (uint64_t)v < n; v++)
+      f->rc = chan_send(f->inner[k], &v);
+    if (f->inner[k])
+      chan_close(f->inner[k]);
+  }
+  chan_close(f->streams);
+  return NULL;
+}
+
+static void bm_bridge(bench_state *st, void *u) {
+  const struct pat_arg *a = u;
+  int64_t batch;
+  int64_t msgs = 0;
+  while (bench_keep_running_batch(
+      st, batch = round_batch(st, 500, g_suite.messages))) {
+    struct bridge_feed f = {.impl = a->impl, .count = (uint64_t)batch};
+    chan_t *out = NULL;
+    pat_proc *p = NULL;
+    pthread_t feeder;
+    bool fed = false;
+    int64_t t0 = now_ns(), elapsed = -1;
+    int rc = chan_make(&f.streams, a->impl, sizeof(chan_t *), 0);
+    if (rc == PAT_OK)
+      rc = chan_make(&out, a->impl, sizeof(pat_item), 0);
+    if (rc == PAT_OK)
+      rc = pat_bridge_start(&p, NULL, f.streams, out);
+    if (rc == PAT_OK)
+      fed = pthread_create(&feeder, NULL, bridge_feeder, &f) == 0;
+    if (fed) {
+      uint64_t got = drain(out);
+      pthread_join(feeder, NULL);
+      elapsed = now_ns() - t0;
+      rc = pat_proc_wait(p);
+      if (rc == PAT_OK && f.rc != PAT_OK)
+        rc = f.rc;
+      if (rc == PAT_OK && got != (uint64_t)batch)
+        rc = CHAN_EINVAL, fail(st, "bridge lost values", rc);
+      else if (rc != PAT_OK)
+        fail(st, "bridge", rc);
+    } else {
+      fail(st, "bridge start", rc == PAT_OK ? PAT_ETHREAD : rc);
+    }
+    pat_proc_free(p);
+    for (int k = 0; k < BRIDGE_CHUNKS; k++)
+      chan_destroy(f.inner[k]);
+    chan_destroy(f.streams);
+    chan_destroy(out);
+    if (!fed || rc != PAT_OK)
+      break;
+    bench_set_iteration_time(st, (double)elapsed * 1e-9);
+    msgs += batch;
+  }
+  bench_set_items_processed(st, msgs);
 }
 
 /* ---- one-shot patterns --------------------------------------------------- */
@@ -278,7 +358,8 @@ static int query_now(pat_ctx *ctx, void *replica, const void *query,
 
 static int query_slow(pat_ctx *ctx, void *replica, const void *query,
                       void *result) {
-  int rc = pat_ctx_sleep(ctx, 10000000); /* 10 ms: misses the deadline */
+  /* 1 s: far past the deadline, and canceled promptly when it passes. */
+  int rc = pat_ctx_sleep(ctx, 1000000000);
   if (rc == PAT_OK)
     return query_now(ctx, replica, query, result);
   return rc;
@@ -347,6 +428,7 @@ void register_patterns(void) {
       reg("pattern_fanin", impl, bm_fanin, "inputs", n, true);
     reg("pattern_ordone", impl, bm_ordone, NULL, 0, true);
     reg("pattern_tee", impl, bm_tee, NULL, 0, true);
+    reg("pattern_bridge", impl, bm_bridge, NULL, 0, true);
     for (int64_t l = 1; l <= 4; l *= 2)
       reg("pattern_semaphore", impl, bm_semaphore, "limit", l, false);
     for (int64_t w = 1; w <= 16; w *= 4) {

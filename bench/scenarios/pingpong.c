@@ -59,13 +59,15 @@ void latency_report(bench_state *st, const struct hist *h) {
 
 static void bm_pingpong(bench_state *st, void *user) {
   const struct pp_arg *a = user;
-  const int64_t batch = g_suite.full ? 5000 : 2000;
+  const int64_t hi = g_suite.full ? 5000 : 2000;
+  int64_t batch;
   struct hist *hists = calloc(2, sizeof *hists), total;
   struct round *rd = malloc(sizeof *rd);
   struct cost cost = {0};
   hist_clear(&total);
   int64_t trips = 0;
-  while (rd && hists && bench_keep_running_batch(st, batch)) {
+  while (rd && hists &&
+         bench_keep_running_batch(st, batch = round_batch(st, 200, hi))) {
     struct pp_shared s = {bench_chan(st, a->impl, 8, 0), NULL};
     if (s.ping)
       s.pong = bench_chan(st, a->impl, 8, 0);

@@ -66,11 +66,12 @@ static int sel_consumer(struct role *r) {
 
 static void bm_select(bench_state *st, void *user) {
   const struct sel_arg *a = user;
-  const int64_t batch = g_suite.messages;
+  int64_t batch;
   struct round *rd = malloc(sizeof *rd);
   struct cost cost = {0};
   int64_t msgs = 0;
-  while (rd && bench_keep_running_batch(st, batch)) {
+  while (rd && bench_keep_running_batch(
+                   st, batch = round_batch(st, 1000, g_suite.messages))) {
     struct sel_shared s = {.k = (int)a->k, .select_send = a->select_send};
     int made = 0;
     for (; made < s.k; made++)

@@ -49,11 +49,12 @@ static int tp_consumer(struct role *r) {
 
 void bm_throughput(bench_state *st, void *user) {
   const struct tp_arg *a = user;
-  const int64_t batch = g_suite.messages;
+  int64_t batch;
   struct round *rd = malloc(sizeof *rd);
   struct cost cost = {0};
   int64_t msgs = 0;
-  while (rd && bench_keep_running_batch(st, batch)) {
+  while (rd && bench_keep_running_batch(
+                   st, batch = round_batch(st, 1000, g_suite.messages))) {
     struct tp_shared s = {bench_chan(st, a->impl, a->elem_size, (size_t)a->cap),
                           a->elem_size};
     if (!s.ch)

@@ -108,6 +108,10 @@ int64_t bench_iteration_count(const bench_state *st) {
   return S(st)->iterations();
 }
 
+int64_t bench_max_iterations(const bench_state *st) {
+  return S(st)->max_iterations;
+}
+
 void bench_pause(bench_state *st) { S(st)->PauseTiming(); }
 void bench_resume(bench_state *st) { S(st)->ResumeTiming(); }
 void bench_set_iteration_time(bench_state *st, double seconds) {

@@ -68,6 +68,9 @@ int64_t bench_range(const bench_state *st, size_t index); /* Arg values */
 int bench_thread_index(const bench_state *st);
 int bench_thread_count(const bench_state *st);
 int64_t bench_iteration_count(const bench_state *st); /* so far */
+/* The iterations Google Benchmark wants from this run (1 in its first probe,
+ * then its estimate of what fills the minimum time). */
+int64_t bench_max_iterations(const bench_state *st);
 
 void bench_pause(bench_state *st);
 void bench_resume(bench_state *st);
