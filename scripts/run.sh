@@ -83,7 +83,11 @@ log "results in $out"
   echo "google_benchmark: $(dpkg-query -W -f='${Version}' libbenchmark-dev 2>/dev/null || echo unknown)"
   echo "hwloc: $(dpkg-query -W -f='${Version}' hwloc 2>/dev/null || echo unknown)"
   echo "go: $(go version 2>/dev/null || echo 'not installed')"
-  echo "git_commit: $(git rev-parse HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
+  if git rev-parse HEAD >/dev/null 2>&1; then
+    echo "git_commit: $(git rev-parse HEAD)$(git diff --quiet HEAD -- 2>/dev/null || echo ' (with uncommitted changes)')"
+  else
+    echo "git_commit: unknown (not a git checkout)"
+  fi
   echo "suite: $suite"
   echo "min_time_s: $min_time"
   echo "command: scripts/run.sh $*"
