@@ -92,10 +92,9 @@ TEST(streams_bad_input_and_canceled_ctx) {
   CHECK_STATUS(pat_repeat_start(&p, NULL, out, &one, 0), PAT_EINVAL);
   CHECK_STATUS(pat_take_start(&p, NULL, NULL, out, 3), PAT_EINVAL);
   CHECK_STATUS(pat_take_start(&p, NULL, out, small, 3), PAT_EINVAL);
-  chan_t *ins[2] = {out, NULL};
-  CHECK_STATUS(pat_fan_in_start(&p, NULL, ins, 2, item_chan(0)), PAT_EINVAL);
+  chan_t *ins[2] = {out, NULL}, *merged = item_chan(0);
+  CHECK_STATUS(pat_fan_in_start(&p, NULL, ins, 2, merged), PAT_EINVAL);
   ins[1] = small;
-  chan_t *merged = item_chan(0);
   CHECK_STATUS(pat_fan_in_start(&p, NULL, ins, 2, merged), PAT_EINVAL);
   chan_t *many[CHAN_SELECT_MAX_CASES];
   for (int i = 0; i < CHAN_SELECT_MAX_CASES; i++)
