@@ -97,18 +97,25 @@ TEST(ctx_deadline_inherited_and_not_extended) {
   int base = test_thread_count();
   pat_ctx *r = root(), *p, *c, *k;
   REQUIRE(r);
-  REQUIRE_STATUS(pat_ctx_with_timeout(&p, r, 30 * 1000000), PAT_OK);
+  /* A later child deadline cannot extend the parent's: no new timer. */
+  REQUIRE_STATUS(pat_ctx_with_timeout(&p, r, HOUR_NS), PAT_OK);
   int64_t pdl, cdl;
   REQUIRE(pat_ctx_deadline(p, &pdl));
-  /* A later child deadline cannot extend the parent's: no new timer. */
-  REQUIRE_STATUS(pat_ctx_with_timeout(&c, p, HOUR_NS), PAT_OK);
+  REQUIRE_STATUS(pat_ctx_with_timeout(&c, p, 2 * HOUR_NS), PAT_OK);
   CHECK(pat_ctx_deadline(c, &cdl));
   CHECK_EQ(cdl, pdl);
-  CHECK_EQ(test_thread_count(), base + 1);
+  CHECK_EQ(test_thread_count(), base + 1); /* only the parent's timer */
+  CHECK_STATUS(pat_ctx_free(c), PAT_OK);
+  CHECK_STATUS(pat_ctx_free(p), PAT_OK);
+  /* A parent's deadline reaches its descendants, with its reason. */
+  REQUIRE_STATUS(pat_ctx_with_timeout(&p, r, 30 * 1000000), PAT_OK);
+  REQUIRE_STATUS(pat_ctx_with_cancel(&c, p), PAT_OK);
   REQUIRE_STATUS(pat_ctx_with_cancel(&k, c), PAT_OK);
+  CHECK(pat_ctx_deadline(k, NULL));
   CHECK_STATUS(chan_recv(pat_ctx_done(k), NULL), CHAN_CLOSED);
   CHECK_STATUS(pat_ctx_err(k), PAT_DEADLINE_EXCEEDED);
   CHECK_STATUS(pat_ctx_err(c), PAT_DEADLINE_EXCEEDED);
+  CHECK_STATUS(pat_ctx_err(r), PAT_OK);
   /* A deadline already past: born expired, no thread. */
   pat_ctx *past;
   REQUIRE_STATUS(pat_ctx_with_deadline(&past, r, test_now_ns() - 1), PAT_OK);
