@@ -11,7 +11,9 @@
  *     plus in-flight try-sends of everybody else reach cap (the counters are
  *     read in the order that can only over-count); the same for try-receive
  *     while draining; at the end the buffer holds exactly cap values;
- *   - with senders blocked on a full buffer, len stays exactly cap;
+ *   - with senders blocked on a full buffer, len stays exactly cap, and a
+ *     slot freed by a receive is refilled by a blocked sender without any
+ *     further receive (else a wake-up was lost);
  *   - on an unbuffered channel, a try-send (try-receive) with a counterpart
  *     registered as blocked must succeed, and fails with nobody there.
  */
@@ -231,7 +233,23 @@ TEST(capacity_full_with_blocked_senders) {
       if (len > cap)
         STRESS_FAIL("chan_len %zu exceeds capacity %zu while draining", len,
                     cap);
+      /* The slot this receive freed must be taken by a blocked sender
+       * without any further receive (at once, or after a notified sender
+       * retries): a sender left blocked beside free room is a lost
+       * wake-up. */
+      size_t left = total - i - 1, want = left < cap ? left : cap;
+      int64_t give_up = test_now_ns() + 2000000000;
+      while ((len = chan_len(ch)) < want && test_now_ns() < give_up)
+        sched_yield();
+      if (len < want) {
+        STRESS_FAIL("a receive freed a slot, but for 2 s no blocked sender "
+                    "took it (len %zu, expected %zu, %zu senders blocked)",
+                    len, want, chan_debug_waiters(ch, CHAN_SEND));
+        break;
+      }
     }
+    if (stress_failing())
+      chan_close(ch); /* release the senders left blocked */
     stress_join_all(tids, (size_t)blocked);
     CHECK_EQ(chan_len(ch), 0);
     CHECK_STATUS(chan_destroy(ch), CHAN_OK);
