@@ -70,6 +70,12 @@ struct hchan {
   unsigned char *buf; /* capacity * elem_size bytes */
 };
 
+/* Stress self-check only: true when planted bug `bug` is switched on and c
+ * belongs to implementation `which` (hchan serves futex, mutex and ring's
+ * capacity 0). Constant false unless built with CHAN_PLANTED_BUGS. */
+#define HCHAN_PLANTED(c, which, bug)                                           \
+  (CHAN_PLANTED(bug) && strcmp((c)->base.impl->name, which) == 0)
+
 static struct hchan *to_hchan(const struct chan *ch) {
   return (struct hchan *)ch;
 }
@@ -116,6 +122,11 @@ static int send_locked(struct hchan *c, const void *elem,
   }
   if (c->count < c->base.capacity) {
     size_t tail = (c->head + c->count) % c->base.capacity;
+    if (c->count > 0 && HCHAN_PLANTED(c, "futex", "futex.buffer_lifo")) {
+      /* PLANTED BUG: push in front of the buffered values (breaks FIFO). */
+      c->head = (c->head + c->base.capacity - 1) % c->base.capacity;
+      tail = c->head;
+    }
     chan_elem_copy(slot(c, tail), elem, c->base.elem_size);
     c->count++;
     bump_version(c);
@@ -131,9 +142,13 @@ static int recv_locked(struct hchan *c, void *elem,
   size_t size = c->base.elem_size;
   if (c->count > 0) {
     chan_elem_copy(elem, slot(c, c->head), size);
-    struct chan_waiter *s = c->count == c->base.capacity
-                                ? chan_waitq_claim_first(&c->sendq, self)
-                                : NULL;
+    /* PLANTED BUG mutex.recv_forgets_blocked_sender: a slot frees up but
+     * the blocked sender is not let in (lost wake-up). */
+    struct chan_waiter *s =
+        c->count == c->base.capacity &&
+                !HCHAN_PLANTED(c, "mutex", "mutex.recv_forgets_blocked_sender")
+            ? chan_waitq_claim_first(&c->sendq, self)
+            : NULL;
     if (s) {
       /* Full buffer: the freed head slot is the tail; the sender's value
        * goes there, behind everything already buffered. */
@@ -177,7 +192,9 @@ static int park(struct hchan *c, enum chan_dir dir, void *elem,
     rc = p.outcome; /* the claimer removed w from the queue */
   } else {
     hchan_lock(c);
-    if (w.queued)
+    /* PLANTED BUG futex.timeout_stays_queued: leave the dead waiter
+     * linked. */
+    if (w.queued && !HCHAN_PLANTED(c, "futex", "futex.timeout_stays_queued"))
       chan_waitq_remove(dir == CHAN_SEND ? &c->sendq : &c->recvq, &w);
     hchan_unlock(c);
     rc = CHAN_TIMEOUT;
@@ -230,7 +247,10 @@ static int hchan_close(struct chan *ch) {
     w->next = woken;
     woken = w;
   }
-  while ((w = chan_waitq_claim_first(&c->sendq, NULL))) {
+  /* PLANTED BUG futex.close_skips_senders: blocked senders never learn of
+   * the close (missing wake-up). */
+  while (!HCHAN_PLANTED(c, "futex", "futex.close_skips_senders") &&
+         (w = chan_waitq_claim_first(&c->sendq, NULL))) {
     w->next = woken;
     woken = w;
   }
@@ -267,11 +287,17 @@ static enum chan_enqueue_result hchan_select_enqueue(struct chan *ch,
                                                      struct chan_waiter *w) {
   struct hchan *c = to_hchan(ch);
   struct chan_parker *self = w->parker;
-  hchan_lock(c);
+  /* PLANTED BUG mutex.select_unlocked_ready: judge readiness before taking
+   * the lock, then queue on what may be stale. */
+  bool unlocked = HCHAN_PLANTED(c, "mutex", "mutex.select_unlocked_ready");
+  if (!unlocked)
+    hchan_lock(c);
   bool ready = w->dir == CHAN_SEND ? c->closed || c->count < c->base.capacity ||
                                          chan_waitq_has_other(&c->recvq, self)
                                    : c->count > 0 || c->closed ||
                                          chan_waitq_has_other(&c->sendq, self);
+  if (unlocked)
+    hchan_lock(c);
   if (!ready) {
     chan_waitq_push(w->dir == CHAN_SEND ? &c->sendq : &c->recvq, w);
     bump_version(c);
