@@ -130,6 +130,7 @@ static int park_pass(const struct chan_case *cases, const uint8_t *order,
   chan_parker_init(&p, kind, spin);
   struct chan_waiter waiters[CHAN_SELECT_MAX_CASES];
 
+  CHAN_CHAOS_POINT("select.polled_before_enqueue");
   size_t queued = 0;
   enum chan_enqueue_result res = CHAN_ENQ_QUEUED;
   for (; queued < active && res == CHAN_ENQ_QUEUED; queued++) {

@@ -165,8 +165,15 @@ static int try_send(struct ring *r, const void *elem) {
         CHAN_CHAOS_POINT("ring.send.claimed_unpublished");
         chan_elem_copy(s->value, elem, r->base.elem_size);
         /* Release: the value is written before the receiver sees it. */
-        atomic_store_explicit(&s->stamp, tail + 1, memory_order_release);
-        notify_one(r, CHAN_RECV);
+        if (CHAN_PLANTED("ring.publish_relaxed")) /* PLANTED BUG: relaxed */
+          atomic_store_explicit(&s->stamp, tail + 1, memory_order_relaxed);
+        else
+          atomic_store_explicit(&s->stamp, tail + 1, memory_order_release);
+        /* PLANTED BUG ring.notify_skips_last_slot: a send into the last
+         * slot wakes nobody (lost notification). */
+        if (!(CHAN_PLANTED("ring.notify_skips_last_slot") &&
+              (tail & (r->mark_bit - 1)) == r->base.capacity - 1))
+          notify_one(r, CHAN_RECV);
         return CHAN_OK;
       }
       chan_backoff_spin(&backoff);
@@ -197,10 +204,17 @@ static int try_recv(struct ring *r, void *elem) {
       if (atomic_compare_exchange_weak_explicit(
               &r->head, &head, next_position(r, head), memory_order_seq_cst,
               memory_order_relaxed)) {
+        /* PLANTED BUG ring.recv_frees_slot_early: free the slot before
+         * reading it, so a sender may overwrite the value first. */
+        bool early = CHAN_PLANTED("ring.recv_frees_slot_early");
+        if (early)
+          atomic_store_explicit(&s->stamp, head + r->one_lap,
+                                memory_order_release);
         chan_elem_copy(elem, s->value, r->base.elem_size);
         /* Release: our read is done before a sender reuses the slot. */
-        atomic_store_explicit(&s->stamp, head + r->one_lap,
-                              memory_order_release);
+        if (!early)
+          atomic_store_explicit(&s->stamp, head + r->one_lap,
+                                memory_order_release);
         notify_one(r, CHAN_SEND);
         return CHAN_OK;
       }
@@ -231,8 +245,11 @@ static int try_recv(struct ring *r, void *elem) {
 static bool ready(struct ring *r, enum chan_dir dir) {
   size_t tail = atomic_load_explicit(&r->tail, memory_order_seq_cst);
   size_t head = atomic_load_explicit(&r->head, memory_order_seq_cst);
-  if (tail & r->mark_bit)
-    return true; /* closed: both sides have an answer */
+  if (tail & r->mark_bit) {
+    if (!CHAN_PLANTED("ring.ready_ignores_close"))
+      return true;        /* closed: both sides have an answer */
+    tail &= ~r->mark_bit; /* PLANTED BUG: a close seen here is ignored */
+  }
   return dir == CHAN_RECV ? tail != head : head + r->one_lap != tail;
 }
 
@@ -273,6 +290,7 @@ static int ring_op(struct ring *r, enum chan_dir dir, void *elem,
       chan_backoff_snooze(&backoff);
       continue;
     }
+    CHAN_CHAOS_POINT("ring.checked_before_enqueue");
     struct chan_parker p;
     chan_parker_init(&p, CHAN_PARK_FUTEX, RING_PARK_SPIN);
     struct chan_waiter w = {.parker = &p, .elem = elem, .dir = dir};
