@@ -5,6 +5,7 @@
 #include "bench_common.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,11 +217,18 @@ static void *role_main(void *p) {
   if (rc != 0)
     snprintf(r->err, sizeof r->err, "cannot pin to PU %d: %s", r->cpu,
              strerror(rc));
+  if (rc != 0)
+    atomic_fetch_add(r->pin_failures, 1);
   pthread_barrier_wait(r->start);
+  /* The barrier orders every thread's pinning before anyone starts: if one
+   * could not be pinned, none runs, since its peers would wait forever. */
+  bool run = atomic_load(r->pin_failures) == 0;
+  if (!run && rc == 0)
+    snprintf(r->err, sizeof r->err, "not run: a peer could not be pinned");
   struct cost c0, c1;
   cost_snap(&c0);
   r->t_start = now_ns();
-  if (rc == 0)
+  if (run)
     r->fn(r);
   r->t_end = now_ns();
   cost_snap(&c1);
@@ -260,9 +268,11 @@ int round_run(struct round *rd, const struct placement *pl, int n0, role_fn f0,
   split(rd, 1, n1, f1, total1, pl, shared, hists);
   pthread_barrier_t start;
   pthread_barrier_init(&start, NULL, (unsigned)rd->nroles);
+  _Atomic int pin_failures = 0;
   int started = 0;
   for (; started < rd->nroles; started++) {
     rd->roles[started].start = &start;
+    rd->roles[started].pin_failures = &pin_failures;
     int rc = pthread_create(&rd->roles[started].thread, NULL, role_main,
                             &rd->roles[started]);
     if (rc != 0) {
@@ -289,7 +299,7 @@ int round_run(struct round *rd, const struct placement *pl, int n0, role_fn f0,
       t1 = r->t_end;
     struct cost zero = {0};
     cost_add_delta(&rd->cost, &zero, &r->cost);
-    if (r->err[0] && !rd->err[0])
+    if (r->err[0] && !rd->err[0] && strncmp(r->err, "not run", 7) != 0)
       snprintf(rd->err, sizeof rd->err, "%s %d: %s",
                r->side ? "consumer" : "producer", r->k, r->err);
   }

@@ -116,6 +116,7 @@ struct role {
   /* internal */
   role_fn fn;
   pthread_barrier_t *start;
+  _Atomic int *pin_failures; /* any > 0: nobody runs (a peer would hang) */
   pthread_t thread;
 };
 

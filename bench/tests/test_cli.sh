@@ -44,6 +44,20 @@ expect 2 "unknown placement 'nope'" "$bench" --placement=nope
 expect 2 "bad --messages" "$bench" --messages=0
 expect nonzero "unrecognized" "$bench" --benchmark_nonsense=1
 expect 0 "floor_cacheline/place:" "$bench" --list
+expect 2 "invalid hwloc synthetic topology" "$bench" --topology=synthetic:bogus --list
+expect 2 "cannot read hwloc XML topology" "$bench" --topology=xml:/nonexistent.xml --list
+expect 2 "--topology wants" "$bench" --topology=banana
+
+# Another machine's topology: what would run there, and the missing classes
+# named with their reason. Pinning to PUs this machine lacks must fail each
+# benchmark with a message (not hang: a peer of an unpinnable thread waits).
+synth="synthetic:pack:2 l3:2 core:4 pu:2"
+expect 0 "pingpong/impl:$impl/place:smt" "$bench" --topology="$synth" --impl="$impl" --list
+expect 0 "placement shared_l2 skipped" "$bench" --topology="$synth" --impl="$impl" --list
+expect 0 "pair_cacheline/a:0/b:31" "$bench" --topology="$synth" --impl="$impl" --full --list
+expect 0 "cannot pin" timeout 60 "$bench" --topology="$synth" --impl="$impl" \
+  --scenario=pingpong,spsc,tryops,floor_futex --benchmark_filter=diff_package \
+  --benchmark_min_time=0.001
 
 # A tiny real run: JSON from Google Benchmark's own --benchmark_out.
 run=$tmp/run
