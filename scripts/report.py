@@ -135,6 +135,60 @@ def targets(run):
     return out
 
 
+def summary(run):
+    """Plain sentences: who wins the headline scenarios, by how much."""
+    out = []
+    cross = run.cross_place()
+    go = lambda scen, **p: run.one(scen, "go", **p)  # noqa: E731
+    if cross:
+        pp = best(run.select("pingpong", place=cross), True)
+        fl, fu = run.one("floor_cacheline", place=cross), run.one("floor_futex", place=cross)
+        if pp:
+            s = f"Ping-pong across PUs ({cross}): **{pp['impl']}** {fmt_ns(pp['time_ns'])}"
+            if fl:
+                s += f", {pp['time_ns'] / fl['time_ns']:.1f}x the cache-line floor ({fmt_ns(fl['time_ns'])})"
+            if fu:
+                s += f" and {pp['time_ns'] / fu['time_ns']:.2f}x the futex floor ({fmt_ns(fu['time_ns'])})"
+            g = go("pingpong")
+            if g:
+                s += f"; Go {fmt_ns(g['time_ns'])} (unpinned)"
+            out.append(s + ".")
+    for label, scen, params in (("Unbuffered SPSC", "spsc", dict(cap=0)),
+                                ("SPSC cap 128", "spsc", dict(cap=128)),
+                                ("SPSC cap 1024", "spsc", dict(cap=1024)),
+                                ("MPSC 4x1 cap 128", "mpsc", dict(cap=128, p=4, c=1)),
+                                ("MPMC 2x2 cap 128", "mpmc", dict(cap=128, p=2, c=2)),
+                                ("Select over 4, cap 128", "select_recv", dict(k=4, cap=128))):
+        b = best(run.select(scen, place="unpinned", **params), False)
+        if not b:
+            continue
+        s = f"{label} (unpinned): **{b['impl']}** {fmt_rate(b)}"
+        g = go(scen, **params)
+        if g:
+            s += f", {b['items_per_second'] / g['items_per_second']:.2f}x Go ({fmt_rate(g)})"
+        out.append(s + ".")
+    # Oversubscription: the best MPMC at the most threads vs its best count.
+    rows = run.select("mpmc", place="unpinned", cap=128)
+    if rows:
+        most = max(r["params"]["p"] for r in rows)
+        b = best([r for r in rows if r["params"]["p"] == most], False)
+        if b:
+            peak = max(r["items_per_second"] for r in rows if r["impl"] == b["impl"])
+            out.append(f"Oversubscribed MPMC {most}x{most} cap 128: **{b['impl']}** {fmt_rate(b)}, "
+                       f"{b['items_per_second'] / peak:.0%} of its own best thread count.")
+    cpu = [r for r in run.select("spsc", place="unpinned", cap=128) if r["impl"] not in ("go", "floor")]
+    if cpu:
+        c = min(cpu, key=lambda r: r.get("cpu_ns_per_msg", 1e18))
+        out.append(f"Cheapest SPSC cap 128 in CPU: **{c['impl']}** "
+                   f"{c.get('cpu_ns_per_msg', 0):.0f} CPU-ns per message "
+                   f"({c.get('vcsw_per_msg', 0):.3g} voluntary switches per message).")
+    idle = [r for r in run.select("idle") if "idle_cpu_pct" in r]
+    if idle:
+        out.append("A parked receiver uses " + ", ".join(
+            f"{r['impl']} {r['idle_cpu_pct']:.2f}%" for r in idle) + " of a CPU once its spin phase is over.")
+    return out
+
+
 def winners(run):
     """Per scenario configuration: the fastest implementation."""
     groups = {}
@@ -189,6 +243,7 @@ def main():
     if errs:
         L += ["", "## Benchmarks that reported an error", ""]
         L += [f"- `{r['name']}`: {r['error']}" for r in errs]
+    L += ["", "## What this run shows", ""] + [f"- {x}" for x in summary(run)]
     L += ["", "## Targets (issue 4), checked against this run", "",
           "| target | measured | verdict |", "|---|---|---|"]
     L += [f"| {t} | {m} | {v} |" for t, m, v in targets(run)]
