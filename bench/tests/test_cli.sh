@@ -2,9 +2,9 @@
 # test_cli.sh - the benchmark tools' behaviour at their edges: chanbench and
 # the scripts reject bad flags, names and files with a message and a
 # non-zero exit, and a tiny real run goes through JSON, plots and report.
-#   test_cli.sh <path to chanbench> <scripts dir>
+#   test_cli.sh <path to chanbench> <scripts dir> [<bench_shim_selftest>]
 set -uo pipefail
-bench=$1 scripts=$2
+bench=$1 scripts=$2 shim=${3:-}
 py=/usr/bin/python3
 tmp=$(mktemp -d /tmp/chanlab-cli-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
@@ -101,6 +101,45 @@ rows = [{"name": f"pair_cacheline/a:{a}/b:{b}/manual_time", "run_type": "iterati
 json.dump({"context": {}, "benchmarks": rows}, open(sys.argv[1], "w"))
 PY
 expect 0 "pair_heatmap.png" $py "$scripts/plot.py" "$tmp/pairs"
+
+# The C shim: every feature leaves its mark in Google Benchmark's JSON.
+if [ -n "$shim" ]; then
+  expect 0 "" "$shim" --benchmark_out="$tmp/shim.json" --benchmark_out_format=json
+  expect 0 "shim JSON ok" $py - "$tmp/shim.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+rows = {b["name"]: b for b in doc["benchmarks"] if b.get("run_type") == "iteration"}
+def check(cond, what):
+    if not cond:
+        sys.exit(f"shim JSON: {what}")
+m = rows["shim_manual/iterations:5/manual_time"]
+check(m["time_unit"] == "us" and abs(m["real_time"] - 1000.0) < 1e-6, "manual time 1 ms")
+check(abs(m["items_per_second"] - 10000) < 1e-3, "items per second from manual time")
+check(abs(m["bytes_per_second"] - 80000) < 1e-3, "bytes per second")
+for a in (1, 2):
+    for b in (10, 20):
+        r = rows[f"shim_args/a:{a}/b:{b}/iterations:3"]
+        check(r["sum"] == a + b and r["tag"] == 42, "named args product, user data")
+r = rows["shim_batch/iterations:70"]
+check(r["iterations"] == 70 and r["calls"] == 10 and r["per_iter"] == 1, "batches of 7")
+r = rows["shim_threads/iterations:10/real_time/threads:2"]
+check(r["threads"] == 2 and r["threads_seen"] == 2 and r["count_avg"] == 2
+      and r["index_sum"] == 1, "threads and counter flags")
+r = rows["shim_pause/iterations:5/real_time"]
+check(r["real_time"] < 1e6, "paused time excluded (%s ns)" % r["real_time"])
+r = rows["shim_skip"]
+check(r.get("error_occurred") and r.get("error_message") == "planned skip", "skip with error")
+reps = [b for b in doc["benchmarks"] if b["name"].startswith("shim_reps")]
+check(sum(1 for b in reps if b.get("run_type") == "iteration") == 3, "3 repetitions")
+check(any(b.get("aggregate_name") == "median" for b in reps), "aggregates")
+check(all(3 <= b["iterations"] <= 20 for b in reps if b.get("run_type") == "iteration"),
+      "min time 3 ms at 1 ms per iteration")
+check(doc["context"].get("shim.test") == "yes", "custom context")
+print("shim JSON ok")
+PY
+  expect nonzero "unrecognized" "$shim" --benchmark_bogus
+  expect 0 "shim_args/a:2/b:20" "$shim" --benchmark_filter=shim_args --benchmark_format=json
+fi
 
 echo "$passes passed, $fails failed"
 [ $fails -eq 0 ]
