@@ -41,7 +41,7 @@ if [ -n "$min_time" ] && ! [[ "$min_time" =~ ^[0-9]*\.?[0-9]+$ ]]; then
   echo "run.sh: --min-time wants a number of seconds, not '$min_time'" >&2
   exit 2
 fi
-[ -n "$min_time" ] || { [ $suite = full ] && min_time=0.5 || min_time=0.05; }
+[ -n "$min_time" ] || { [ $suite = full ] && min_time=0.5 || min_time=0.1; }
 
 log() { printf '\n== %s\n' "$*"; }
 
