@@ -276,6 +276,50 @@ def plot_payload(run, impls, written):
     save(fig, run.folder, "payload.png", written)
 
 
+def plot_patterns(run, impls, written):
+    sweeps = [("pattern_pipeline", "depth", "pipeline: stages"),
+              ("pattern_pool", "workers", "worker pool: workers"),
+              ("pattern_fanin", "inputs", "fan-in: inputs")]
+    singles = ["pattern_ordone", "pattern_tee", "pattern_bridge", "pattern_errgroup",
+               "pattern_first", "pattern_semaphore", "pattern_daisy"]
+    if not any(run.select(s) for s, _, _ in sweeps) and not any(run.select(s) for s in singles):
+        return
+    ours = [i for i in impls if i != "go"]
+    fig, axes = plt.subplots(1, 4, figsize=(18, 4))
+    for ax, (scen, key, title) in zip(axes, sweeps):
+        for impl in ours:
+            rows = sorted(run.select(scen, impl), key=lambda r: r["params"].get(key, 0))
+            if rows:
+                ax.plot([r["params"][key] for r in rows], [r["time_ns"] for r in rows],
+                        label=impl, **style(impl))
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel(title.split(": ")[1])
+        ax.set_ylabel("ns per value")
+        ax.set_title(title.split(":")[0])
+        ax.grid(alpha=0.3, which="both")
+    axes[0].legend()
+    ax = axes[3]
+    labels = []
+    width = 0.8 / max(1, len(ours))
+    for i, impl in enumerate(ours):
+        vals = []
+        for scen in singles:
+            rows = run.select(scen, impl)
+            # One figure per pattern: its smallest configuration.
+            rows.sort(key=lambda r: sorted(r["params"].items()))
+            vals.append(rows[0]["time_ns"] if rows else 0)
+        ax.bar([x + i * width for x in range(len(singles))], vals, width, label=impl)
+    labels = [s.replace("pattern_", "") for s in singles]
+    ax.set_xticks([x + width * (len(ours) - 1) / 2 for x in range(len(singles))])
+    ax.set_xticklabels(labels, rotation=30, ha="right", fontsize=8)
+    ax.set_yscale("log")
+    ax.set_ylabel("ns per value / call / link")
+    ax.set_title("other patterns (smallest configuration)")
+    ax.grid(axis="y", alpha=0.3, which="both")
+    save(fig, run.folder, "patterns.png", written)
+
+
 def plot_heatmap(run, written):
     rows = run.select("pair_cacheline")
     if not rows:
@@ -318,6 +362,7 @@ def main():
     plot_vs_go(run, impls, written)
     plot_select(run, impls, written)
     plot_payload(run, impls, written)
+    plot_patterns(run, impls, written)
     plot_heatmap(run, written)
     if not written:
         print(f"plot.py: {args.folder}: nothing to plot", file=sys.stderr)

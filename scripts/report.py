@@ -28,6 +28,7 @@ PLOTS = [
     ("select.png", "Select over k channels"),
     ("cpu_per_message.png", "CPU and context switches per message"),
     ("payload.png", "Payload size sweep"),
+    ("patterns.png", "Go concurrency patterns"),
     ("pair_heatmap.png", "Per-PU-pair cache-line latency"),
 ]
 

@@ -115,6 +115,7 @@ fi
 if [ $go = 1 ]; then
   log "Go $(go version | cut -d' ' -f3) channels (GOMAXPROCS=$(nproc))"
   export GOCACHE="$build/go/cache" GOPATH="$build/go/path" GOFLAGS= GOPROXY=off
+  export GOMAXPROCS=$(nproc)
   (cd "$root/bench/go" && go build -o "$build/go/gochan" .)
   goargs=(-out "$out/go.json" -min_time "$min_time")
   [ $suite = full ] && goargs+=(-full)
