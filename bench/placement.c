@@ -224,9 +224,21 @@ int placement_cpu(const struct placement *p, int side, int k) {
   return p->side_b[k % p->nside_b];
 }
 
+/* The affinity the process started with, taken before any pinning. */
+static cpu_set_t initial_affinity;
+static int initial_affinity_ok;
+
+__attribute__((constructor)) static void save_initial_affinity(void) {
+  initial_affinity_ok =
+      sched_getaffinity(0, sizeof initial_affinity, &initial_affinity) == 0;
+}
+
 int place_pin_self(int cpu) {
   if (cpu < 0)
-    return 0;
+    return initial_affinity_ok
+               ? pthread_setaffinity_np(pthread_self(), sizeof initial_affinity,
+                                        &initial_affinity)
+               : 0;
   cpu_set_t set;
   CPU_ZERO(&set);
   CPU_SET(cpu, &set);

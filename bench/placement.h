@@ -79,8 +79,10 @@ int topo_export_xml(const struct topo *t, const char *path, char *err,
  * round-robin over the side; -1 means leave the thread unpinned. */
 int placement_cpu(const struct placement *p, int side, int k);
 
-/* Pins the calling thread to OS PU cpu (no-op for -1). Returns 0 or an
- * errno value. */
+/* Pins the calling thread to OS PU cpu; -1 unpins it (back to the
+ * affinity the process started with: a thread inherits its creator's mask,
+ * so a pinned benchmark thread must not leak its pinning into the next).
+ * Returns 0 or an errno value. */
 int place_pin_self(int cpu);
 
 #endif /* CHAN_BENCH_PLACEMENT_H */

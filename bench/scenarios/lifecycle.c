@@ -162,8 +162,18 @@ static void bm_idle(bench_state *st, void *user) {
       chan_destroy(s.ch);
       break;
     }
-    while (!atomic_load(&s.ready) || chan_debug_waiters(s.ch, CHAN_RECV) < 1)
+    int64_t deadline = now_ns() + 10LL * 1000000000;
+    while (
+        (!atomic_load(&s.ready) || chan_debug_waiters(s.ch, CHAN_RECV) < 1) &&
+        now_ns() < deadline)
       sched_yield();
+    if (chan_debug_waiters(s.ch, CHAN_RECV) < 1) {
+      bench_skip_with_error(st, "the receiver never parked (10 s)");
+      chan_close(s.ch);
+      pthread_join(t, NULL);
+      chan_destroy(s.ch);
+      break;
+    }
     /* The sleeps are the measurement window, not an ordering device: the
      * waiter is already known to be blocked. */
     sleep_ns(settle);

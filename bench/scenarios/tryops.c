@@ -68,6 +68,9 @@ static void bm_tryops(bench_state *st, void *user) {
     chan_destroy(try_chan);
     try_chan = NULL;
   }
+  /* Thread 0 is Google Benchmark's main thread: unpin it, or every thread
+   * it starts later would inherit this placement. */
+  place_pin_self(-1);
 }
 
 void register_tryops(void) {

@@ -172,10 +172,16 @@ TEST(bad_input_is_reported) {
 
 static void *pin_and_check(void *arg) {
   int cpu = *(int *)arg;
+  cpu_set_t before, after;
+  CHECK_EQ(sched_getaffinity(0, sizeof before, &before), 0);
   int rc = place_pin_self(cpu);
   CHECK_EQ(rc, 0);
   if (rc == 0)
     CHECK_EQ(sched_getcpu(), cpu);
+  /* Unpinning restores the process's original mask, not "stay here". */
+  CHECK_EQ(place_pin_self(-1), 0);
+  CHECK_EQ(sched_getaffinity(0, sizeof after, &after), 0);
+  CHECK(CPU_EQUAL(&before, &after));
   return NULL;
 }
 
