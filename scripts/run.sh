@@ -51,6 +51,22 @@ if [ $skip_deps = 0 ]; then
   "$root/scripts/install-deps.sh"
 fi
 pybin=/usr/bin/python3   # Debian's, which has matplotlib (not a pyenv one)
+need() {  # need <what> <Debian package> <test command...>
+  local what=$1 pkg=$2
+  shift 2
+  if ! "$@" >/dev/null 2>&1; then
+    echo "run.sh: $what is missing: install the Debian package $pkg" \
+         "(scripts/install-deps.sh does)" >&2
+    exit 1
+  fi
+}
+need "cmake" cmake command -v cmake
+need "lstopo (hwloc)" hwloc command -v lstopo-no-graphics
+need "matplotlib for $pybin" python3-matplotlib "$pybin" -c "import matplotlib"
+need "Google Benchmark's compare tools" libbenchmark-tools test -f /usr/share/benchmark/compare.py
+if [ $go = 1 ]; then
+  need "Go (or pass --no-go)" golang-go command -v go
+fi
 
 # 2. Build the release preset.
 build=$(realpath -m "${CHANLAB_BUILD_DIR:-$root/build/release}")
@@ -93,8 +109,7 @@ log "results in $out"
   echo "command: scripts/run.sh $*"
   echo "load_before: $(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$out/env.txt"
-lstopo-no-graphics --no-io --of xml "$out/topology.xml" 2>/dev/null ||
-  "$bench" --topology-xml="$out/topology.xml" --benchmark_filter='^$' >/dev/null
+lstopo-no-graphics --no-io --of xml "$out/topology.xml"
 cat "$out/env.txt"
 
 # 5. chanlab's implementations and the floor.
