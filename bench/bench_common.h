@@ -96,7 +96,7 @@ bool alloc_is_jemalloc(void);
 
 /* ---- role threads -------------------------------------------------------- */
 
-#define ROLES_MAX 256
+#define ROLES_MAX 1024
 
 struct role;
 typedef int (*role_fn)(struct role *r); /* returns 0 or -1 with r->err set */

@@ -95,6 +95,8 @@ void register_throughput(void) {
   const struct placement *sweep[PLACE_NCLASSES];
   int npl_sweep = suite_placements(sweep, false);
   int max_threads = 4 * g_suite.npus;
+  if (max_threads > ROLES_MAX - 1)
+    max_threads = ROLES_MAX - 1; /* n producers + 1 consumer */
   for (int i = 0; i < g_suite.nimpls; i++)
     for (int c = 0; c < 4; c++) {
       struct tp_arg a = {g_suite.impls[i], NULL, caps[c], 1, 1, 8};
