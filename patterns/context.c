@@ -70,6 +70,8 @@ const char *pat_strerror(int status) {
   case PAT_ESTATE:
     return "call out of lifecycle order";
   default:
+    if (status <= PAT_EUSER)
+      return "callback error";
     return chan_strerror(status);
   }
 }
@@ -248,7 +250,7 @@ int pat_ctx_sleep(pat_ctx *ctx, int64_t timeout_ns) {
   if (err != PAT_OK)
     return err;
   int rc = chan_recv_timeout(ctx->done, NULL, timeout_ns);
-  if (rc == CHAN_TIMEOUT)
+  if (rc == CHAN_TIMEOUT || rc == CHAN_WOULD_BLOCK) /* 0 ns polls */
     return PAT_OK;
   return pat_ctx_err(ctx) != PAT_OK ? pat_ctx_err(ctx) : rc;
 }

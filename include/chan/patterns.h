@@ -46,9 +46,10 @@
  *   nothing for this input (a filter), PAT_STOP (generators) to end the
  *   stream, or any other non-zero code as an error: the component then
  *   stops (its context is canceled, its output closed) and pat_proc_wait()
- *   returns that code. Callbacks that may block or sleep receive the
- *   component's context and should watch it (pat_ctx_sleep, pat_send_ctx) so
- *   cancellation stays prompt.
+ *   returns that code. Use codes <= PAT_EUSER (-100) for your own errors
+ *   so they never read as a library or channel code. Callbacks that may block
+ * or sleep receive the component's context and should watch it (pat_ctx_sleep,
+ * pat_send_ctx) so cancellation stays prompt.
  *
  *   Errors. Bad input (NULL function, NULL channel, zero workers, element
  *   sizes that do not match) returns PAT_EINVAL and pat_last_error() says
@@ -87,6 +88,7 @@ enum pat_status {
   PAT_EBUSY = CHAN_EBUSY,   /* freed while still in use (children alive) */
   PAT_ETHREAD = -16,        /* pthread_create failed */
   PAT_ESTATE = -17,         /* call out of lifecycle order (set twice...) */
+  PAT_EUSER = -100,         /* callbacks' own error codes: <= PAT_EUSER */
 };
 
 /* Names any status code, the channel codes included. */

@@ -227,6 +227,7 @@ TEST(ctx_send_recv_sleep_stop_on_cancel) {
   CHECK_STATUS(pat_ctx_free(c), PAT_OK);
   c = root();
   CHECK_STATUS(pat_ctx_sleep(c, 1000000), PAT_OK);
+  CHECK_STATUS(pat_ctx_sleep(c, 0), PAT_OK); /* a zero sleep is not an error */
   CHECK_STATUS(pat_ctx_free(c), PAT_OK);
   chan_destroy(ch);
   CHECK_THREADS_BACK(base);
