@@ -300,6 +300,13 @@ const char *pat_impl_of(const pat_ctx *ctx, const chan_t *ch) {
   return NULL;
 }
 
+int pat_check_size(const char *what, size_t size) {
+  if (size > PAT_MAX_ELEM_SIZE)
+    return pat_fail(PAT_EINVAL, "%s: element of %zu bytes > PAT_MAX_ELEM_SIZE",
+                    what, size);
+  return PAT_OK;
+}
+
 int pat_check_ctx(pat_ctx *ctx) {
   int err = pat_ctx_err(ctx);
   if (err != PAT_OK)

@@ -199,7 +199,7 @@ static int check_work_args(const char *what, pat_proc **p, chan_t *in,
     return pat_fail(PAT_EINVAL, "%s: input channel is NULL", what);
   if (!fn)
     return pat_fail(PAT_EINVAL, "%s: fn is NULL", what);
-  return PAT_OK;
+  return pat_check_size(what, chan_elem_size(in));
 }
 
 /* ---- the traditional pool, unordered ------------------------------------ */
@@ -510,6 +510,8 @@ int pat_fanout_each_start(pat_proc **p, pat_ctx *ctx, const void *tasks,
                           pat_map_fn fn, void *arg) {
   if (!p || !fn || !out || (ntasks && task_size && !tasks))
     return pat_fail(PAT_EINVAL, "pat_fanout_each_start: NULL argument");
+  if (pat_check_size("pat_fanout_each_start", task_size) != PAT_OK)
+    return PAT_EINVAL;
   if (chan_cap(out) < ntasks)
     return pat_fail(PAT_EINVAL,
                     "pat_fanout_each_start: out capacity %zu < %zu tasks: "

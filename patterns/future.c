@@ -46,6 +46,8 @@ static void *future_main(void *arg) {
 }
 
 static int future_alloc(pat_future **out, const char *impl, size_t size) {
+  if (pat_check_size("future result", size) != PAT_OK)
+    return PAT_EINVAL;
   pat_future *f = calloc(1, sizeof *f);
   if (!f)
     return pat_fail(PAT_ENOMEM, "future: out of memory");
@@ -306,7 +308,9 @@ int pat_fetch_all(pat_ctx *ctx, const char *impl, size_t n, size_t item_size,
   if (!fetch || !count || (n && item_size && !items))
     return pat_fail(PAT_EINVAL, "pat_fetch_all: NULL argument");
   *count = 0;
-  int rc = pat_check_ctx(ctx);
+  int rc = pat_check_size("pat_fetch_all", item_size);
+  if (rc == PAT_OK)
+    rc = pat_check_ctx(ctx);
   if (rc != PAT_OK)
     return rc;
   if (ctx)
@@ -396,7 +400,9 @@ int pat_job_start(pat_job **out, pat_ctx *ctx, const char *impl,
   if (!out || !fn)
     return pat_fail(PAT_EINVAL, "pat_job_start: %s is NULL",
                     out ? "fn" : "out");
-  int rc = pat_check_ctx(ctx);
+  int rc = pat_check_size("pat_job_start", out_elem_size);
+  if (rc == PAT_OK)
+    rc = pat_check_ctx(ctx);
   if (rc != PAT_OK)
     return rc;
   if (ctx)

@@ -85,6 +85,9 @@ static inline int proc_recv(pat_proc *p, chan_t *ch, void *elem) {
 /* Forwards in to p->out until in closes (PAT_OK), counting values. */
 int proc_forward(pat_proc *p, chan_t *in, size_t elem_size);
 
+/* PAT_EINVAL (with a message) if size > PAT_MAX_ELEM_SIZE. */
+int pat_check_size(const char *what, size_t size);
+
 /* Checks shared by the start functions. */
 int pat_check_ctx(pat_ctx *ctx);
 

@@ -82,6 +82,8 @@ static int stage_start(pat_proc **p, pat_ctx *ctx, chan_t *in, chan_t *out,
     return pat_fail(PAT_EINVAL, "%s: %s is NULL", what,
                     !p ? "p" : (!in ? "in" : "out"));
   size_t in_size = chan_elem_size(in), out_size = chan_elem_size(out);
+  if (pat_check_size(what, in_size) != PAT_OK)
+    return PAT_EINVAL;
   if (mode == STAGE_RESULT && !fn)
     return pat_fail(PAT_EINVAL, "%s: fn is NULL", what);
   if (mode == STAGE_RESULT && out_size < sizeof(struct pat_result_hdr))

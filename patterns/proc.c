@@ -17,7 +17,9 @@
 
 int proc_new(pat_proc **out, pat_ctx *parent, const char *impl,
              chan_t *out_ch) {
-  int rc = pat_check_ctx(parent);
+  int rc = pat_check_size("output channel", chan_elem_size(out_ch));
+  if (rc == PAT_OK)
+    rc = pat_check_ctx(parent);
   if (rc != PAT_OK)
     return rc;
   pat_proc *p = calloc(1, sizeof *p);

@@ -97,6 +97,10 @@ const char *pat_strerror(int status);
 /* The calling thread's message for its latest pattern error. */
 const char *pat_last_error(void);
 
+/* Largest element a component accepts (it keeps copies on its threads'
+ * stacks); larger elements get PAT_EINVAL. */
+#define PAT_MAX_ELEM_SIZE ((size_t)1 << 16)
+
 /* The value type of the patterns that need arithmetic or tagging. */
 typedef int64_t pat_item;
 

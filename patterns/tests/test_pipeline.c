@@ -320,6 +320,15 @@ TEST(pipeline_bad_input) {
                PAT_EINVAL);
   CHECK_STATUS(pat_drop_start(&p, NULL, a, small), PAT_EINVAL);
   CHECK_STATUS(pat_pipeline_add(NULL, NULL, NULL, 8, 0), PAT_EINVAL);
+  chan_t *huge = test_chan(PAT_MAX_ELEM_SIZE + 1, 0);
+  CHECK_STATUS(pat_stage_start(&p, NULL, huge, huge, NULL, NULL), PAT_EINVAL);
+  CHECK(strstr(pat_last_error(), "PAT_MAX_ELEM_SIZE") != NULL);
+  CHECK_STATUS(pat_generator_start(&p, NULL, huge, gen_count, NULL),
+               PAT_EINVAL);
+  chan_destroy(huge);
+  pat_future *f;
+  CHECK_STATUS(pat_promise_make(&f, test_impl(), PAT_MAX_ELEM_SIZE + 1),
+               PAT_EINVAL);
   pat_pipeline *pl;
   CHECK_STATUS(pat_pipeline_make(&pl, NULL, NULL), PAT_EINVAL);
   REQUIRE_STATUS(pat_pipeline_make(&pl, NULL, a), PAT_OK);
