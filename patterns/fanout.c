@@ -168,7 +168,8 @@ struct work_state {
 /* Maps one accepted value and delivers it; returns non-OK to stop. */
 static int work_one(pat_proc *p, const struct work_state *w, const void *in,
                     void *out) {
-  int rc = w->fn(p->ctx, w->arg, in, out);
+  /* Without an output channel there is nowhere to put a result. */
+  int rc = w->fn(p->ctx, w->arg, in, p->out ? out : NULL);
   if (rc == PAT_SKIP) {
     PROC_COUNT(p, filtered, 1);
     return PAT_OK;
@@ -276,8 +277,8 @@ static int ordered_worker(pat_proc *p, void *arg) {
     chan_t *slot;
     memcpy(&slot, job, sizeof slot);
     memset(hdr, 0, sizeof *hdr);
-    hdr->status =
-        o->w.fn(p->ctx, o->w.arg, job + sizeof slot, pat_result_value(result));
+    hdr->status = o->w.fn(p->ctx, o->w.arg, job + sizeof slot,
+                          p->out ? pat_result_value(result) : NULL);
     if (hdr->status != PAT_OK && hdr->status != PAT_SKIP)
       proc_fail(p, hdr->status);
     chan_try_send(slot, result); /* the slot is empty: never blocks */

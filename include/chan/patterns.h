@@ -264,7 +264,7 @@ enum pat_order {
 };
 
 /* The traditional fixed pool: `workers` threads range over in, each value
- * mapped by fn, results sent to out (NULL out: results discarded). With
+ * mapped by fn, results sent to out (NULL out: fn gets out == NULL). With
  * PAT_ORDERED a dispatcher tags the inputs and a collector restores input
  * order (at most 2*workers values in flight). out closes when done. */
 int pat_pool_start(pat_proc **p, pat_ctx *ctx, chan_t *in, chan_t *out,
@@ -274,7 +274,8 @@ int pat_pool_start(pat_proc **p, pat_ctx *ctx, chan_t *in, chan_t *out,
 /* A thread per task, at most `limit` running at once, limited by a
  * semaphore channel (seed 000 "no leaked go worker pool", seed 004 "Fan Out
  * Semaphore"). Each finished task thread is joined before the next is
- * started in its place; out closes when all are done. */
+ * started in its place; out closes when all are done (NULL out: fn gets
+ * out == NULL). */
 int pat_fanout_sem_start(pat_proc **p, pat_ctx *ctx, chan_t *in, chan_t *out,
                          size_t limit, pat_map_fn fn, void *arg);
 

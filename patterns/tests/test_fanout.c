@@ -208,6 +208,38 @@ TEST(pool_ordered_stops_on_cancel) {
   pool_cancel_case(PAT_ORDERED);
 }
 
+static int count_calls(pat_ctx *ctx, void *arg, const void *in, void *out) {
+  (void)ctx;
+  (void)in;
+  if (out != NULL)
+    return -101; /* no output channel: nowhere to write */
+  atomic_fetch_add((atomic_int *)arg, 1);
+  return PAT_OK;
+}
+
+static void pool_without_output(enum pat_order order) {
+  int base = test_thread_count();
+  uint64_t n = 50;
+  chan_t *in = item_chan(0);
+  atomic_int calls = 0;
+  pat_proc *g = feed(in, &n), *pool;
+  REQUIRE_STATUS(
+      pat_pool_start(&pool, NULL, in, NULL, 3, order, count_calls, &calls),
+      PAT_OK);
+  CHECK_STATUS(pat_proc_wait(pool), PAT_OK);
+  CHECK_EQ(atomic_load(&calls), 50);
+  CHECK_ACCOUNTED(pool);
+  pat_proc_free(pool);
+  pat_proc_free(g);
+  chan_destroy(in);
+  CHECK_THREADS_BACK(base);
+}
+
+TEST(pool_without_output_runs_every_task) {
+  pool_without_output(PAT_UNORDERED);
+  pool_without_output(PAT_ORDERED);
+}
+
 TEST(fanout_bad_input) {
   chan_t *in = item_chan(0), *out = item_chan(0);
   pat_proc *p;
