@@ -292,3 +292,22 @@ TEST(ctx_bad_input) {
   CHECK(strcmp(pat_strerror(CHAN_CLOSED), chan_strerror(CHAN_CLOSED)) == 0);
   CHECK_STATUS(pat_ctx_free(c), PAT_OK);
 }
+
+TEST(ctx_timeout_for_the_whole_conversation) {
+  int base = test_thread_count();
+  /* The notes' select-timeout: receive until the conversation's deadline. */
+  pat_ctx *r = root(), *talk;
+  REQUIRE(r);
+  chan_t *quiet = item_chan(0); /* Joe never says a thing */
+  REQUIRE_STATUS(pat_ctx_with_timeout(&talk, r, 10 * 1000000), PAT_OK);
+  pat_item v;
+  int64_t start = test_now_ns();
+  CHECK_STATUS(pat_recv_ctx(talk, quiet, &v), PAT_DEADLINE_EXCEEDED);
+  CHECK(test_now_ns() - start >= 10 * 1000000);
+  CHECK_PROMPT(start);
+  CHECK_STATUS(pat_send_ctx(talk, quiet, &v), PAT_DEADLINE_EXCEEDED);
+  CHECK_STATUS(pat_ctx_free(talk), PAT_OK);
+  CHECK_STATUS(pat_ctx_free(r), PAT_OK);
+  chan_destroy(quiet);
+  CHECK_THREADS_BACK(base);
+}

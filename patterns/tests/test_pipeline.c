@@ -179,6 +179,11 @@ TEST(daisy_chain_adds_one_per_link) {
   CHECK_STATUS(pat_daisy_chain(NULL, test_impl(), 0, 5, &result), PAT_OK);
   CHECK_EQ(result, 5);
   CHECK_STATUS(pat_daisy_chain(NULL, test_impl(), 3, 5, NULL), PAT_EINVAL);
+  pat_ctx *c;
+  REQUIRE_STATUS(pat_ctx_new(&c, test_impl()), PAT_OK);
+  pat_ctx_cancel(c);
+  CHECK_STATUS(pat_daisy_chain(c, NULL, 3, 5, &result), PAT_CANCELED);
+  pat_ctx_free(c);
   CHECK_THREADS_BACK(base);
 }
 
