@@ -186,10 +186,12 @@ struct pat_stats {
   uint64_t canceled; /* taken but stopped before delivery */
 };
 
-/* Joins every thread of p. Returns PAT_OK when the component finished its
- * work (input closed, generator stopped, n values taken...), the context's
- * reason if it was canceled, CHAN_CLOSED if its output was closed under
- * it, or the first callback error. Calling it again returns the same. */
+/* Joins every thread of p (one waiting thread at a time; it does not
+ * cancel: stop a component that never finishes with cancel or free).
+ * Returns PAT_OK when the component finished its work (input closed,
+ * generator stopped, n values taken...), the context's reason if it was
+ * canceled, CHAN_CLOSED if its output was closed under it, or the first
+ * callback error. Calling it again returns the same. */
 int pat_proc_wait(pat_proc *p);
 /* Stops p: cancels its own child context. Does not wait. */
 void pat_proc_cancel(pat_proc *p);
