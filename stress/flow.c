@@ -18,6 +18,7 @@ struct flow_thread {
   struct flow_round *round;
   uint32_t id;
   int64_t *last_seq; /* consumers with check_fifo: per producer */
+  uint64_t quota;    /* consumers with quota_no_close: values to take */
 };
 
 static void pin(int cpu) {
@@ -59,7 +60,7 @@ static void *producer_main(void *arg) {
     }
   }
   atomic_fetch_add(&rd->refused, refused);
-  if (atomic_fetch_sub(&rd->producers_left, 1) == 1) {
+  if (atomic_fetch_sub(&rd->producers_left, 1) == 1 && !cfg->quota_no_close) {
     int rc = chan_close(rd->ch);
     if (rc != CHAN_OK)
       STRESS_FAIL("chan_close by the last producer returned %s",
@@ -77,6 +78,10 @@ static void *consumer_main(void *arg) {
   chan_select_seed(test_seed() + rd->round * 1000 + 500 + t->id);
   uint64_t got = 0, polls = 0;
   for (;;) {
+    if (cfg->quota_no_close && got == t->quota) {
+      atomic_fetch_add(&rd->closed_recvs, 1); /* counts finished consumers */
+      break;
+    }
     struct stress_msg m;
     memset(&m, 0xa5, sizeof m);
     int rc = stress_recv_any(rd->ch, &m, rd->never, &r,
@@ -142,18 +147,22 @@ void flow_run(const struct flow_config *cfg, int64_t deadline,
       last[i] = -1;
     /* Start consumers and producers interleaved, so the first sends meet
      * both parked and not-yet-arrived receivers. */
+    uint64_t total = (uint64_t)np * cfg->per_round;
     for (int i = 0; i < np || i < nc; i++) {
       if (i < nc) {
         threads[np + i] = (struct flow_thread){
-            &rd, (uint32_t)i, cfg->check_fifo ? &last[(size_t)i * np] : NULL};
+            &rd, (uint32_t)i, cfg->check_fifo ? &last[(size_t)i * np] : NULL,
+            total / (uint64_t)nc + ((uint64_t)i < total % (uint64_t)nc)};
         tids[np + i] = test_thread_start(consumer_main, &threads[np + i]);
       }
       if (i < np) {
-        threads[i] = (struct flow_thread){&rd, (uint32_t)i, NULL};
+        threads[i] = (struct flow_thread){&rd, (uint32_t)i, NULL, 0};
         tids[i] = test_thread_start(producer_main, &threads[i]);
       }
     }
     stress_join_all(tids, (size_t)(np + nc));
+    if (cfg->quota_no_close)
+      chan_close(rd.ch);
     char what[96];
     snprintf(what, sizeof what, "round %llu, capacity %zu",
              (unsigned long long)round, cap);

@@ -27,6 +27,10 @@ struct flow_config {
   enum stress_ops consumer_ops;
   bool check_fifo; /* each consumer sees each producer's seq increase */
   int pin_cpu;     /* >= 0: pin every thread to this CPU */
+  /* Consumers stop after a fixed share of the values instead of at the
+   * close, and the channel is closed only after everyone returned: no
+   * close can rescue a consumer whose wake-up was lost. */
+  bool quota_no_close;
 };
 
 struct flow_totals {
