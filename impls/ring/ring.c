@@ -244,6 +244,7 @@ static int try_recv(struct ring *r, void *elem) {
  * operation proceed now? seq_cst loads, ordered after the count store. */
 static bool ready(struct ring *r, enum chan_dir dir) {
   size_t tail = atomic_load_explicit(&r->tail, memory_order_seq_cst);
+  CHAN_CHAOS_POINT("ring.ready.between_loads");
   size_t head = atomic_load_explicit(&r->head, memory_order_seq_cst);
   if (tail & r->mark_bit) {
     if (!CHAN_PLANTED("ring.ready_ignores_close"))
