@@ -10,6 +10,8 @@
  */
 #include "flow.h"
 
+#include <sched.h>
+
 static const size_t unbuffered[] = {0};
 static const size_t small_buffers[] = {1, 2, 3, 8, 64};
 static const size_t every_capacity[] = {0, 1, 0, 4, 0, 32};
@@ -82,4 +84,74 @@ TEST(conservation_one_to_many) {
 TEST(conservation_quota_no_close) {
   static const size_t small[] = {1, 2, 1, 3, 0};
   run_mode("conservation_quota_no_close", half(), half(), small, 5, true, true);
+}
+
+/* ---- two receivers, two values, nothing else --------------------------- */
+
+/* The smallest shape in which the spin model (stress/model/ring_park.pml,
+ * -DNO_CLOSE) finds a lost wake-up: two receivers park on an empty channel
+ * while two values arrive, and nothing comes afterwards to rescue a
+ * receiver that parked beside a value. Each iteration is such an ending,
+ * with random skews; a lost wake-up is a hang that the watchdog reports. */
+struct duo {
+  chan_t *ch;
+  atomic_uint go, done;
+  atomic_bool stop;
+  uint32_t skew[4];
+};
+
+struct duo_thread {
+  struct duo *d;
+  int role; /* 0, 1 receive; 2, 3 send */
+};
+
+static void *duo_main(void *arg) {
+  struct duo_thread *t = arg;
+  struct duo *d = t->d;
+  for (unsigned it = 1;; it++) {
+    while (atomic_load(&d->go) < it)
+      sched_yield();
+    if (atomic_load(&d->stop))
+      return NULL;
+    for (volatile uint32_t i = d->skew[t->role]; i > 0; i--) {
+    }
+    uint64_t v = it;
+    int rc = t->role < 2 ? chan_recv(d->ch, &v) : chan_send(d->ch, &v);
+    if (rc != CHAN_OK)
+      STRESS_FAIL("role %d: %s", t->role, chan_strerror(rc));
+    atomic_fetch_add(&d->done, 1);
+  }
+}
+
+TEST(conservation_two_receivers_two_values) {
+  int64_t deadline = stress_begin("conservation_two_receivers_two_values");
+  test_rng r = test_rng_make(22);
+  struct duo d = {0};
+  struct duo_thread t[4];
+  pthread_t tids[4];
+  for (int i = 0; i < 4; i++) {
+    t[i] = (struct duo_thread){&d, i};
+    tids[i] = test_thread_start(duo_main, &t[i]);
+  }
+  uint64_t iterations = 0;
+  unsigned it = 0;
+  do {
+    d.ch = test_chan(sizeof(uint64_t), stress_capacity_or(1 + it % 3));
+    if (!d.ch)
+      break;
+    for (int i = 0; i < 4; i++)
+      d.skew[i] = (uint32_t)test_rng_below(&r, i < 2 ? 2000 : 100000);
+    atomic_store(&d.done, 0);
+    atomic_store(&d.go, ++it);
+    while (atomic_load(&d.done) < 4)
+      sched_yield(); /* a lost wake-up stops here: the watchdog reports */
+    CHECK_STATUS(chan_destroy(d.ch), CHAN_OK);
+    iterations++;
+  } while (stress_before(deadline));
+  atomic_store(&d.stop, true);
+  atomic_store(&d.go, ++it);
+  stress_join_all(tids, 4);
+  stress_report("conservation_two_receivers_two_values",
+                "%llu iterations of 2 receivers x 2 values",
+                (unsigned long long)iterations);
 }
