@@ -44,7 +44,7 @@ logs=$build_root/logs
 mkdir -p "$logs"
 
 # The order the drivers run in when hunting; the same for every bug.
-drivers=(conservation fifo close timeout select capacity churn hb oversub)
+drivers=(conservation fifo close timeout select capacity churn hb oversub patterns)
 
 # bug : implementation : build : budget in seconds for the whole hunt.
 bugs=(
