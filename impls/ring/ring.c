@@ -241,11 +241,28 @@ static int try_recv(struct ring *r, void *elem) {
 }
 
 /* The waiter's half of the handshake, after it published itself: could the
- * operation proceed now? seq_cst loads, ordered after the count store. */
+ * operation proceed now? seq_cst loads, ordered after the count store.
+ *
+ * The load order matters: load first the position that the *other* side
+ * advances less recently relevant to us, so that staleness can only make us
+ * answer "ready" (a needless retry), never "not ready" beside a value or a
+ * slot. A receiver loads head, then tail: tail can only have grown since, so
+ * tail != head holds if the ring held anything at the first load. (Loading
+ * tail first, a receiver could see an old tail and a head that another
+ * receiver has just moved up to it, conclude "empty" beside a fresh value,
+ * and park for good; the spin model in stress/model/ring_park.pml found
+ * this.) A sender loads tail, then head, for the mirror reason. */
 static bool ready(struct ring *r, enum chan_dir dir) {
-  size_t tail = atomic_load_explicit(&r->tail, memory_order_seq_cst);
-  CHAN_CHAOS_POINT("ring.ready.between_loads");
-  size_t head = atomic_load_explicit(&r->head, memory_order_seq_cst);
+  size_t head, tail;
+  if (dir == CHAN_RECV) {
+    head = atomic_load_explicit(&r->head, memory_order_seq_cst);
+    CHAN_CHAOS_POINT("ring.ready.between_loads");
+    tail = atomic_load_explicit(&r->tail, memory_order_seq_cst);
+  } else {
+    tail = atomic_load_explicit(&r->tail, memory_order_seq_cst);
+    CHAN_CHAOS_POINT("ring.ready.between_loads");
+    head = atomic_load_explicit(&r->head, memory_order_seq_cst);
+  }
   if (tail & r->mark_bit) {
     if (!CHAN_PLANTED("ring.ready_ignores_close"))
       return true;        /* closed: both sides have an answer */

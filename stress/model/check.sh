@@ -24,6 +24,7 @@ runs=(
   "ring_park.pml:-DBUG_READY_IGNORES_CLOSE:fail:planted ring.ready_ignores_close"
   "ring_park.pml:-DBUG_NOTIFY_SKIPPED -DNO_CLOSE:fail:planted ring.notify_skips_last_slot"
   "hchan_park.pml:-DBUG_CLOSE_SKIPS_SENDERS:fail:planted futex.close_skips_senders"
+  "ring_park.pml:-DRING_READY_TAIL_FIRST -DNO_CLOSE:fail:ring ready() loading tail first (the bug this model found)"
 )
 n=0
 for r in "${runs[@]}"; do

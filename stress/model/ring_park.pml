@@ -17,13 +17,15 @@
  * -DBUG_NOTIFY_SKIPPED the model carries one of the ring's planted bugs,
  * and spin must find it (check.sh runs every variant).
  *
- * ready() loads the tail word and then head, as impls/ring/ring.c does.
- * With -DNO_CLOSE spin finds a lost wake-up in that order: receiver A
+ * ready() loads head and then the tail word, as impls/ring/ring.c does
+ * for receivers. With the opposite order (-DRING_READY_TAIL_FIRST, what
+ * ring.c did until this model found the bug) and -DNO_CLOSE spin finds a
+ * lost wake-up: receiver A
  * loads tail (one value there), a sender publishes a second value and
  * notifies receiver B, B takes the FIRST value, A loads head (now equal to
  * the tail A saw), concludes "empty" and parks for good beside the second
- * value. Loading head first (-DRING_READY_HEAD_FIRST, the order of
- * crossbeam's is_empty) verifies with no error.
+ * value. Loading head first (the order of crossbeam's is_empty) verifies
+ * with no error.
  *
  * Checked (spin -a; ./pan): no invalid end state, i.e. no receiver parked
  * forever (a lost wake-up) and no deadlock, plus the assertions: a waker
@@ -33,6 +35,10 @@
  * direction), so receivers stand for both.
  */
 #define NW 2 /* receivers: 0 waits forever, 1 has a deadline */
+
+#ifndef RING_READY_TAIL_FIRST
+#define RING_READY_HEAD_FIRST /* ring.c's order since the fix */
+#endif
 #define NS 2 /* senders */
 
 #include "park_common.pml"
@@ -180,7 +186,7 @@ proctype Receiver(byte w; bool timed) {
      th = head;                            /* crossbeam's is_empty order */
      atomic { tc = closed; tt = tail };
 #else
-     atomic { tc = closed; tt = tail };    /* ring.c today: tail, then head */
+     atomic { tc = closed; tt = tail };    /* the old order: tail, then head */
      th = head;
 #endif
 #ifdef BUG_READY_IGNORES_CLOSE
