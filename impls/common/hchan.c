@@ -333,7 +333,9 @@ static void hchan_destroy(struct chan *ch) {
   struct hchan *c = to_hchan(ch);
   if (c->lock_kind == HCHAN_LOCK_PTHREAD)
     pthread_mutex_destroy(&c->mutex);
-  free(c);
+  /* PLANTED BUG mutex.destroy_leaks: the channel is never freed. */
+  if (!HCHAN_PLANTED(c, "mutex", "mutex.destroy_leaks"))
+    free(c);
 }
 
 static const struct chan_ops hchan_ops = {
