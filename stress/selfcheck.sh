@@ -55,6 +55,7 @@ bugs=(
   "mutex.select_unlocked_ready:mutex:release:90"
   "mutex.recv_forgets_blocked_sender:mutex:release:90"
   "mutex.close_no_signal:mutex:release:90"
+  "mutex.destroy_leaks:mutex:release:120"
   "ring.recv_frees_slot_early:ring:release:90"
   "ring.notify_skips_last_slot:ring:release:90"
   "ring.ready_ignores_close:ring:release:90"
