@@ -5,9 +5,11 @@
 #   scripts/install-deps.sh --test   only what the test command needs
 set -euo pipefail
 
-test_pkgs=(cmake ninja-build gcc g++ clang libclang-rt-14-dev spin)
-bench_pkgs=(libbenchmark-dev libbenchmark-tools libhwloc-dev hwloc
-            libjemalloc-dev python3-matplotlib python3-scipy golang-go)
+# The test command also builds the release preset's benchmark binary and
+# runs its placement and command-line tests, hence the benchmark libraries.
+test_pkgs=(cmake ninja-build pkg-config gcc g++ clang libclang-rt-14-dev spin
+           libbenchmark-dev libhwloc-dev hwloc libjemalloc-dev python3-matplotlib)
+bench_pkgs=(libbenchmark-tools python3-scipy golang-go)
 
 case "${1:-}" in
   --test) pkgs=("${test_pkgs[@]}") ;;
