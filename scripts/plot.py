@@ -31,6 +31,11 @@ def style(impl):
     return dict(marker="o")
 
 
+def median(row):
+    """Median round trip (robust to preemption on a shared machine)."""
+    return row.get("p50_ns") or row["time_ns"]
+
+
 def mps(row):
     return row.get("items_per_second", 0) / 1e6
 
@@ -108,23 +113,23 @@ def plot_latency_by_placement(run, impls, written):
         vals = []
         for p in places:
             r = run.one("pingpong", impl, p)
-            vals.append(r["time_ns"] if r else 0)
+            vals.append(median(r) if r else 0)
         ax.bar([x + i * width for x in range(len(places))], vals, width, label=impl)
     for x, p in enumerate(places):
         for floor, color in (("floor_cacheline", "red"), ("floor_futex", "purple")):
             r = run.one(floor, place=p)
             if r:
-                ax.hlines(r["time_ns"], x - width / 2, x + width * (len(ours) - 0.5),
+                ax.hlines(median(r), x - width / 2, x + width * (len(ours) - 0.5),
                           colors=color, linestyles="--",
                           label=floor.replace("floor_", "floor: ") if x == 0 else None)
     go = run.one("pingpong", "go")
     if go:
-        ax.axhline(go["time_ns"], color="black", linestyle=":", label="go (unpinned)")
+        ax.axhline(median(go), color="black", linestyle=":", label="go (unpinned)")
     ax.set_xticks([x + width * (len(ours) - 1) / 2 for x in range(len(places))])
     ax.set_xticklabels(places)
     ax.set_yscale("log")
-    ax.set_ylabel("round trip, ns (mean, log scale)")
-    ax.set_title("Ping-pong latency by placement, with the hardware floors")
+    ax.set_ylabel("round trip, ns (median, log scale)")
+    ax.set_title("Ping-pong latency by placement, with the hardware floors (medians)")
     ax.grid(axis="y", alpha=0.3, which="both")
     ax.legend(fontsize=8)
     save(fig, run.folder, "latency_by_placement.png", written)

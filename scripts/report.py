@@ -45,12 +45,22 @@ def fmt_ns(ns):
     return f"{ns:.0f} ns"
 
 
+def lat(r):
+    """A round trip's typical cost: the median when the histogram has one
+    (on a shared machine a few preempted round trips inflate the mean)."""
+    return r.get("p50_ns") or r["time_ns"]
+
+
+def fmt_lat(r):
+    return f"p50 {fmt_ns(lat(r))} (mean {fmt_ns(r['time_ns'])})"
+
+
 def best(rows, latency):
     rows = [r for r in rows if r["impl"] not in ("go", "floor")]
     if not rows:
         return None
     if latency:
-        return min(rows, key=lambda r: r["time_ns"])
+        return min(rows, key=lat)
     return max(rows, key=lambda r: r.get("items_per_second", 0))
 
 
@@ -66,9 +76,9 @@ def targets(run):
         pp = best(run.select("pingpong", place=cross), True)
         fl = run.one("floor_cacheline", place=cross)
         if pp and fl:
-            ratio = pp["time_ns"] / fl["time_ns"]
-            out.append((f"Ping-pong across cores ({cross}) within 1.3x of the cache-line floor",
-                        f"{pp['impl']} {fmt_ns(pp['time_ns'])} vs floor {fmt_ns(fl['time_ns'])} = {ratio:.2f}x",
+            ratio = lat(pp) / lat(fl)
+            out.append((f"Ping-pong across cores ({cross}) within 1.3x of the cache-line floor (medians)",
+                        f"{pp['impl']} {fmt_lat(pp)} vs floor {fmt_lat(fl)} = {ratio:.2f}x",
                         verdict(ratio <= 1.3, f"{ratio / 1.3:.1f}x over the bound")))
     sp0 = best(run.select("spsc", cap=0), False)
     go0 = run.one("spsc", "go", cap=0)
@@ -116,9 +126,9 @@ def targets(run):
     pp = best(run.select("pingpong", place="same_pu"), True)
     fl = run.one("floor_futex", place="same_pu")
     if pp and fl:
-        ratio = pp["time_ns"] / fl["time_ns"]
-        out.append(("Pinned to one CPU: ping-pong within 1.5x of the one-core futex floor",
-                    f"{pp['impl']} {fmt_ns(pp['time_ns'])} vs futex {fmt_ns(fl['time_ns'])} = {ratio:.2f}x",
+        ratio = lat(pp) / lat(fl)
+        out.append(("Pinned to one CPU: ping-pong within 1.5x of the one-core futex floor (medians)",
+                    f"{pp['impl']} {fmt_lat(pp)} vs futex {fmt_lat(fl)} = {ratio:.2f}x",
                     verdict(ratio <= 1.5, f"{ratio:.2f}x")))
     per_impl = {}
     for r in run.rows:
@@ -145,14 +155,14 @@ def summary(run):
         pp = best(run.select("pingpong", place=cross), True)
         fl, fu = run.one("floor_cacheline", place=cross), run.one("floor_futex", place=cross)
         if pp:
-            s = f"Ping-pong across PUs ({cross}): **{pp['impl']}** {fmt_ns(pp['time_ns'])}"
+            s = f"Ping-pong across PUs ({cross}), medians: **{pp['impl']}** {fmt_ns(lat(pp))}"
             if fl:
-                s += f", {pp['time_ns'] / fl['time_ns']:.1f}x the cache-line floor ({fmt_ns(fl['time_ns'])})"
+                s += f", {lat(pp) / lat(fl):.1f}x the cache-line floor ({fmt_ns(lat(fl))})"
             if fu:
-                s += f" and {pp['time_ns'] / fu['time_ns']:.2f}x the futex floor ({fmt_ns(fu['time_ns'])})"
+                s += f" and {lat(pp) / lat(fu):.2f}x the futex floor ({fmt_ns(lat(fu))})"
             g = go("pingpong")
             if g:
-                s += f"; Go {fmt_ns(g['time_ns'])} (unpinned)"
+                s += f"; Go {fmt_ns(lat(g))} (unpinned)"
             out.append(s + ".")
     for label, scen, params in (("Unbuffered SPSC", "spsc", dict(cap=0)),
                                 ("SPSC cap 128", "spsc", dict(cap=128)),
@@ -203,13 +213,12 @@ def winners(run):
     for key in sorted(groups, key=lambda k: (k[0], k[1], k[2], k[3])):
         rows = groups[key]
         latency = key[0] in ("pingpong", "timed", "close_storm", "lifecycle")
-        rows.sort(key=(lambda r: r["time_ns"]) if latency
-                  else (lambda r: -r.get("items_per_second", 0)))
+        rows.sort(key=lat if latency else (lambda r: -r.get("items_per_second", 0)))
         scen, place, params, threads = key
         desc = " ".join(f"{k}={v}" for k, v in params)
         if threads > 1:
             desc += f" threads={threads}"
-        fig = (lambda r: fmt_ns(r["time_ns"])) if latency else fmt_rate
+        fig = (lambda r: fmt_ns(lat(r))) if latency else fmt_rate
         ranking = ", ".join(f"{r['impl']} {fig(r)}" for r in rows)
         lines.append(f"| {scen} | {place} | {desc} | **{rows[0]['impl']}** | {ranking} |")
     return lines
@@ -265,7 +274,8 @@ def main():
         if os.path.exists(os.path.join(args.folder, png)):
             L += [f"### {title}", "", f"![{title}]({png})", ""]
     L += ["## Winners per scenario", "",
-          "Fastest first (throughput: messages/s; latency scenarios: time). "
+          "Fastest first (throughput: messages/s; latency scenarios: time, the "
+          "median where a histogram exists). "
           "Go runs unpinned.", "",
           "<details><summary>every configuration</summary>", "",
           "| scenario | placement | parameters | winner | ranking |", "|---|---|---|---|---|"]
