@@ -20,8 +20,9 @@
  *   - Capacity 0 has no buffer to be lock-free on: it is the futex handoff
  *     engine (common/hchan.c), so a rendezvous is still a true rendezvous.
  *
- * Waiting: spin, then yield (common/sync.h backoff), then queue a waiter
- * under a small lock and park on a futex (common/parker.h). A successful
+ * Waiting: spin, then yield (common/sync.h backoff, then yielding for up to
+ * RING_YIELD_BUDGET_NS), then queue a waiter under a small lock and park on a
+ * futex (common/parker.h). A successful
  * send notifies one parked receiver, a successful receive one parked sender,
  * close notifies everyone; a notified waiter retries (values never pass
  * through a waiter here). "No lost wake-up, no needless wake-up" is a
@@ -52,6 +53,7 @@
  * Senders contend only on tail, receivers only on head (separate cache
  * lines); the wait lock is taken only by threads that park or wake.
  */
+#include <sched.h>
 #include <stdalign.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -64,6 +66,15 @@
 
 /* Pauses a parked ring waiter spins before sleeping. */
 #define RING_PARK_SPIN 100
+
+/* How long a waiter keeps yielding, after its spin phase, before it parks.
+ * Waking a parked thread costs a futex syscall on both sides and, on a VM
+ * with idle vCPUs, tens of microseconds for the host to reschedule it; a
+ * counterpart usually arrives sooner. sched_yield() hands the CPU to any
+ * runnable thread, so this does not starve an oversubscribed counterpart. */
+#ifndef RING_YIELD_BUDGET_NS
+#define RING_YIELD_BUDGET_NS 20000
+#endif
 
 #define CACHE_LINE 64
 
@@ -298,6 +309,7 @@ static void dequeue(struct ring *r, struct chan_waiter *w) {
 static int ring_op(struct ring *r, enum chan_dir dir, void *elem,
                    int64_t deadline) {
   struct chan_backoff backoff = {0};
+  int64_t yield_until = 0; /* set when the spin phase ends */
   for (;;) {
     int rc = dir == CHAN_SEND ? try_send(r, elem) : try_recv(r, elem);
     if (rc != CHAN_WOULD_BLOCK || deadline == CHAN_DEADLINE_POLL)
@@ -307,6 +319,15 @@ static int ring_op(struct ring *r, enum chan_dir dir, void *elem,
     if (!chan_backoff_done(&backoff)) {
       chan_backoff_snooze(&backoff);
       continue;
+    }
+    if (RING_YIELD_BUDGET_NS > 0) {
+      int64_t now = chan_now_ns();
+      if (!yield_until)
+        yield_until = now + RING_YIELD_BUDGET_NS;
+      if (now < yield_until) {
+        sched_yield();
+        continue;
+      }
     }
     CHAN_CHAOS_POINT("ring.checked_before_enqueue");
     struct chan_parker p;
