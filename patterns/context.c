@@ -315,6 +315,16 @@ int pat_check_ctx(pat_ctx *ctx) {
   return PAT_OK;
 }
 
+int pat_check_call(const char *what, pat_ctx *ctx, size_t elem_size,
+                   const char **impl) {
+  int rc = pat_check_size(what, elem_size);
+  if (rc == PAT_OK)
+    rc = pat_check_ctx(ctx);
+  if (rc == PAT_OK && ctx)
+    *impl = pat_impl_of(ctx, NULL);
+  return rc;
+}
+
 /* ---- for-select helpers ------------------------------------------------ */
 
 int pat_send_ctx(pat_ctx *ctx, chan_t *ch, const void *elem) {

@@ -308,13 +308,9 @@ int pat_fetch_all(pat_ctx *ctx, const char *impl, size_t n, size_t item_size,
   if (!fetch || !count || (n && item_size && !items))
     return pat_fail(PAT_EINVAL, "pat_fetch_all: NULL argument");
   *count = 0;
-  int rc = pat_check_size("pat_fetch_all", item_size);
-  if (rc == PAT_OK)
-    rc = pat_check_ctx(ctx);
+  int rc = pat_check_call("pat_fetch_all", ctx, item_size, &impl);
   if (rc != PAT_OK)
     return rc;
-  if (ctx)
-    impl = pat_impl_of(ctx, NULL);
   struct fetch_state st = {.fetch = fetch, .arg = arg, .item_size = item_size};
   st.tasks = calloc(n + 1, sizeof *st.tasks);
   if (!st.tasks)
@@ -400,13 +396,9 @@ int pat_job_start(pat_job **out, pat_ctx *ctx, const char *impl,
   if (!out || !fn)
     return pat_fail(PAT_EINVAL, "pat_job_start: %s is NULL",
                     out ? "fn" : "out");
-  int rc = pat_check_size("pat_job_start", out_elem_size);
-  if (rc == PAT_OK)
-    rc = pat_check_ctx(ctx);
+  int rc = pat_check_call("pat_job_start", ctx, out_elem_size, &impl);
   if (rc != PAT_OK)
     return rc;
-  if (ctx)
-    impl = pat_impl_of(ctx, NULL);
   pat_job *j = calloc(1, sizeof *j);
   if (!j)
     return pat_fail(PAT_ENOMEM, "pat_job_start: out of memory");

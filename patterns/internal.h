@@ -91,4 +91,11 @@ int pat_check_size(const char *what, size_t size);
 /* Checks shared by the start functions. */
 int pat_check_ctx(pat_ctx *ctx);
 
+/* The common preamble of an entry point that makes its own channels: the
+ * element size is within PAT_MAX_ELEM_SIZE, ctx is not already done, and
+ * (with a ctx) *impl becomes the context's implementation so everything it
+ * builds runs on one. Returns PAT_OK or the error (already recorded). */
+int pat_check_call(const char *what, pat_ctx *ctx, size_t elem_size,
+                   const char **impl);
+
 #endif /* CHAN_PATTERNS_INTERNAL_H */

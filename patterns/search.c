@@ -57,13 +57,9 @@ int pat_first(pat_ctx *ctx, const char *impl, pat_query_fn fn,
     return pat_fail(PAT_EINVAL, "pat_first: no replicas");
   if (timeout_ns < 0 && timeout_ns != CHAN_FOREVER)
     return pat_fail(PAT_EINVAL, "pat_first: bad timeout");
-  int rc = pat_check_size("pat_first", result_size);
-  if (rc == PAT_OK)
-    rc = pat_check_ctx(ctx);
+  int rc = pat_check_call("pat_first", ctx, result_size, &impl);
   if (rc != PAT_OK)
     return rc;
-  if (ctx)
-    impl = pat_impl_of(ctx, NULL);
   struct first_state st = {.fn = fn, .replicas = replicas, .query = query};
   st.answer_size = sizeof(struct answer_hdr) + result_size;
   pat_ctx *base = NULL;
@@ -172,13 +168,9 @@ int pat_search_all(pat_ctx *ctx, const char *impl,
       return pat_fail(PAT_EINVAL, "pat_search_all: service %zu is empty", i);
   if (timeout_ns < 0 && timeout_ns != CHAN_FOREVER)
     return pat_fail(PAT_EINVAL, "pat_search_all: bad timeout");
-  int rc = pat_check_size("pat_search_all", result_size);
-  if (rc == PAT_OK)
-    rc = pat_check_ctx(ctx);
+  int rc = pat_check_call("pat_search_all", ctx, result_size, &impl);
   if (rc != PAT_OK)
     return rc;
-  if (ctx)
-    impl = pat_impl_of(ctx, NULL);
   struct search_state st = {
       .services = services, .query = query, .result_size = result_size};
   st.msg_size = sizeof(struct answer_hdr) + result_size;
