@@ -142,16 +142,6 @@ static bool before_watchdog(void) {
   return test_now_ns() < watchdog_deadline_ns - 500000000;
 }
 
-void test_wait_flag(const volatile int *flag) {
-  while (!__atomic_load_n(flag, __ATOMIC_ACQUIRE)) {
-    if (!before_watchdog()) {
-      test_fail(__FILE__, __LINE__, "flag never set");
-      return;
-    }
-    sched_yield();
-  }
-}
-
 bool test_wait_waiters(chan_t *ch, enum chan_dir dir, size_t n) {
   while (chan_debug_waiters(ch, dir) < n) {
     if (!before_watchdog()) {

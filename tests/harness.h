@@ -114,10 +114,6 @@ int test_thread_count(void);
 /* Monotonic clock in nanoseconds. */
 int64_t test_now_ns(void);
 
-/* Spin-waits (yielding) until *flag becomes non-zero or the watchdog fires;
- * for ordering events between threads without sleeping. */
-void test_wait_flag(const volatile int *flag);
-
 /* Waits (yielding) until at least n threads are blocked in dir on ch, as
  * chan_debug_waiters() counts them; orders "the waiter is parked" before an
  * action without sleeping. Fails the test if the watchdog would fire. */

@@ -77,16 +77,12 @@ static int poll_pass(const struct chan_case *cases, const uint8_t *order,
   return -1;
 }
 
-static uint64_t versions_sum(const struct chan_case *cases,
-                             const uint8_t *order, size_t active,
-                             uint64_t *each) {
-  uint64_t sum = 0;
+static void read_versions(const struct chan_case *cases, const uint8_t *order,
+                          size_t active, uint64_t *versions) {
   for (size_t k = 0; k < active; k++) {
     const struct chan *ch = cases[order[k]].chan;
-    each[k] = ch->ops->version(ch);
-    sum += each[k];
+    versions[k] = ch->ops->version(ch);
   }
-  return sum;
 }
 
 /* Step 2 for CHAN_POLL: repeat until a case completes or a whole pass saw
@@ -97,7 +93,7 @@ static int validated_poll_pass(const struct chan_case *cases,
                                int *status) {
   uint64_t before[CHAN_SELECT_MAX_CASES];
   for (int round = 0; round < 1000; round++) {
-    versions_sum(cases, order, active, before);
+    read_versions(cases, order, active, before);
     int k = poll_pass(cases, order, active, status);
     if (k >= 0)
       return k;

@@ -254,10 +254,10 @@ static int try_recv(struct ring *r, void *elem) {
 /* The waiter's half of the handshake, after it published itself: could the
  * operation proceed now? seq_cst loads, ordered after the count store.
  *
- * The load order matters: load first the position that the *other* side
- * advances less recently relevant to us, so that staleness can only make us
- * answer "ready" (a needless retry), never "not ready" beside a value or a
- * slot. A receiver loads head, then tail: tail can only have grown since, so
+ * The load order matters: load our own side's position first and the
+ * counterpart's second, so that staleness can only make us answer "ready"
+ * (a needless retry), never "not ready" beside a value or a slot. A
+ * receiver loads head, then tail: tail can only have grown since, so
  * tail != head holds if the ring held anything at the first load. (Loading
  * tail first, a receiver could see an old tail and a head that another
  * receiver has just moved up to it, conclude "empty" beside a fresh value,
