@@ -14,12 +14,12 @@
 
 /* ---- registry ---------------------------------------------------------- */
 
-#define CHAN_IMPL(name) extern const struct chan_impl chan_impl_##name;
+#define CHAN_IMPL(name) extern const struct cl_impl cl_impl_##name;
 #include "registry.def"
 #undef CHAN_IMPL
 
-static const struct chan_impl *const registry[] = {
-#define CHAN_IMPL(name) &chan_impl_##name,
+static const struct cl_impl *const registry[] = {
+#define CHAN_IMPL(name) &cl_impl_##name,
 #include "registry.def"
 #undef CHAN_IMPL
 };
@@ -38,7 +38,7 @@ const char *const *chan_impl_names(size_t *count) {
   return registry_names;
 }
 
-static const struct chan_impl *find_impl(const char *name) {
+static const struct cl_impl *find_impl(const char *name) {
   if (!name || !strcmp(name, "default"))
     return registry[0];
   for (size_t i = 0; i < NIMPLS; i++)
@@ -47,11 +47,16 @@ static const struct chan_impl *find_impl(const char *name) {
   return NULL;
 }
 
+const char *chan_impl_summary(const char *name) {
+  const struct cl_impl *impl = find_impl(name);
+  return impl ? impl->summary : NULL;
+}
+
 /* ---- errors ------------------------------------------------------------ */
 
 static _Thread_local char last_error[256];
 
-int chan_set_error(int status, const char *fmt, ...) {
+int cl_set_error(int status, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(last_error, sizeof last_error, fmt, ap);
@@ -93,55 +98,50 @@ const char *chan_strerror(int status) {
 int chan_make(chan_t **out, const char *impl_name, size_t elem_size,
               size_t capacity) {
   if (!out)
-    return chan_set_error(CHAN_EINVAL, "chan_make: out is NULL");
+    return cl_set_error(CHAN_EINVAL, "chan_make: out is NULL");
   *out = NULL;
-  const struct chan_impl *impl = find_impl(impl_name);
+  const struct cl_impl *impl = find_impl(impl_name);
   if (!impl) {
     char names[128] = "";
     for (size_t i = 0; i < NIMPLS; i++) {
       strncat(names, i ? ", " : "", sizeof names - strlen(names) - 1);
       strncat(names, registry[i]->name, sizeof names - strlen(names) - 1);
     }
-    return chan_set_error(CHAN_EUNKNOWN_IMPL,
-                          "chan_make: unknown implementation '%s' "
-                          "(registered: %s)",
-                          impl_name, names);
+    return cl_set_error(CHAN_EUNKNOWN_IMPL,
+                        "chan_make: unknown implementation '%s' "
+                        "(registered: %s)",
+                        impl_name, names);
   }
   if (elem_size > CHAN_MAX_ELEM_SIZE)
-    return chan_set_error(CHAN_EINVAL,
-                          "chan_make: element size %zu exceeds %zu bytes",
-                          elem_size, (size_t)CHAN_MAX_ELEM_SIZE);
+    return cl_set_error(CHAN_EINVAL,
+                        "chan_make: element size %zu exceeds %zu bytes",
+                        elem_size, (size_t)CHAN_MAX_ELEM_SIZE);
   if (capacity > CHAN_MAX_CAPACITY)
-    return chan_set_error(CHAN_EINVAL, "chan_make: capacity %zu exceeds %zu",
-                          capacity, (size_t)CHAN_MAX_CAPACITY);
+    return cl_set_error(CHAN_EINVAL, "chan_make: capacity %zu exceeds %zu",
+                        capacity, (size_t)CHAN_MAX_CAPACITY);
   if (elem_size && capacity > SIZE_MAX / 2 / elem_size)
-    return chan_set_error(CHAN_EINVAL,
-                          "chan_make: %zu values of %zu bytes overflow",
-                          capacity, elem_size);
-  if (impl->version != CHAN_IMPL_VERSION)
-    return chan_set_error(CHAN_EUNKNOWN_IMPL,
-                          "chan_make: implementation '%s' has interface "
-                          "version %d, this library speaks %d",
-                          impl->name, impl->version, CHAN_IMPL_VERSION);
+    return cl_set_error(CHAN_EINVAL,
+                        "chan_make: %zu values of %zu bytes overflow", capacity,
+                        elem_size);
   struct chan *ch = impl->create(impl, elem_size, capacity);
   if (!ch)
-    return chan_set_error(CHAN_ENOMEM,
-                          "chan_make: no memory for %zu values of %zu bytes",
-                          capacity, elem_size);
+    return cl_set_error(CHAN_ENOMEM,
+                        "chan_make: no memory for %zu values of %zu bytes",
+                        capacity, elem_size);
   *out = ch;
   return CHAN_OK;
 }
 
 int chan_destroy(chan_t *ch) {
   if (!ch)
-    return chan_set_error(CHAN_EINVAL, "chan_destroy: NULL channel");
+    return cl_set_error(CHAN_EINVAL, "chan_destroy: NULL channel");
   size_t blocked =
       ch->ops->waiters(ch, CHAN_SEND) + ch->ops->waiters(ch, CHAN_RECV);
   if (blocked)
-    return chan_set_error(CHAN_EBUSY,
-                          "chan_destroy: %zu threads are blocked on this "
-                          "channel; it was not destroyed",
-                          blocked);
+    return cl_set_error(CHAN_EBUSY,
+                        "chan_destroy: %zu threads are blocked on this "
+                        "channel; it was not destroyed",
+                        blocked);
   ch->ops->destroy(ch);
   return CHAN_OK;
 }
@@ -150,51 +150,51 @@ int chan_destroy(chan_t *ch) {
 
 static int check_send(const char *fn, const chan_t *ch, const void *elem) {
   if (!ch)
-    return chan_set_error(CHAN_EINVAL, "%s: NULL channel", fn);
+    return cl_set_error(CHAN_EINVAL, "%s: NULL channel", fn);
   if (!elem && ch->elem_size)
-    return chan_set_error(CHAN_EINVAL, "%s: NULL value for %zu-byte elements",
-                          fn, ch->elem_size);
+    return cl_set_error(CHAN_EINVAL, "%s: NULL value for %zu-byte elements", fn,
+                        ch->elem_size);
   return CHAN_OK;
 }
 
 static int check_recv(const char *fn, const chan_t *ch) {
   if (!ch)
-    return chan_set_error(CHAN_EINVAL, "%s: NULL channel", fn);
+    return cl_set_error(CHAN_EINVAL, "%s: NULL channel", fn);
   return CHAN_OK;
 }
 
 static int timeout_deadline(const char *fn, int64_t timeout_ns,
                             int64_t *deadline) {
   if (timeout_ns < 0)
-    return chan_set_error(CHAN_EINVAL, "%s: negative timeout %lld", fn,
-                          (long long)timeout_ns);
+    return cl_set_error(CHAN_EINVAL, "%s: negative timeout %lld", fn,
+                        (long long)timeout_ns);
   *deadline =
-      timeout_ns == 0 ? CHAN_DEADLINE_POLL : chan_deadline_after(timeout_ns);
+      timeout_ns == 0 ? CL_DEADLINE_POLL : cl_deadline_after(timeout_ns);
   return CHAN_OK;
 }
 
 int chan_send(chan_t *ch, const void *elem) {
   int rc = check_send("chan_send", ch, elem);
-  return rc ? rc : ch->ops->send(ch, elem, CHAN_DEADLINE_NONE);
+  return rc ? rc : ch->ops->send(ch, elem, CL_DEADLINE_NONE);
 }
 
 int chan_recv(chan_t *ch, void *elem) {
   int rc = check_recv("chan_recv", ch);
-  return rc ? rc : ch->ops->recv(ch, elem, CHAN_DEADLINE_NONE);
+  return rc ? rc : ch->ops->recv(ch, elem, CL_DEADLINE_NONE);
 }
 
 int chan_try_send(chan_t *ch, const void *elem) {
   int rc = check_send("chan_try_send", ch, elem);
-  return rc ? rc : ch->ops->send(ch, elem, CHAN_DEADLINE_POLL);
+  return rc ? rc : ch->ops->send(ch, elem, CL_DEADLINE_POLL);
 }
 
 int chan_try_recv(chan_t *ch, void *elem) {
   int rc = check_recv("chan_try_recv", ch);
-  return rc ? rc : ch->ops->recv(ch, elem, CHAN_DEADLINE_POLL);
+  return rc ? rc : ch->ops->recv(ch, elem, CL_DEADLINE_POLL);
 }
 
 int chan_send_timeout(chan_t *ch, const void *elem, int64_t timeout_ns) {
-  int64_t deadline = CHAN_DEADLINE_POLL;
+  int64_t deadline = CL_DEADLINE_POLL;
   int rc = check_send("chan_send_timeout", ch, elem);
   if (!rc)
     rc = timeout_deadline("chan_send_timeout", timeout_ns, &deadline);
@@ -202,7 +202,7 @@ int chan_send_timeout(chan_t *ch, const void *elem, int64_t timeout_ns) {
 }
 
 int chan_recv_timeout(chan_t *ch, void *elem, int64_t timeout_ns) {
-  int64_t deadline = CHAN_DEADLINE_POLL;
+  int64_t deadline = CL_DEADLINE_POLL;
   int rc = check_recv("chan_recv_timeout", ch);
   if (!rc)
     rc = timeout_deadline("chan_recv_timeout", timeout_ns, &deadline);
@@ -211,10 +211,10 @@ int chan_recv_timeout(chan_t *ch, void *elem, int64_t timeout_ns) {
 
 int chan_close(chan_t *ch) {
   if (!ch)
-    return chan_set_error(CHAN_EINVAL, "chan_close: NULL channel");
+    return cl_set_error(CHAN_EINVAL, "chan_close: NULL channel");
   int rc = ch->ops->close(ch);
   if (rc == CHAN_EALREADY_CLOSED)
-    chan_set_error(rc, "chan_close: the channel is already closed");
+    cl_set_error(rc, "chan_close: the channel is already closed");
   return rc;
 }
 

@@ -1,6 +1,6 @@
 /*
  * chaos.c - the runtime behind chaos.h: seeded race-window widening
- * (CHAN_CHAOS_POINT) and the stress self-check's planted-bug switch
+ * (CL_CHAOS_POINT) and the stress self-check's planted-bug switch
  * (CHAN_PLANTED). Compiles to nothing unless the build asks for either, so
  * normal builds carry no trace of it.
  */
@@ -47,7 +47,7 @@ static _Thread_local struct {
   uint64_t state;
 } chaos_rng;
 
-void chan_chaos_point(const char *where) {
+void cl_chaos_point(const char *where) {
   (void)where; /* a name for debuggers and for reading the code */
   if (!chaos_rng.ready) {
     pthread_once(&chaos_once, chaos_init);

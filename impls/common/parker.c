@@ -15,30 +15,30 @@ static void monotonic_attr_init(void) {
   pthread_condattr_setclock(&monotonic_attr, CLOCK_MONOTONIC);
 }
 
-void chan_parker_init(struct chan_parker *p, enum chan_park_kind kind,
-                      unsigned spin) {
+void cl_parker_init(struct cl_parker *p, enum cl_park_kind kind,
+                    unsigned spin) {
   atomic_init(&p->claim, 0);
   atomic_init(&p->state, RUNNING);
   p->outcome = CHAN_OK;
   p->kind = kind;
   p->spin = spin;
-  if (kind == CHAN_PARK_CONDVAR) {
+  if (kind == CL_PARK_CONDVAR) {
     pthread_once(&monotonic_once, monotonic_attr_init);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, &monotonic_attr);
   }
 }
 
-void chan_parker_destroy(struct chan_parker *p) {
-  if (p->kind == CHAN_PARK_CONDVAR) {
+void cl_parker_destroy(struct cl_parker *p) {
+  if (p->kind == CL_PARK_CONDVAR) {
     pthread_cond_destroy(&p->cv);
     pthread_mutex_destroy(&p->mu);
   }
 }
 
-void chan_parker_wake(struct chan_parker *p, int outcome) {
+void cl_parker_wake(struct cl_parker *p, int outcome) {
   p->outcome = outcome;
-  if (p->kind == CHAN_PARK_CONDVAR) {
+  if (p->kind == CL_PARK_CONDVAR) {
     /* Under the parker's mutex, so the owner cannot check state and then
      * miss the signal; the owner cannot return before we unlock. */
     pthread_mutex_lock(&p->mu);
@@ -61,26 +61,26 @@ void chan_parker_wake(struct chan_parker *p, int outcome) {
           ? atomic_exchange_explicit(&p->state, WOKEN, memory_order_relaxed)
           : atomic_exchange_explicit(&p->state, WOKEN, memory_order_release);
   if (was == SLEEPING)
-    chan_futex_wake(&p->state, 1);
+    cl_futex_wake(&p->state, 1);
 }
 
-static bool woken(struct chan_parker *p) {
+static bool woken(struct cl_parker *p) {
   return atomic_load_explicit(&p->state, memory_order_acquire) == WOKEN;
 }
 
 /* The deadline passed: take the claim so nobody can fire us any more. If
  * someone already has it, they are about to wake us; wait for that. */
-static bool claim_timeout(struct chan_parker *p) {
-  return chan_parker_claim(p, CHAN_PARKER_TIMED_OUT);
+static bool claim_timeout(struct cl_parker *p) {
+  return cl_parker_claim(p, CL_PARKER_TIMED_OUT);
 }
 
-static bool wait_condvar(struct chan_parker *p, int64_t deadline) {
+static bool wait_condvar(struct cl_parker *p, int64_t deadline) {
   struct timespec abs = {.tv_sec = (time_t)(deadline / 1000000000),
                          .tv_nsec = (long)(deadline % 1000000000)};
   bool ok = true;
   pthread_mutex_lock(&p->mu);
   while (!woken(p)) {
-    int rc = deadline == CHAN_DEADLINE_NONE
+    int rc = deadline == CL_DEADLINE_NONE
                  ? pthread_cond_wait(&p->cv, &p->mu)
                  : pthread_cond_timedwait(&p->cv, &p->mu, &abs);
     if (rc == ETIMEDOUT && !woken(p)) {
@@ -88,16 +88,16 @@ static bool wait_condvar(struct chan_parker *p, int64_t deadline) {
         ok = false;
         break;
       }
-      deadline = CHAN_DEADLINE_NONE;
+      deadline = CL_DEADLINE_NONE;
     }
   }
   pthread_mutex_unlock(&p->mu);
   return ok;
 }
 
-bool chan_parker_wait(struct chan_parker *p, int64_t deadline) {
-  CHAN_CHAOS_POINT("parker.before_wait");
-  if (p->kind == CHAN_PARK_CONDVAR)
+bool cl_parker_wait(struct cl_parker *p, int64_t deadline) {
+  CL_CHAOS_POINT("parker.before_wait");
+  if (p->kind == CL_PARK_CONDVAR)
     return wait_condvar(p, deadline);
 
   /* Spin first: a counterpart on another core often arrives within a
@@ -105,7 +105,7 @@ bool chan_parker_wait(struct chan_parker *p, int64_t deadline) {
   for (unsigned i = 0; i < p->spin; i++) {
     if (woken(p))
       return true;
-    chan_cpu_relax();
+    cl_cpu_relax();
   }
   for (;;) {
     uint32_t s = RUNNING;
@@ -115,14 +115,14 @@ bool chan_parker_wait(struct chan_parker *p, int64_t deadline) {
         s == WOKEN)
       return true;
     /* state is SLEEPING: the waker's exchange will see it and wake us. */
-    CHAN_CHAOS_POINT("parker.sleeping");
-    bool in_time = chan_futex_wait(&p->state, SLEEPING, deadline);
+    CL_CHAOS_POINT("parker.sleeping");
+    bool in_time = cl_futex_wait(&p->state, SLEEPING, deadline);
     if (woken(p))
       return true;
     if (!in_time) {
       if (claim_timeout(p))
         return false;
-      deadline = CHAN_DEADLINE_NONE;
+      deadline = CL_DEADLINE_NONE;
     }
   }
 }

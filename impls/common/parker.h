@@ -8,29 +8,29 @@
  *      waiter per case on the channels (waitq.h), each pointing here.
  *   2. Whoever wants to act on a queued waiter (a counterpart operation, a
  *      close, a notification, or the owner itself) must first win
- *      chan_parker_claim(): a compare-and-swap of `claim` from 0. Exactly one
+ *      cl_parker_claim(): a compare-and-swap of `claim` from 0. Exactly one
  *      party wins, so exactly one case of a select fires. A timed-out owner
- *      claims CHAN_PARKER_TIMED_OUT, after which nobody else can.
+ *      claims CL_PARKER_TIMED_OUT, after which nobody else can.
  *   3. The winner (if not the owner) writes the value and `outcome`, then
- *      calls chan_parker_wake(), its last touch of the parker: the owner may
+ *      calls cl_parker_wake(), its last touch of the parker: the owner may
  *      return and reuse its stack as soon as it sees the wake-up.
- *   4. The owner, after chan_parker_wait(), dequeues its waiters from every
+ *   4. The owner, after cl_parker_wait(), dequeues its waiters from every
  *      channel (under each channel's lock) before returning.
  *
  * Two ways to sleep, chosen by the channel (struct chan.park_kind):
- *   CHAN_PARK_FUTEX    spin briefly on `state`, then futex-wait on it.
- *   CHAN_PARK_CONDVAR  a pthread mutex + CLOCK_MONOTONIC condition variable
+ *   CL_PARK_FUTEX    spin briefly on `state`, then futex-wait on it.
+ *   CL_PARK_CONDVAR  a pthread mutex + CLOCK_MONOTONIC condition variable
  *                      private to this parker (the mutex implementation's
  *                      textbook monitor; private so that any channel's
  *                      thread can signal it without a thundering herd).
  *
  * Synchronization: `claim` is written once by CAS (acq_rel); `outcome` and
  * the waiter's value are written by the winner before the release in
- * chan_parker_wake() and read by the owner after the acquire in
- * chan_parker_wait().
+ * cl_parker_wake() and read by the owner after the acquire in
+ * cl_parker_wait().
  */
-#ifndef CHAN_COMMON_PARKER_H
-#define CHAN_COMMON_PARKER_H
+#ifndef CL_COMMON_PARKER_H
+#define CL_COMMON_PARKER_H
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -40,43 +40,42 @@
 #include "common/impl.h"
 
 /* claim values: 0 open; 1 + case index when a case fired; or this. */
-#define CHAN_PARKER_TIMED_OUT UINT32_MAX
+#define CL_PARKER_TIMED_OUT UINT32_MAX
 
 /* Outcomes beyond CHAN_OK / CHAN_CLOSED, set by the claimer. */
 enum {
-  CHAN_OUTCOME_NOTIFIED = 100, /* woken to retry (no value was moved) */
-  CHAN_OUTCOME_RETRY = 101,    /* owner claimed itself; readiness vanished */
+  CL_OUTCOME_NOTIFIED = 100, /* woken to retry (no value was moved) */
+  CL_OUTCOME_RETRY = 101,    /* owner claimed itself; readiness vanished */
 };
 
-struct chan_parker {
+struct cl_parker {
   _Atomic uint32_t claim; /* see above */
   _Atomic uint32_t state; /* futex word: RUNNING, SLEEPING or WOKEN */
   int outcome;            /* written by the claimer before waking */
-  enum chan_park_kind kind;
+  enum cl_park_kind kind;
   unsigned spin;
-  pthread_mutex_t mu; /* CHAN_PARK_CONDVAR only: guards state's changes */
+  pthread_mutex_t mu; /* CL_PARK_CONDVAR only: guards state's changes */
   pthread_cond_t cv;
 };
 
-void chan_parker_init(struct chan_parker *p, enum chan_park_kind kind,
-                      unsigned spin);
-void chan_parker_destroy(struct chan_parker *p);
+void cl_parker_init(struct cl_parker *p, enum cl_park_kind kind, unsigned spin);
+void cl_parker_destroy(struct cl_parker *p);
 
 /* Wins the right to complete this parker's operation (see protocol). */
-static inline bool chan_parker_claim(struct chan_parker *p, uint32_t value) {
+static inline bool cl_parker_claim(struct cl_parker *p, uint32_t value) {
   uint32_t open = 0;
   return atomic_compare_exchange_strong_explicit(
       &p->claim, &open, value, memory_order_acq_rel, memory_order_acquire);
 }
 
 /* The winner's last touch: publishes outcome and wakes the owner. */
-void chan_parker_wake(struct chan_parker *p, int outcome);
+void cl_parker_wake(struct cl_parker *p, int outcome);
 
 /* Sleeps until woken or the deadline passes. Returns true when woken (then
  * claim names the fired case and outcome is valid), false when the owner
- * won the claim for CHAN_PARKER_TIMED_OUT. A deadline that passes after
+ * won the claim for CL_PARKER_TIMED_OUT. A deadline that passes after
  * someone else won the claim is ignored: the owner waits for the wake-up,
  * which is imminent. */
-bool chan_parker_wait(struct chan_parker *p, int64_t deadline);
+bool cl_parker_wait(struct cl_parker *p, int64_t deadline);
 
-#endif /* CHAN_COMMON_PARKER_H */
+#endif /* CL_COMMON_PARKER_H */

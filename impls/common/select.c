@@ -6,7 +6,7 @@
  *   1. Shuffle the non-NULL cases (uniform choice among ready ones).
  *   2. Poll pass: try each case without blocking, in that order; the first
  *      that completes wins. For CHAN_POLL, the pass is validated: it reads
- *      every channel's version before and after, and repeats while any
+ *      every channel's change count before and after, and repeats while any
  *      changed, so "no case ready" held at one instant for all cases at once
  *      (Go gets this by locking every channel; a lock-free ring has no lock
  *      to take). Go's TestNonblockSelectRace checks exactly this.
@@ -46,7 +46,7 @@ void chan_select_seed(uint64_t seed) {
 static uint32_t random_below(uint32_t bound) {
   if (!select_rng) /* unseeded thread: mix its stack address and the clock */
     chan_select_seed((uint64_t)(uintptr_t)&bound ^
-                     (uint64_t)chan_now_ns() * 0xbf58476d1ce4e5b9ull);
+                     (uint64_t)cl_now_ns() * 0xbf58476d1ce4e5b9ull);
   /* xorshift64*, then Lemire's multiply-shift onto [0, bound). */
   select_rng ^= select_rng >> 12;
   select_rng ^= select_rng << 25;
@@ -59,8 +59,8 @@ static uint32_t random_below(uint32_t bound) {
 
 static int try_case(const struct chan_case *c) {
   return c->dir == CHAN_SEND
-             ? c->chan->ops->send(c->chan, c->elem, CHAN_DEADLINE_POLL)
-             : c->chan->ops->recv(c->chan, c->elem, CHAN_DEADLINE_POLL);
+             ? c->chan->ops->send(c->chan, c->elem, CL_DEADLINE_POLL)
+             : c->chan->ops->recv(c->chan, c->elem, CL_DEADLINE_POLL);
 }
 
 /* Step 2. Returns the position in order[] of the case that completed, or
@@ -77,11 +77,12 @@ static int poll_pass(const struct chan_case *cases, const uint8_t *order,
   return -1;
 }
 
-static void read_versions(const struct chan_case *cases, const uint8_t *order,
-                          size_t active, uint64_t *versions) {
+static void read_change_counts(const struct chan_case *cases,
+                               const uint8_t *order, size_t active,
+                               uint64_t *counts) {
   for (size_t k = 0; k < active; k++) {
     const struct chan *ch = cases[order[k]].chan;
-    versions[k] = ch->ops->version(ch);
+    counts[k] = ch->ops->change_count(ch);
   }
 }
 
@@ -93,14 +94,14 @@ static int validated_poll_pass(const struct chan_case *cases,
                                int *status) {
   uint64_t before[CHAN_SELECT_MAX_CASES];
   for (int round = 0; round < 1000; round++) {
-    read_versions(cases, order, active, before);
+    read_change_counts(cases, order, active, before);
     int k = poll_pass(cases, order, active, status);
     if (k >= 0)
       return k;
     bool changed = false;
     for (size_t j = 0; j < active && !changed; j++) {
       const struct chan *ch = cases[order[j]].chan;
-      changed = ch->ops->version(ch) != before[j];
+      changed = ch->ops->change_count(ch) != before[j];
     }
     if (!changed)
       return -1;
@@ -109,40 +110,40 @@ static int validated_poll_pass(const struct chan_case *cases,
 }
 
 /* Step 3 and 4. Returns the fired case's position in order[] with *status,
- * or -1 with *status CHAN_TIMEOUT or CHAN_OUTCOME_NOTIFIED/RETRY. */
+ * or -1 with *status CHAN_TIMEOUT or CL_OUTCOME_NOTIFIED/RETRY. */
 static int park_pass(const struct chan_case *cases, const uint8_t *order,
                      size_t active, int64_t deadline, int *status) {
   /* Sleep on a condition variable only if every channel asks for one. */
-  enum chan_park_kind kind = CHAN_PARK_CONDVAR;
+  enum cl_park_kind kind = CL_PARK_CONDVAR;
   unsigned spin = 0;
   for (size_t k = 0; k < active; k++) {
     const struct chan *ch = cases[order[k]].chan;
-    if (ch->park_kind == CHAN_PARK_FUTEX)
-      kind = CHAN_PARK_FUTEX;
+    if (ch->park_kind == CL_PARK_FUTEX)
+      kind = CL_PARK_FUTEX;
     if (ch->park_spin > spin)
       spin = ch->park_spin;
   }
-  struct chan_parker p;
-  chan_parker_init(&p, kind, spin);
-  struct chan_waiter waiters[CHAN_SELECT_MAX_CASES];
+  struct cl_parker p;
+  cl_parker_init(&p, kind, spin);
+  struct cl_waiter waiters[CHAN_SELECT_MAX_CASES];
 
-  CHAN_CHAOS_POINT("select.polled_before_enqueue");
+  CL_CHAOS_POINT("select.polled_before_enqueue");
   size_t queued = 0;
-  enum chan_enqueue_result res = CHAN_ENQ_QUEUED;
-  for (; queued < active && res == CHAN_ENQ_QUEUED; queued++) {
+  enum cl_enqueue_result res = CL_ENQ_QUEUED;
+  for (; queued < active && res == CL_ENQ_QUEUED; queued++) {
     const struct chan_case *c = &cases[order[queued]];
-    waiters[queued] = (struct chan_waiter){.parker = &p,
-                                           .elem = c->elem,
-                                           .case_index = order[queued],
-                                           .dir = c->dir};
+    waiters[queued] = (struct cl_waiter){.parker = &p,
+                                         .elem = c->elem,
+                                         .case_index = order[queued],
+                                         .dir = c->dir};
     res = c->chan->ops->select_enqueue(c->chan, &waiters[queued]);
   }
 
   bool timed_out = false;
-  if (res == CHAN_ENQ_QUEUED)
-    timed_out = !chan_parker_wait(&p, deadline);
-  else if (res == CHAN_ENQ_OTHER_FIRED)
-    chan_parker_wait(&p, CHAN_DEADLINE_NONE); /* its wake-up is imminent */
+  if (res == CL_ENQ_QUEUED)
+    timed_out = !cl_parker_wait(&p, deadline);
+  else if (res == CL_ENQ_OTHER_FIRED)
+    cl_parker_wait(&p, CL_DEADLINE_NONE); /* its wake-up is imminent */
 
   for (size_t k = 0; k < queued; k++) {
     const struct chan_case *c = &cases[order[k]];
@@ -150,7 +151,7 @@ static int park_pass(const struct chan_case *cases, const uint8_t *order,
   }
   uint32_t claim = atomic_load_explicit(&p.claim, memory_order_acquire);
   *status = timed_out ? CHAN_TIMEOUT : p.outcome;
-  chan_parker_destroy(&p);
+  cl_parker_destroy(&p);
   if (timed_out)
     return -1;
   /* claim is 1 + the case index; report its position in order[]. */
@@ -163,52 +164,52 @@ static int park_pass(const struct chan_case *cases, const uint8_t *order,
 /* ---- chan_select ------------------------------------------------------- */
 
 static int sleep_until(int64_t deadline) {
-  struct chan_parker p; /* nobody can claim it: sleeps to the deadline */
-  chan_parker_init(&p, CHAN_PARK_FUTEX, 0);
-  chan_parker_wait(&p, deadline);
-  chan_parker_destroy(&p);
+  struct cl_parker p; /* nobody can claim it: sleeps to the deadline */
+  cl_parker_init(&p, CL_PARK_FUTEX, 0);
+  cl_parker_wait(&p, deadline);
+  cl_parker_destroy(&p);
   return CHAN_TIMEOUT;
 }
 
 int chan_select(struct chan_case *cases, size_t ncases, int64_t timeout_ns,
                 size_t *chosen) {
   if (!chosen || (!cases && ncases))
-    return chan_set_error(CHAN_EINVAL, "chan_select: NULL %s",
-                          chosen ? "cases" : "chosen");
+    return cl_set_error(CHAN_EINVAL, "chan_select: NULL %s",
+                        chosen ? "cases" : "chosen");
   if (ncases > CHAN_SELECT_MAX_CASES)
-    return chan_set_error(CHAN_EINVAL,
-                          "chan_select: %zu cases, at most %d are supported",
-                          ncases, CHAN_SELECT_MAX_CASES);
+    return cl_set_error(CHAN_EINVAL,
+                        "chan_select: %zu cases, at most %d are supported",
+                        ncases, CHAN_SELECT_MAX_CASES);
   if (timeout_ns < CHAN_FOREVER)
-    return chan_set_error(CHAN_EINVAL, "chan_select: negative timeout %lld",
-                          (long long)timeout_ns);
+    return cl_set_error(CHAN_EINVAL, "chan_select: negative timeout %lld",
+                        (long long)timeout_ns);
 
   uint8_t order[CHAN_SELECT_MAX_CASES];
   size_t active = 0;
   for (size_t i = 0; i < ncases; i++) {
     const struct chan_case *c = &cases[i];
     if (c->dir != CHAN_SEND && c->dir != CHAN_RECV)
-      return chan_set_error(CHAN_EINVAL,
-                            "chan_select: case %zu has direction %d, not "
-                            "CHAN_SEND or CHAN_RECV",
-                            i, (int)c->dir);
+      return cl_set_error(CHAN_EINVAL,
+                          "chan_select: case %zu has direction %d, not "
+                          "CHAN_SEND or CHAN_RECV",
+                          i, (int)c->dir);
     if (!c->chan)
       continue; /* a nil channel: never ready */
     if (c->dir == CHAN_SEND && !c->elem && c->chan->elem_size)
-      return chan_set_error(CHAN_EINVAL, "chan_select: case %zu sends NULL", i);
+      return cl_set_error(CHAN_EINVAL, "chan_select: case %zu sends NULL", i);
     order[active++] = (uint8_t)i;
   }
 
-  int64_t deadline = timeout_ns == CHAN_FOREVER ? CHAN_DEADLINE_NONE
-                     : timeout_ns == 0          ? CHAN_DEADLINE_POLL
-                                       : chan_deadline_after(timeout_ns);
+  int64_t deadline = timeout_ns == CHAN_FOREVER ? CL_DEADLINE_NONE
+                     : timeout_ns == 0          ? CL_DEADLINE_POLL
+                                                : cl_deadline_after(timeout_ns);
   if (active == 0) {
-    if (deadline == CHAN_DEADLINE_NONE)
-      return chan_set_error(CHAN_EINVAL, "chan_select: every case is NULL and "
-                                         "there is no timeout: it would block "
-                                         "forever");
-    return deadline == CHAN_DEADLINE_POLL ? CHAN_WOULD_BLOCK
-                                          : sleep_until(deadline);
+    if (deadline == CL_DEADLINE_NONE)
+      return cl_set_error(CHAN_EINVAL, "chan_select: every case is NULL and "
+                                       "there is no timeout: it would block "
+                                       "forever");
+    return deadline == CL_DEADLINE_POLL ? CHAN_WOULD_BLOCK
+                                        : sleep_until(deadline);
   }
 
   for (size_t k = active; k > 1; k--) { /* Fisher-Yates */
@@ -222,24 +223,24 @@ int chan_select(struct chan_case *cases, size_t ncases, int64_t timeout_ns,
   int status = CHAN_WOULD_BLOCK;
   int fired;
   for (;;) {
-    fired = deadline == CHAN_DEADLINE_POLL
+    fired = deadline == CL_DEADLINE_POLL
                 ? validated_poll_pass(cases, order, active, &status)
                 : poll_pass(cases, order, active, &status);
     if (fired >= 0)
       break;
     notified = -1; /* the poll saw it taken: someone used the notification */
-    if (deadline == CHAN_DEADLINE_POLL) {
+    if (deadline == CL_DEADLINE_POLL) {
       status = CHAN_WOULD_BLOCK;
       break;
     }
-    if (deadline != CHAN_DEADLINE_NONE && chan_now_ns() >= deadline) {
+    if (deadline != CL_DEADLINE_NONE && cl_now_ns() >= deadline) {
       status = CHAN_TIMEOUT;
       break;
     }
     fired = park_pass(cases, order, active, deadline, &status);
     if (status == CHAN_OK || status == CHAN_CLOSED || status == CHAN_TIMEOUT)
       break;
-    if (status == CHAN_OUTCOME_NOTIFIED)
+    if (status == CL_OUTCOME_NOTIFIED)
       notified = fired;
     /* NOTIFIED or RETRY: poll again, shuffled the same way. */
   }

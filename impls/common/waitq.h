@@ -9,8 +9,8 @@
  * `queued`. The owner removes its waiter (under that lock) before returning,
  * so a thread holding the lock may always dereference a queued waiter.
  */
-#ifndef CHAN_COMMON_WAITQ_H
-#define CHAN_COMMON_WAITQ_H
+#ifndef CL_COMMON_WAITQ_H
+#define CL_COMMON_WAITQ_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,22 +18,21 @@
 
 #include "common/parker.h"
 
-struct chan_waiter {
-  struct chan_waiter *next, *prev; /* queue links (channel lock) */
-  struct chan_parker *parker;      /* shared by a select's cases */
+struct cl_waiter {
+  struct cl_waiter *next, *prev; /* queue links (channel lock) */
+  struct cl_parker *parker;      /* shared by a select's cases */
   void *elem;          /* send: the value; receive: destination or NULL */
   uint32_t case_index; /* claim value is case_index + 1 */
   enum chan_dir dir;
   bool queued; /* channel lock */
 };
 
-struct chan_waitq {
-  struct chan_waiter *head, *tail;
+struct cl_waitq {
+  struct cl_waiter *head, *tail;
   size_t length;
 };
 
-static inline void chan_waitq_push(struct chan_waitq *q,
-                                   struct chan_waiter *w) {
+static inline void cl_waitq_push(struct cl_waitq *q, struct cl_waiter *w) {
   w->next = NULL;
   w->prev = q->tail;
   if (q->tail)
@@ -45,8 +44,7 @@ static inline void chan_waitq_push(struct chan_waitq *q,
   q->length++;
 }
 
-static inline void chan_waitq_remove(struct chan_waitq *q,
-                                     struct chan_waiter *w) {
+static inline void cl_waitq_remove(struct cl_waitq *q, struct cl_waiter *w) {
   if (w->prev)
     w->prev->next = w->next;
   else
@@ -65,16 +63,15 @@ static inline void chan_waitq_remove(struct chan_waitq *q,
  * with itself) and dropping stale waiters whose parker someone else already
  * claimed (fired elsewhere or timed out; their owners find them unqueued).
  * The claimed waiter's case fires: the caller must complete it and then
- * chan_parker_wake() it. Returns NULL if no waiter could be claimed. */
-static inline struct chan_waiter *
-chan_waitq_claim_first(struct chan_waitq *q,
-                       const struct chan_parker *exclude) {
-  struct chan_waiter *w = q->head;
+ * cl_parker_wake() it. Returns NULL if no waiter could be claimed. */
+static inline struct cl_waiter *
+cl_waitq_claim_first(struct cl_waitq *q, const struct cl_parker *exclude) {
+  struct cl_waiter *w = q->head;
   while (w) {
-    struct chan_waiter *next = w->next;
+    struct cl_waiter *next = w->next;
     if (w->parker != exclude) {
-      chan_waitq_remove(q, w);
-      if (chan_parker_claim(w->parker, w->case_index + 1))
+      cl_waitq_remove(q, w);
+      if (cl_parker_claim(w->parker, w->case_index + 1))
         return w;
     }
     w = next;
@@ -84,12 +81,12 @@ chan_waitq_claim_first(struct chan_waitq *q,
 
 /* True if the queue holds a waiter of some other parker (which may be
  * stale: a hint for readiness, confirmed by claiming). */
-static inline bool chan_waitq_has_other(const struct chan_waitq *q,
-                                        const struct chan_parker *exclude) {
-  for (const struct chan_waiter *w = q->head; w; w = w->next)
+static inline bool cl_waitq_has_other(const struct cl_waitq *q,
+                                      const struct cl_parker *exclude) {
+  for (const struct cl_waiter *w = q->head; w; w = w->next)
     if (w->parker != exclude)
       return true;
   return false;
 }
 
-#endif /* CHAN_COMMON_WAITQ_H */
+#endif /* CL_COMMON_WAITQ_H */

@@ -17,8 +17,9 @@
  *   - close sets mark_bit in tail: no sender can claim after that, and a
  *     receiver that finds head == tail (ignoring the mark) knows the channel
  *     is closed and drained. Values claimed before the close are delivered.
- *   - Capacity 0 has no buffer to be lock-free on: it is the futex handoff
- *     engine (common/hchan.c), so a rendezvous is still a true rendezvous.
+ *   - Capacity 0 has no buffer to be lock-free on: it is the handoff engine
+ *     (handoff/handoff.h) with a futex lock and this file's spin, so a
+ *     rendezvous is still a true rendezvous.
  *
  * Waiting: spin, then yield (common/sync.h backoff, then yielding for up to
  * RING_YIELD_BUDGET_NS), then queue a waiter under a small lock and park on a
@@ -58,11 +59,11 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-#include "common/hchan.h"
 #include "common/impl.h"
 #include "common/parker.h"
 #include "common/sync.h"
 #include "common/waitq.h"
+#include "handoff/handoff.h"
 
 /* Pauses a parked ring waiter spins before sleeping. */
 #define RING_PARK_SPIN 100
@@ -93,8 +94,8 @@ struct ring {
   alignas(CACHE_LINE) _Atomic size_t head; /* receivers' position */
   alignas(CACHE_LINE) _Atomic size_t tail; /* senders' position | mark */
 
-  alignas(CACHE_LINE) struct chan_futex_lock wait_lock; /* guards queues */
-  struct chan_waitq sendq, recvq;
+  alignas(CACHE_LINE) struct cl_futex_lock wait_lock; /* guards queues */
+  struct cl_waitq sendq, recvq;
   /* The queues' lengths, stored under wait_lock, read without it. */
   _Atomic uint32_t send_waiting, recv_waiting;
 };
@@ -117,7 +118,7 @@ static size_t next_position(const struct ring *r, size_t p) {
 
 /* ---- waking ------------------------------------------------------------ */
 
-static struct chan_waitq *queue(struct ring *r, enum chan_dir dir) {
+static struct cl_waitq *queue(struct ring *r, enum chan_dir dir) {
   return dir == CHAN_SEND ? &r->sendq : &r->recvq;
 }
 
@@ -130,37 +131,37 @@ static _Atomic uint32_t *waiting(struct ring *r, enum chan_dir dir) {
 static void notify_one(struct ring *r, enum chan_dir dir) {
   if (atomic_load_explicit(waiting(r, dir), memory_order_seq_cst) == 0)
     return;
-  chan_futex_lock(&r->wait_lock);
-  struct chan_waiter *w = chan_waitq_claim_first(queue(r, dir), NULL);
+  cl_futex_lock(&r->wait_lock);
+  struct cl_waiter *w = cl_waitq_claim_first(queue(r, dir), NULL);
   atomic_store_explicit(waiting(r, dir), (uint32_t)queue(r, dir)->length,
                         memory_order_seq_cst);
-  chan_futex_unlock(&r->wait_lock);
+  cl_futex_unlock(&r->wait_lock);
   if (w)
-    chan_parker_wake(w->parker, CHAN_OUTCOME_NOTIFIED);
+    cl_parker_wake(w->parker, CL_OUTCOME_NOTIFIED);
 }
 
 static void notify_all(struct ring *r, enum chan_dir dir) {
   if (atomic_load_explicit(waiting(r, dir), memory_order_seq_cst) == 0)
     return;
-  struct chan_waiter *woken = NULL, *w;
-  chan_futex_lock(&r->wait_lock);
-  while ((w = chan_waitq_claim_first(queue(r, dir), NULL))) {
+  struct cl_waiter *woken = NULL, *w;
+  cl_futex_lock(&r->wait_lock);
+  while ((w = cl_waitq_claim_first(queue(r, dir), NULL))) {
     w->next = woken; /* off the queue: the link is ours */
     woken = w;
   }
   atomic_store_explicit(waiting(r, dir), 0, memory_order_seq_cst);
-  chan_futex_unlock(&r->wait_lock);
+  cl_futex_unlock(&r->wait_lock);
   while (woken) {
     w = woken;
     woken = w->next; /* read before the wake: then w may vanish */
-    chan_parker_wake(w->parker, CHAN_OUTCOME_NOTIFIED);
+    cl_parker_wake(w->parker, CL_OUTCOME_NOTIFIED);
   }
 }
 
 /* ---- the lock-free fast path ------------------------------------------- */
 
 static int try_send(struct ring *r, const void *elem) {
-  struct chan_backoff backoff = {0};
+  struct cl_backoff backoff = {0};
   size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
   for (;;) {
     if (tail & r->mark_bit)
@@ -173,8 +174,8 @@ static int try_send(struct ring *r, const void *elem) {
       if (atomic_compare_exchange_weak_explicit(
               &r->tail, &tail, next_position(r, tail), memory_order_seq_cst,
               memory_order_relaxed)) {
-        CHAN_CHAOS_POINT("ring.send.claimed_unpublished");
-        chan_elem_copy(s->value, elem, r->base.elem_size);
+        CL_CHAOS_POINT("ring.send.claimed_unpublished");
+        cl_elem_copy(s->value, elem, r->base.elem_size);
         /* Release: the value is written before the receiver sees it. */
         if (CHAN_PLANTED("ring.publish_relaxed")) /* PLANTED BUG: relaxed */
           atomic_store_explicit(&s->stamp, tail + 1, memory_order_relaxed);
@@ -187,26 +188,26 @@ static int try_send(struct ring *r, const void *elem) {
           notify_one(r, CHAN_RECV);
         return CHAN_OK;
       }
-      chan_backoff_spin(&backoff);
+      cl_backoff_spin(&backoff);
     } else if (stamp + r->one_lap == tail + 1) {
       /* The slot still holds last lap's value: full, unless head moved.
        * The fence orders our stamp read before reading head. */
-      chan_full_fence();
+      cl_full_fence();
       size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
       if (head + r->one_lap == tail)
         return CHAN_WOULD_BLOCK;
-      chan_backoff_spin(&backoff);
+      cl_backoff_spin(&backoff);
       tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
     } else {
       /* Another sender claimed this position and moved on; catch up. */
-      chan_backoff_snooze(&backoff);
+      cl_backoff_snooze(&backoff);
       tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
     }
   }
 }
 
 static int try_recv(struct ring *r, void *elem) {
-  struct chan_backoff backoff = {0};
+  struct cl_backoff backoff = {0};
   size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
   for (;;) {
     struct ring_slot *s = slot_at(r, head);
@@ -221,7 +222,7 @@ static int try_recv(struct ring *r, void *elem) {
         if (early)
           atomic_store_explicit(&s->stamp, head + r->one_lap,
                                 memory_order_release);
-        chan_elem_copy(elem, s->value, r->base.elem_size);
+        cl_elem_copy(elem, s->value, r->base.elem_size);
         /* Release: our read is done before a sender reuses the slot. */
         if (!early)
           atomic_store_explicit(&s->stamp, head + r->one_lap,
@@ -229,23 +230,23 @@ static int try_recv(struct ring *r, void *elem) {
         notify_one(r, CHAN_SEND);
         return CHAN_OK;
       }
-      chan_backoff_spin(&backoff);
+      cl_backoff_spin(&backoff);
     } else if (stamp == head) {
       /* Nothing published here yet: empty, closed, or a sender between
        * claiming and publishing (then the value is committed; wait). */
-      chan_full_fence();
+      cl_full_fence();
       size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
       if ((tail & ~r->mark_bit) == head) {
         if (tail & r->mark_bit) {
-          chan_elem_zero(elem, r->base.elem_size);
+          cl_elem_zero(elem, r->base.elem_size);
           return CHAN_CLOSED;
         }
         return CHAN_WOULD_BLOCK;
       }
-      chan_backoff_snooze(&backoff);
+      cl_backoff_snooze(&backoff);
       head = atomic_load_explicit(&r->head, memory_order_relaxed);
     } else {
-      chan_backoff_snooze(&backoff);
+      cl_backoff_snooze(&backoff);
       head = atomic_load_explicit(&r->head, memory_order_relaxed);
     }
   }
@@ -267,11 +268,11 @@ static bool ready(struct ring *r, enum chan_dir dir) {
   size_t head, tail;
   if (dir == CHAN_RECV) {
     head = atomic_load_explicit(&r->head, memory_order_seq_cst);
-    CHAN_CHAOS_POINT("ring.ready.between_loads");
+    CL_CHAOS_POINT("ring.ready.between_loads");
     tail = atomic_load_explicit(&r->tail, memory_order_seq_cst);
   } else {
     tail = atomic_load_explicit(&r->tail, memory_order_seq_cst);
-    CHAN_CHAOS_POINT("ring.ready.between_loads");
+    CL_CHAOS_POINT("ring.ready.between_loads");
     head = atomic_load_explicit(&r->head, memory_order_seq_cst);
   }
   if (tail & r->mark_bit) {
@@ -284,44 +285,44 @@ static bool ready(struct ring *r, enum chan_dir dir) {
 
 /* ---- parking ----------------------------------------------------------- */
 
-static void enqueue(struct ring *r, struct chan_waiter *w) {
-  chan_futex_lock(&r->wait_lock);
-  chan_waitq_push(queue(r, w->dir), w);
+static void enqueue(struct ring *r, struct cl_waiter *w) {
+  cl_futex_lock(&r->wait_lock);
+  cl_waitq_push(queue(r, w->dir), w);
   /* The waiter's store in the handshake. */
   atomic_store_explicit(waiting(r, w->dir), (uint32_t)queue(r, w->dir)->length,
                         memory_order_seq_cst);
-  chan_futex_unlock(&r->wait_lock);
-  CHAN_CHAOS_POINT("ring.enqueued_before_check");
+  cl_futex_unlock(&r->wait_lock);
+  CL_CHAOS_POINT("ring.enqueued_before_check");
 }
 
-static void dequeue(struct ring *r, struct chan_waiter *w) {
-  chan_futex_lock(&r->wait_lock);
+static void dequeue(struct ring *r, struct cl_waiter *w) {
+  cl_futex_lock(&r->wait_lock);
   if (w->queued) {
-    chan_waitq_remove(queue(r, w->dir), w);
+    cl_waitq_remove(queue(r, w->dir), w);
     atomic_store_explicit(waiting(r, w->dir),
                           (uint32_t)queue(r, w->dir)->length,
                           memory_order_seq_cst);
   }
-  chan_futex_unlock(&r->wait_lock);
+  cl_futex_unlock(&r->wait_lock);
 }
 
 /* Try, spin, yield, then park until notified; repeat until done. */
 static int ring_op(struct ring *r, enum chan_dir dir, void *elem,
                    int64_t deadline) {
-  struct chan_backoff backoff = {0};
+  struct cl_backoff backoff = {0};
   int64_t yield_until = 0; /* set when the spin phase ends */
   for (;;) {
     int rc = dir == CHAN_SEND ? try_send(r, elem) : try_recv(r, elem);
-    if (rc != CHAN_WOULD_BLOCK || deadline == CHAN_DEADLINE_POLL)
+    if (rc != CHAN_WOULD_BLOCK || deadline == CL_DEADLINE_POLL)
       return rc;
-    if (deadline != CHAN_DEADLINE_NONE && chan_now_ns() >= deadline)
+    if (deadline != CL_DEADLINE_NONE && cl_now_ns() >= deadline)
       return CHAN_TIMEOUT;
-    if (!chan_backoff_done(&backoff)) {
-      chan_backoff_snooze(&backoff);
+    if (!cl_backoff_done(&backoff)) {
+      cl_backoff_snooze(&backoff);
       continue;
     }
     if (RING_YIELD_BUDGET_NS > 0) {
-      int64_t now = chan_now_ns();
+      int64_t now = cl_now_ns();
       if (!yield_until)
         yield_until = now + RING_YIELD_BUDGET_NS;
       if (now < yield_until) {
@@ -329,18 +330,18 @@ static int ring_op(struct ring *r, enum chan_dir dir, void *elem,
         continue;
       }
     }
-    CHAN_CHAOS_POINT("ring.checked_before_enqueue");
-    struct chan_parker p;
-    chan_parker_init(&p, CHAN_PARK_FUTEX, RING_PARK_SPIN);
-    struct chan_waiter w = {.parker = &p, .elem = elem, .dir = dir};
+    CL_CHAOS_POINT("ring.checked_before_enqueue");
+    struct cl_parker p;
+    cl_parker_init(&p, CL_PARK_FUTEX, RING_PARK_SPIN);
+    struct cl_waiter w = {.parker = &p, .elem = elem, .dir = dir};
     enqueue(r, &w);
     bool timed_out = false;
     if (!ready(r, dir))
-      timed_out = !chan_parker_wait(&p, deadline);
-    else if (!chan_parker_claim(&p, 1)) /* a notifier beat us to it */
-      chan_parker_wait(&p, CHAN_DEADLINE_NONE);
+      timed_out = !cl_parker_wait(&p, deadline);
+    else if (!cl_parker_claim(&p, 1)) /* a notifier beat us to it */
+      cl_parker_wait(&p, CL_DEADLINE_NONE);
     dequeue(r, &w);
-    chan_parker_destroy(&p);
+    cl_parker_destroy(&p);
     if (timed_out) /* nobody claimed us: no notification was lost */
       return CHAN_TIMEOUT;
     /* Notified (or ready on our own check): retry. A retry that fails
@@ -364,7 +365,7 @@ static int ring_close(struct chan *ch) {
       atomic_fetch_or_explicit(&r->tail, r->mark_bit, memory_order_seq_cst);
   if (old & r->mark_bit)
     return CHAN_EALREADY_CLOSED;
-  CHAN_CHAOS_POINT("ring.close.marked");
+  CL_CHAOS_POINT("ring.close.marked");
   notify_all(r, CHAN_SEND);
   notify_all(r, CHAN_RECV);
   return CHAN_OK;
@@ -387,7 +388,7 @@ static size_t ring_len(const struct chan *ch) {
   }
 }
 
-static uint64_t ring_version(const struct chan *ch) {
+static uint64_t ring_change_count(const struct chan *ch) {
   struct ring *r = to_ring(ch);
   /* Both positions only grow, so their sum changes with any operation. */
   return (uint64_t)atomic_load_explicit(&r->head, memory_order_seq_cst) +
@@ -398,19 +399,19 @@ static size_t ring_waiters(const struct chan *ch, enum chan_dir dir) {
   return atomic_load_explicit(waiting(to_ring(ch), dir), memory_order_seq_cst);
 }
 
-static enum chan_enqueue_result ring_select_enqueue(struct chan *ch,
-                                                    struct chan_waiter *w) {
+static enum cl_enqueue_result ring_select_enqueue(struct chan *ch,
+                                                  struct cl_waiter *w) {
   struct ring *r = to_ring(ch);
   enqueue(r, w);
   if (!ready(r, w->dir))
-    return CHAN_ENQ_QUEUED;
-  if (!chan_parker_claim(w->parker, w->case_index + 1))
-    return CHAN_ENQ_OTHER_FIRED;
-  w->parker->outcome = CHAN_OUTCOME_RETRY;
-  return CHAN_ENQ_SELF_FIRED;
+    return CL_ENQ_QUEUED;
+  if (!cl_parker_claim(w->parker, w->case_index + 1))
+    return CL_ENQ_OTHER_FIRED;
+  w->parker->outcome = CL_OUTCOME_RETRY;
+  return CL_ENQ_SELF_FIRED;
 }
 
-static void ring_select_dequeue(struct chan *ch, struct chan_waiter *w) {
+static void ring_select_dequeue(struct chan *ch, struct cl_waiter *w) {
   dequeue(to_ring(ch), w);
 }
 
@@ -422,12 +423,12 @@ static void ring_destroy(struct chan *ch) {
   free(ch);
 }
 
-static const struct chan_ops ring_ops = {
+static const struct cl_ops ring_ops = {
     .send = ring_send,
     .recv = ring_recv,
     .close = ring_close,
     .len = ring_len,
-    .version = ring_version,
+    .change_count = ring_change_count,
     .waiters = ring_waiters,
     .destroy = ring_destroy,
     .select_enqueue = ring_select_enqueue,
@@ -439,11 +440,14 @@ static size_t round_up(size_t n, size_t to) {
   return (n + to - 1) / to * to;
 }
 
-static struct chan *ring_create(const struct chan_impl *impl, size_t elem_size,
+/* Capacity 0: the handoff engine, parking as this file's waiters do. */
+static const struct cl_handoff_config rendezvous = {
+    CL_HANDOFF_LOCK_FUTEX, CL_PARK_FUTEX, RING_PARK_SPIN};
+
+static struct chan *ring_create(const struct cl_impl *impl, size_t elem_size,
                                 size_t capacity) {
   if (capacity == 0)
-    return chan_hchan_create(impl, elem_size, 0, HCHAN_LOCK_FUTEX,
-                             CHAN_PARK_FUTEX, RING_PARK_SPIN);
+    return cl_handoff_create(impl, elem_size, 0, &rendezvous);
   size_t slot_size =
       round_up(sizeof(struct ring_slot) + elem_size, alignof(struct ring_slot));
   size_t header = round_up(sizeof(struct ring), CACHE_LINE);
@@ -456,7 +460,7 @@ static struct chan *ring_create(const struct chan_impl *impl, size_t elem_size,
                           .impl = impl,
                           .elem_size = elem_size,
                           .capacity = capacity,
-                          .park_kind = CHAN_PARK_FUTEX,
+                          .park_kind = CL_PARK_FUTEX,
                           .park_spin = RING_PARK_SPIN};
   size_t mark = 1;
   while (mark < capacity + 1)
@@ -476,8 +480,7 @@ static struct chan *ring_create(const struct chan_impl *impl, size_t elem_size,
   return &r->base;
 }
 
-const struct chan_impl chan_impl_ring = {
-    .version = CHAN_IMPL_VERSION,
+const struct cl_impl cl_impl_ring = {
     .name = "ring",
     .summary = "lock-free MPMC ring (Vyukov/crossbeam stamps), spin-yield-"
                "park with futex waits; capacity 0 uses the handoff engine",

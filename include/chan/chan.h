@@ -114,6 +114,10 @@ const char *chan_impl_name(const chan_t *ch);
  * receives how many. The first one is the default. */
 const char *const *chan_impl_names(size_t *count);
 
+/* A one-line description of the named implementation (NULL or "default":
+ * the default one), for listings; NULL if no implementation has that name. */
+const char *chan_impl_summary(const char *name);
+
 /* ---- select ------------------------------------------------------------ */
 
 enum chan_dir { CHAN_SEND = 1, CHAN_RECV = 2 };
