@@ -1,25 +1,19 @@
 /*
  * chaos.c - the runtime behind chaos.h: seeded race-window widening
- * (CL_CHAOS_POINT) and the stress self-check's planted-bug switch
- * (CHAN_PLANTED). Compiles to nothing unless the build asks for either, so
- * normal builds carry no trace of it.
+ * (CL_CHAOS_POINT). Compiles to nothing unless the build asks for it
+ * (-DCHAN_CHAOS=ON), so normal builds carry no trace of it.
  */
-#if defined(CHAN_CHAOS) || defined(CHAN_PLANTED_BUGS)
+#ifdef CHAN_CHAOS
 
 #include "common/chaos.h"
 
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
-
-#endif
-
-#ifdef CHAN_CHAOS
 
 static uint64_t chaos_splitmix(uint64_t *x) {
   uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
@@ -76,37 +70,3 @@ void cl_chaos_point(const char *where) {
 }
 
 #endif /* CHAN_CHAOS */
-
-#ifdef CHAN_PLANTED_BUGS
-
-/* CHAN_PLANT names the one planted bug switched on for this process. */
-static pthread_once_t plant_once = PTHREAD_ONCE_INIT;
-static const char *plant_name;
-static atomic_ulong plant_hits;
-
-static void plant_report(void) {
-  unsigned long hits = atomic_load(&plant_hits);
-  if (hits == 0)
-    fprintf(stderr,
-            "chaos: CHAN_PLANT=%s matched no planted bug that ran (misspelt, "
-            "or its code path was never reached)\n",
-            plant_name);
-}
-
-static void plant_init(void) {
-  const char *s = getenv("CHAN_PLANT");
-  if (!s || !*s)
-    return;
-  plant_name = s;
-  atexit(plant_report);
-}
-
-bool chan_planted(const char *name) {
-  pthread_once(&plant_once, plant_init);
-  if (!plant_name || strcmp(plant_name, name) != 0)
-    return false;
-  atomic_fetch_add_explicit(&plant_hits, 1, memory_order_relaxed);
-  return true;
-}
-
-#endif /* CHAN_PLANTED_BUGS */

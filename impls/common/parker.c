@@ -43,10 +43,7 @@ void cl_parker_wake(struct cl_parker *p, int outcome) {
      * miss the signal; the owner cannot return before we unlock. */
     pthread_mutex_lock(&p->mu);
     atomic_store_explicit(&p->state, WOKEN, memory_order_release);
-    /* PLANTED BUG mutex.close_no_signal: a close's wake-up is never
-     * signalled (only the mutex implementation parks on condvars). */
-    if (!(outcome == CHAN_CLOSED && CHAN_PLANTED("mutex.close_no_signal")))
-      pthread_cond_signal(&p->cv);
+    pthread_cond_signal(&p->cv);
     pthread_mutex_unlock(&p->mu);
     return;
   }
@@ -54,12 +51,8 @@ void cl_parker_wake(struct cl_parker *p, int outcome) {
    * acquire. Only a sleeping owner costs a syscall. The owner may already
    * be gone when FUTEX_WAKE runs; waking a dead address is harmless (at
    * worst a spurious wake-up for a later parker there, which re-checks). */
-  /* PLANTED BUG futex.wake_relaxed: the release weakened to relaxed, so the
-   * owner may read outcome and value before they are written. */
   uint32_t was =
-      CHAN_PLANTED("futex.wake_relaxed")
-          ? atomic_exchange_explicit(&p->state, WOKEN, memory_order_relaxed)
-          : atomic_exchange_explicit(&p->state, WOKEN, memory_order_release);
+      atomic_exchange_explicit(&p->state, WOKEN, memory_order_release);
   if (was == SLEEPING)
     cl_futex_wake(&p->state, 1);
 }

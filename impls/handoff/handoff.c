@@ -89,12 +89,6 @@ struct handoff {
   unsigned char *buf; /* capacity * elem_size bytes */
 };
 
-/* Stress self-check only: true when planted bug `bug` is switched on and c
- * belongs to implementation `which` (hchan serves futex, mutex and ring's
- * capacity 0). Constant false unless built with CHAN_PLANTED_BUGS. */
-#define HANDOFF_PLANTED(c, which, bug)                                         \
-  (CHAN_PLANTED(bug) && strcmp((c)->base.impl->name, which) == 0)
-
 static struct handoff *to_handoff(const struct chan *ch) {
   return (struct handoff *)ch;
 }
@@ -140,11 +134,6 @@ static int send_locked(struct handoff *c, const void *elem,
   }
   if (c->count < c->base.capacity) {
     size_t tail = (c->head + c->count) % c->base.capacity;
-    if (c->count > 0 && HANDOFF_PLANTED(c, "futex", "futex.buffer_lifo")) {
-      /* PLANTED BUG: push in front of the buffered values (breaks FIFO). */
-      c->head = (c->head + c->base.capacity - 1) % c->base.capacity;
-      tail = c->head;
-    }
     cl_elem_copy(slot(c, tail), elem, c->base.elem_size);
     c->count++;
     count_change(c);
@@ -159,14 +148,9 @@ static int recv_locked(struct handoff *c, void *elem,
   size_t size = c->base.elem_size;
   if (c->count > 0) {
     cl_elem_copy(elem, slot(c, c->head), size);
-    /* PLANTED BUG mutex.recv_forgets_blocked_sender: a slot frees up but
-     * the blocked sender is not let in (lost wake-up). */
-    struct cl_waiter *s =
-        c->count == c->base.capacity &&
-                !HANDOFF_PLANTED(c, "mutex",
-                                 "mutex.recv_forgets_blocked_sender")
-            ? cl_waitq_claim_first(&c->sendq, self)
-            : NULL;
+    struct cl_waiter *s = c->count == c->base.capacity
+                              ? cl_waitq_claim_first(&c->sendq, self)
+                              : NULL;
     if (s) {
       /* Full buffer: the freed head slot is the tail; the sender's value
        * goes there, behind everything already buffered. */
@@ -210,9 +194,7 @@ static int park(struct handoff *c, enum chan_dir dir, void *elem,
     rc = p.outcome; /* the claimer removed w from the queue */
   } else {
     handoff_lock(c);
-    /* PLANTED BUG futex.timeout_stays_queued: leave the dead waiter
-     * linked. */
-    if (w.queued && !HANDOFF_PLANTED(c, "futex", "futex.timeout_stays_queued"))
+    if (w.queued)
       cl_waitq_remove(dir == CHAN_SEND ? &c->sendq : &c->recvq, &w);
     handoff_unlock(c);
     rc = CHAN_TIMEOUT;
@@ -265,10 +247,7 @@ static int handoff_close(struct chan *ch) {
     w->next = woken;
     woken = w;
   }
-  /* PLANTED BUG futex.close_skips_senders: blocked senders never learn of
-   * the close (missing wake-up). */
-  while (!HANDOFF_PLANTED(c, "futex", "futex.close_skips_senders") &&
-         (w = cl_waitq_claim_first(&c->sendq, NULL))) {
+  while ((w = cl_waitq_claim_first(&c->sendq, NULL))) {
     w->next = woken;
     woken = w;
   }
@@ -305,17 +284,11 @@ static enum cl_enqueue_result handoff_select_enqueue(struct chan *ch,
                                                      struct cl_waiter *w) {
   struct handoff *c = to_handoff(ch);
   struct cl_parker *self = w->parker;
-  /* PLANTED BUG mutex.select_unlocked_ready: judge readiness before taking
-   * the lock, then queue on what may be stale. */
-  bool unlocked = HANDOFF_PLANTED(c, "mutex", "mutex.select_unlocked_ready");
-  if (!unlocked)
-    handoff_lock(c);
+  handoff_lock(c);
   bool ready = w->dir == CHAN_SEND ? c->closed || c->count < c->base.capacity ||
                                          cl_waitq_has_other(&c->recvq, self)
                                    : c->count > 0 || c->closed ||
                                          cl_waitq_has_other(&c->sendq, self);
-  if (unlocked)
-    handoff_lock(c);
   if (!ready) {
     cl_waitq_push(w->dir == CHAN_SEND ? &c->sendq : &c->recvq, w);
     count_change(c);
@@ -351,9 +324,7 @@ static void handoff_destroy(struct chan *ch) {
   struct handoff *c = to_handoff(ch);
   if (c->lock_kind == CL_HANDOFF_LOCK_PTHREAD)
     pthread_mutex_destroy(&c->mutex);
-  /* PLANTED BUG mutex.destroy_leaks: the channel is never freed. */
-  if (!HANDOFF_PLANTED(c, "mutex", "mutex.destroy_leaks"))
-    free(c);
+  free(c);
 }
 
 static const struct cl_ops handoff_ops = {

@@ -177,15 +177,8 @@ static int try_send(struct ring *r, const void *elem) {
         CL_CHAOS_POINT("ring.send.claimed_unpublished");
         cl_elem_copy(s->value, elem, r->base.elem_size);
         /* Release: the value is written before the receiver sees it. */
-        if (CHAN_PLANTED("ring.publish_relaxed")) /* PLANTED BUG: relaxed */
-          atomic_store_explicit(&s->stamp, tail + 1, memory_order_relaxed);
-        else
-          atomic_store_explicit(&s->stamp, tail + 1, memory_order_release);
-        /* PLANTED BUG ring.notify_skips_last_slot: a send into the last
-         * slot wakes nobody (lost notification). */
-        if (!(CHAN_PLANTED("ring.notify_skips_last_slot") &&
-              (tail & (r->mark_bit - 1)) == r->base.capacity - 1))
-          notify_one(r, CHAN_RECV);
+        atomic_store_explicit(&s->stamp, tail + 1, memory_order_release);
+        notify_one(r, CHAN_RECV);
         return CHAN_OK;
       }
       cl_backoff_spin(&backoff);
@@ -216,17 +209,10 @@ static int try_recv(struct ring *r, void *elem) {
       if (atomic_compare_exchange_weak_explicit(
               &r->head, &head, next_position(r, head), memory_order_seq_cst,
               memory_order_relaxed)) {
-        /* PLANTED BUG ring.recv_frees_slot_early: free the slot before
-         * reading it, so a sender may overwrite the value first. */
-        bool early = CHAN_PLANTED("ring.recv_frees_slot_early");
-        if (early)
-          atomic_store_explicit(&s->stamp, head + r->one_lap,
-                                memory_order_release);
         cl_elem_copy(elem, s->value, r->base.elem_size);
         /* Release: our read is done before a sender reuses the slot. */
-        if (!early)
-          atomic_store_explicit(&s->stamp, head + r->one_lap,
-                                memory_order_release);
+        atomic_store_explicit(&s->stamp, head + r->one_lap,
+                              memory_order_release);
         notify_one(r, CHAN_SEND);
         return CHAN_OK;
       }
@@ -275,11 +261,8 @@ static bool ready(struct ring *r, enum chan_dir dir) {
     CL_CHAOS_POINT("ring.ready.between_loads");
     head = atomic_load_explicit(&r->head, memory_order_seq_cst);
   }
-  if (tail & r->mark_bit) {
-    if (!CHAN_PLANTED("ring.ready_ignores_close"))
-      return true;        /* closed: both sides have an answer */
-    tail &= ~r->mark_bit; /* PLANTED BUG: a close seen here is ignored */
-  }
+  if (tail & r->mark_bit)
+    return true; /* closed: both sides have an answer */
   return dir == CHAN_RECV ? tail != head : head + r->one_lap != tail;
 }
 
