@@ -87,7 +87,11 @@ const char *chan_strerror(int status) {
   case CHAN_EALREADY_CLOSED:
     return "channel already closed";
   case CHAN_EBUSY:
-    return "channel in use";
+    return "in use";
+  case CHAN_ESTOPPED:
+    return "runtime stopped";
+  case CHAN_ENOTFIBER:
+    return "not called from a fiber";
   default:
     return "unknown status";
   }

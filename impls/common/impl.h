@@ -36,8 +36,9 @@ int64_t cl_deadline_after(int64_t timeout_ns); /* timeout_ns > 0 */
 
 struct cl_waiter;
 
-/* How a blocked thread sleeps; chosen per channel, see parker.h. */
-enum cl_park_kind { CL_PARK_FUTEX, CL_PARK_CONDVAR };
+/* How a blocked waiter sleeps (parker.h): a thread as its channel chooses,
+ * a fiber always in user space. */
+enum cl_park_kind { CL_PARK_FUTEX, CL_PARK_CONDVAR, CL_PARK_FIBER };
 
 /* What select_enqueue() did with a waiter. */
 enum cl_enqueue_result {

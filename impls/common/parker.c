@@ -1,11 +1,15 @@
-/* parker.c - sleeping and waking one blocked thread; see parker.h. */
+/* parker.c - sleeping and waking one blocked waiter; see parker.h. */
 #include "common/parker.h"
 #include "common/sync.h"
 
 #include <errno.h>
 #include <time.h>
 
-enum { RUNNING = 0, SLEEPING = 1, WOKEN = 2 };
+enum {
+  RUNNING = CL_PARKER_RUNNING,
+  SLEEPING = CL_PARKER_SLEEPING,
+  WOKEN = CL_PARKER_WOKEN
+};
 
 static pthread_condattr_t monotonic_attr;
 static pthread_once_t monotonic_once = PTHREAD_ONCE_INIT;
@@ -20,9 +24,10 @@ void cl_parker_init(struct cl_parker *p, enum cl_park_kind kind,
   atomic_init(&p->claim, 0);
   atomic_init(&p->state, RUNNING);
   p->outcome = CHAN_OK;
-  p->kind = kind;
-  p->spin = spin;
-  if (kind == CL_PARK_CONDVAR) {
+  p->fiber = cl_fiber_current();
+  p->kind = p->fiber ? CL_PARK_FIBER : kind;
+  p->spin = p->fiber ? 0 : spin; /* its counterpart may need this worker */
+  if (p->kind == CL_PARK_CONDVAR) {
     pthread_once(&monotonic_once, monotonic_attr_init);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, &monotonic_attr);
@@ -38,6 +43,16 @@ void cl_parker_destroy(struct cl_parker *p) {
 
 void cl_parker_wake(struct cl_parker *p, int outcome) {
   p->outcome = outcome;
+  if (p->kind == CL_PARK_FIBER) {
+    /* Read the fiber before the exchange: after it, the owner may be gone.
+     * acq_rel: the acquire half pairs with the scheduler's SLEEPING CAS,
+     * after which the fiber's saved context may be read to resume it. */
+    struct chan_fiber *f = p->fiber;
+    if (atomic_exchange_explicit(&p->state, WOKEN, memory_order_acq_rel) ==
+        SLEEPING)
+      cl_fiber_ready(f);
+    return;
+  }
   if (p->kind == CL_PARK_CONDVAR) {
     /* Under the parker's mutex, so the owner cannot check state and then
      * miss the signal; the owner cannot return before we unlock. */
@@ -90,6 +105,8 @@ static bool wait_condvar(struct cl_parker *p, int64_t deadline) {
 
 bool cl_parker_wait(struct cl_parker *p, int64_t deadline) {
   CL_CHAOS_POINT("parker.before_wait");
+  if (p->kind == CL_PARK_FIBER)
+    return cl_fiber_wait(p, deadline);
   if (p->kind == CL_PARK_CONDVAR)
     return wait_condvar(p, deadline);
 

@@ -21,11 +21,12 @@
  *     (handoff/handoff.h) with a futex lock and this file's spin, so a
  *     rendezvous is still a true rendezvous.
  *
- * Waiting: spin, then yield (common/sync.h backoff, then yielding for up to
- * RING_YIELD_BUDGET_NS), then queue a waiter under a small lock and park on a
- * futex (common/parker.h). A successful
- * send notifies one parked receiver, a successful receive one parked sender,
- * close notifies everyone; a notified waiter retries (values never pass
+ * Waiting: a thread spins, then yields (common/sync.h backoff, then yielding
+ * for up to RING_YIELD_BUDGET_NS), then queues a waiter under a small lock
+ * and parks (common/parker.h: on a futex); a fiber queues and parks at once
+ * (in user space: its counterpart may be waiting for its worker). A
+ * successful send notifies one parked receiver, a successful receive one parked
+ * sender, close notifies everyone; a notified waiter retries (values never pass
  * through a waiter here). "No lost wake-up, no needless wake-up" is a
  * Dekker-style handshake on sequentially consistent operations:
  *     waiter:   store waiting count; load head/tail (is it ready now?)
@@ -294,17 +295,26 @@ static int ring_op(struct ring *r, enum chan_dir dir, void *elem,
                    int64_t deadline) {
   struct cl_backoff backoff = {0};
   int64_t yield_until = 0; /* set when the spin phase ends */
+  /* A fiber parks at once: spinning or yielding its worker thread would
+   * only delay the counterpart, which may be queued on the same worker. */
+  bool fiber = false, checked = false;
   for (;;) {
     int rc = dir == CHAN_SEND ? try_send(r, elem) : try_recv(r, elem);
     if (rc != CHAN_WOULD_BLOCK || deadline == CL_DEADLINE_POLL)
       return rc;
     if (deadline != CL_DEADLINE_NONE && cl_now_ns() >= deadline)
       return CHAN_TIMEOUT;
-    if (!cl_backoff_done(&backoff)) {
+    if (!checked) {
+      fiber = cl_fiber_current() != NULL;
+      checked = true;
+    }
+    if (fiber) {
+      /* straight to parking */
+    } else if (!cl_backoff_done(&backoff)) {
       cl_backoff_snooze(&backoff);
       continue;
     }
-    if (RING_YIELD_BUDGET_NS > 0) {
+    if (!fiber && RING_YIELD_BUDGET_NS > 0) {
       int64_t now = cl_now_ns();
       if (!yield_until)
         yield_until = now + RING_YIELD_BUDGET_NS;

@@ -48,6 +48,8 @@ enum chan_status {
   CHAN_ENOMEM = -3,          /* allocation failed in chan_make() */
   CHAN_EALREADY_CLOSED = -4, /* chan_close() on a closed channel */
   CHAN_EBUSY = -5,           /* chan_destroy() while threads are blocked */
+  CHAN_ESTOPPED = -6,        /* fiber.h: the runtime is stopped */
+  CHAN_ENOTFIBER = -7,       /* fiber.h: a fiber-only call on a plain thread */
 };
 
 /* An opaque channel. */

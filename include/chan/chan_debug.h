@@ -16,6 +16,24 @@ extern "C" {
  * or about to park; a select counts once per case on ch). 0 for NULL. */
 size_t chan_debug_waiters(const chan_t *ch, enum chan_dir dir);
 
+/* A fiber runtime's counters (fiber.h), summed over its workers; racy
+ * snapshots. */
+struct chan_debug_rt_stats {
+  uint64_t spawned;      /* fibers ever spawned */
+  uint64_t live;         /* spawned and not finished */
+  uint64_t resumes;      /* switches from a scheduler into a fiber */
+  uint64_t parks;        /* fibers parked (blocked) */
+  uint64_t yields;       /* chan_fiber_yield calls */
+  uint64_t steals;       /* successful steals from another worker */
+  uint64_t idle_sleeps;  /* times a worker went to sleep on its futex */
+  uint64_t wakeups;      /* idle workers woken to look for work */
+  uint64_t timers_fired; /* deadlines that woke a fiber */
+  uint64_t pooled;       /* stacks waiting in the pool */
+};
+struct chan_rt;
+void chan_debug_rt_stats(const struct chan_rt *rt,
+                         struct chan_debug_rt_stats *out);
+
 #ifdef __cplusplus
 }
 #endif
