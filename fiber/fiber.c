@@ -125,8 +125,10 @@ void cl_fiber_run(struct cl_worker *w, struct chan_fiber *f) {
     f->ctx = t.fctx;
 
     if (t.data == REQ_YIELD) {
+      /* To the global queue, as Go's Gosched does: behind every fiber
+       * waiting anywhere, not only behind this worker's. */
       cl_stat_inc(&w->stats.yields);
-      cl_runq_put(w, f);
+      cl_global_put(w->rt, f);
       return;
     }
     if (t.data == REQ_EXIT) {
