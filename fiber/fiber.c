@@ -34,6 +34,7 @@
  *               publishing its parker; the finishing fiber claims and wakes
  *               it after writing ret.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -111,9 +112,20 @@ static void entry(cl_transfer t) {
   finish(f, f->fn(f->arg));
 }
 
+/* A fiber made runnable twice would be resumed by two workers at once. */
+static void claim_cpu(struct chan_fiber *f) {
+  if (atomic_exchange_explicit(&f->on_cpu, true, memory_order_acquire)) {
+    fprintf(stderr, "chanlab fiber runtime: fiber %llu resumed while "
+                    "running (made runnable twice)\n",
+            (unsigned long long)f->id);
+    abort();
+  }
+}
+
 /* On the scheduler: runs f until it parks, yields or finishes. */
 void cl_fiber_run(struct cl_worker *w, struct chan_fiber *f) {
   for (;;) {
+    claim_cpu(f);
     f->worker = w;
     atomic_store_explicit(&w->current, f, memory_order_relaxed);
     cl_stat_inc(&w->stats.resumes);
@@ -123,6 +135,7 @@ void cl_fiber_run(struct cl_worker *w, struct chan_fiber *f) {
     cl_switch_end(w->asan_fake_stack);
     atomic_store_explicit(&w->current, NULL, memory_order_relaxed);
     f->ctx = t.fctx;
+    atomic_store_explicit(&f->on_cpu, false, memory_order_release);
 
     if (t.data == REQ_YIELD) {
       /* To the global queue, as Go's Gosched does: behind every fiber

@@ -44,6 +44,9 @@ struct chan_fiber {
   void *arg, *ret;
   uint64_t id;
   struct chan_fiber *link; /* global run queue, stack pool */
+  /* 1 while a worker runs it: resuming a running fiber (made runnable
+   * twice) would run one stack on two threads, so it is checked. */
+  _Atomic bool on_cpu;
 
   /* Joining: 0, the joiner's parker, or CL_FIBER_JOIN_DONE. */
   _Atomic uintptr_t joiner;

@@ -6,10 +6,16 @@
  * deadline and key/value. Cancel walks the subtree under each node's mutex
  * (always parent before child, so there is one lock order).
  *
- * Deadlines are fired by a timer thread owned by the context: it waits on
- * the context's condition variable (CLOCK_MONOTONIC) until the deadline or
- * a cancel, whichever is first, and then exits. pat_ctx_free joins it, so no
- * timer thread outlives its context.
+ * Deadlines are fired by a timer goroutine owned by the context (a thread,
+ * or a fiber parked on its worker's timer heap when the context runs on a
+ * fiber runtime): it waits on a private channel, closed by cancel, with the
+ * deadline as its timeout, and then exits. pat_ctx_free joins it, so no
+ * timer outlives its context.
+ *
+ * Executor: a context knows the runtime its components start their
+ * goroutines on (NULL: threads). A root context takes the runtime of the
+ * fiber that makes it (threads when a plain thread makes it); children
+ * inherit it; pat_ctx_with_runtime changes it for a subtree.
  *
  * Lifecycle: pat_ctx_new / pat_ctx_with_* -> use -> pat_ctx_cancel (any
  * number of times) -> pat_ctx_free (children first).
@@ -27,14 +33,15 @@
 
 struct pat_ctx {
   pthread_mutex_t mu;
-  pthread_cond_t cv; /* wakes the timer thread on cancel */
   chan_t *done;
-  atomic_int err; /* PAT_OK until canceled */
+  chan_t *timer_stop; /* closed on cancel; the timer waits on it */
+  chan_rt *rt;        /* where components run their goroutines, or NULL */
+  atomic_int err;     /* PAT_OK until canceled */
   pat_ctx *parent;
   pat_ctx *first_child, *next, *prev; /* siblings, under parent->mu */
   bool has_deadline, has_timer, has_value;
   int64_t deadline_ns;
-  pthread_t timer;
+  struct go timer;
   const void *key;
   void *value;
 };
@@ -93,11 +100,7 @@ static int ctx_alloc(pat_ctx **out, const char *impl) {
     free(c);
     return pat_fail(rc, "pat_ctx: done channel: %s", chan_last_error());
   }
-  pthread_condattr_t attr;
-  pthread_condattr_init(&attr);
-  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-  pthread_cond_init(&c->cv, &attr);
-  pthread_condattr_destroy(&attr);
+  c->rt = chan_fiber_runtime();
   pthread_mutex_init(&c->mu, NULL);
   atomic_init(&c->err, PAT_OK);
   *out = c;
@@ -109,7 +112,8 @@ static void ctx_cancel(pat_ctx *c, int reason) {
   if (atomic_load_explicit(&c->err, memory_order_acquire) == PAT_OK) {
     atomic_store_explicit(&c->err, reason, memory_order_release);
     chan_close(c->done);
-    pthread_cond_broadcast(&c->cv);
+    if (c->timer_stop)
+      chan_close(c->timer_stop);
     for (pat_ctx *k = c->first_child; k; k = k->next)
       ctx_cancel(k, reason);
   }
@@ -131,6 +135,7 @@ static int ctx_child(pat_ctx **out, pat_ctx *parent, const char *what) {
   if (rc != PAT_OK)
     return rc;
   c->parent = parent;
+  c->rt = parent->rt;
   c->has_deadline = parent->has_deadline;
   c->deadline_ns = parent->deadline_ns;
   pthread_mutex_lock(&parent->mu);
@@ -161,18 +166,25 @@ int pat_ctx_with_value(pat_ctx **out, pat_ctx *parent, const void *key,
   return rc;
 }
 
+int pat_ctx_with_runtime(pat_ctx **out, pat_ctx *parent, chan_rt *rt) {
+  int rc = ctx_child(out, parent, "pat_ctx_with_runtime");
+  if (rc == PAT_OK)
+    (*out)->rt = rt;
+  return rc;
+}
+
+chan_rt *pat_ctx_runtime(const pat_ctx *ctx) {
+  return ctx ? ctx->rt : chan_fiber_runtime();
+}
+
+/* Waits until the deadline unless a cancel closes timer_stop first. */
 static void *ctx_timer_main(void *arg) {
   pat_ctx *c = arg;
-  struct timespec ts = {.tv_sec = (time_t)(c->deadline_ns / 1000000000),
-                        .tv_nsec = (long)(c->deadline_ns % 1000000000)};
-  pthread_mutex_lock(&c->mu);
-  while (atomic_load_explicit(&c->err, memory_order_acquire) == PAT_OK &&
-         pat_now_ns() < c->deadline_ns)
-    pthread_cond_timedwait(&c->cv, &c->mu, &ts);
-  bool fire = atomic_load_explicit(&c->err, memory_order_acquire) == PAT_OK;
-  pthread_mutex_unlock(&c->mu);
-  if (fire)
-    ctx_cancel(c, PAT_DEADLINE_EXCEEDED);
+  int64_t left;
+  while ((left = c->deadline_ns - pat_now_ns()) > 0)
+    if (chan_recv_timeout(c->timer_stop, NULL, left) == CHAN_CLOSED)
+      return NULL; /* canceled */
+  ctx_cancel(c, PAT_DEADLINE_EXCEEDED);
   return NULL;
 }
 
@@ -191,10 +203,23 @@ int pat_ctx_with_deadline(pat_ctx **out, pat_ctx *parent, int64_t deadline_ns) {
   }
   if (pat_ctx_err(c) != PAT_OK)
     return PAT_OK; /* born canceled: no timer needed */
-  if (pthread_create(&c->timer, NULL, ctx_timer_main, c) != 0) {
+  /* Under mu, so a cancel racing us either sees timer_stop or we see it
+   * canceled. */
+  pthread_mutex_lock(&c->mu);
+  rc = chan_make(&c->timer_stop, chan_impl_name(c->done), 0, 0);
+  if (rc == CHAN_OK && pat_ctx_err(c) != PAT_OK)
+    chan_close(c->timer_stop);
+  pthread_mutex_unlock(&c->mu);
+  if (rc != CHAN_OK) {
     pat_ctx_free(c);
     *out = NULL;
-    return pat_fail(PAT_ETHREAD, "pat_ctx_with_deadline: no timer thread");
+    return pat_fail(rc, "pat_ctx_with_deadline: %s", chan_last_error());
+  }
+  rc = go_start(&c->timer, c->rt, ctx_timer_main, c, "pat_ctx_with_deadline");
+  if (rc != PAT_OK) {
+    pat_ctx_free(c);
+    *out = NULL;
+    return rc;
   }
   c->has_timer = true;
   return PAT_OK;
@@ -239,13 +264,8 @@ void *pat_ctx_value(const pat_ctx *ctx, const void *key) {
 int pat_ctx_sleep(pat_ctx *ctx, int64_t timeout_ns) {
   if (timeout_ns < 0)
     return pat_fail(PAT_EINVAL, "pat_ctx_sleep: negative timeout");
-  if (!ctx) {
-    struct timespec ts = {.tv_sec = (time_t)(timeout_ns / 1000000000),
-                          .tv_nsec = (long)(timeout_ns % 1000000000)};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-      ;
-    return PAT_OK;
-  }
+  if (!ctx)
+    return chan_fiber_sleep(timeout_ns); /* a fiber parks, a thread sleeps */
   int err = pat_ctx_err(ctx);
   if (err != PAT_OK)
     return err;
@@ -265,9 +285,11 @@ int pat_ctx_free(pat_ctx *c) {
     return pat_fail(PAT_EBUSY, "pat_ctx_free: free the children first");
   ctx_cancel(c, PAT_CANCELED);
   if (c->has_timer) {
-    pthread_join(c->timer, NULL);
+    go_join(&c->timer);
     c->has_timer = false;
   }
+  if (c->timer_stop)
+    chan_destroy(c->timer_stop);
   int rc = chan_destroy(c->done);
   if (rc != CHAN_OK)
     return pat_fail(PAT_EBUSY, "pat_ctx_free: a thread still waits on done");
@@ -283,7 +305,6 @@ int pat_ctx_free(pat_ctx *c) {
     pthread_mutex_unlock(&p->mu);
   }
   pthread_mutex_destroy(&c->mu);
-  pthread_cond_destroy(&c->cv);
   free(c);
   return PAT_OK;
 }

@@ -85,21 +85,24 @@ int pat_sem_free(pat_sem *s) {
 struct spawner {
   pat_sem *sem;
   chan_t *finished; /* elem size_t */
-  pthread_t *tids;
+  struct go *tasks;
+  chan_rt *rt; /* executor of the tasks */
   size_t *free_slots;
   size_t nfree, limit;
 };
 
-static int spawner_init(struct spawner *sp, const char *impl, size_t limit) {
+static int spawner_init(struct spawner *sp, pat_ctx *ctx, const char *impl,
+                        size_t limit) {
   memset(sp, 0, sizeof *sp);
   sp->limit = limit;
+  sp->rt = pat_ctx_runtime(ctx);
   int rc = pat_sem_make(&sp->sem, impl, limit);
   if (rc != PAT_OK)
     return rc;
   rc = chan_make(&sp->finished, impl, sizeof(size_t), limit);
-  sp->tids = calloc(limit, sizeof *sp->tids);
+  sp->tasks = calloc(limit, sizeof *sp->tasks);
   sp->free_slots = calloc(limit, sizeof *sp->free_slots);
-  if (rc != CHAN_OK || !sp->tids || !sp->free_slots)
+  if (rc != CHAN_OK || !sp->tasks || !sp->free_slots)
     return pat_fail(PAT_ENOMEM, "spawner: out of resources");
   for (size_t i = 0; i < limit; i++)
     sp->free_slots[sp->nfree++] = limit - 1 - i;
@@ -109,7 +112,7 @@ static int spawner_init(struct spawner *sp, const char *impl, size_t limit) {
 static void spawner_reap_one(struct spawner *sp) {
   size_t slot;
   if (chan_recv(sp->finished, &slot) == CHAN_OK) {
-    pthread_join(sp->tids[slot], NULL);
+    go_join(&sp->tasks[slot]);
     sp->free_slots[sp->nfree++] = slot;
   }
 }
@@ -128,12 +131,12 @@ static int spawner_acquire(struct spawner *sp, pat_ctx *ctx, size_t *slot) {
 
 static int spawner_start(struct spawner *sp, size_t slot, void *(*fn)(void *),
                          void *arg) {
-  if (pthread_create(&sp->tids[slot], NULL, fn, arg) != 0) {
+  int rc = go_start(&sp->tasks[slot], sp->rt, fn, arg, "task");
+  if (rc != PAT_OK) {
     sp->free_slots[sp->nfree++] = slot;
     pat_sem_release(sp->sem);
-    return pat_fail(PAT_ETHREAD, "could not start a task thread");
   }
-  return PAT_OK;
+  return rc;
 }
 
 /* Called by a task thread as its last act. */
@@ -152,7 +155,7 @@ static void spawner_destroy(struct spawner *sp) {
     pat_sem_free(sp->sem);
   if (sp->finished)
     chan_destroy(sp->finished);
-  free(sp->tids);
+  free(sp->tasks);
   free(sp->free_slots);
 }
 
@@ -461,7 +464,7 @@ int pat_fanout_sem_start(pat_proc **p, pat_ctx *ctx, chan_t *in, chan_t *out,
   pat_proc *pr = *p;
   pr->state = st;
   pr->state_free = sem_state_free;
-  rc = spawner_init(&st->sp, pat_impl_of(pr->ctx, in), limit);
+  rc = spawner_init(&st->sp, pr->ctx, pat_impl_of(pr->ctx, in), limit);
   size_t per = st->w.in_size + out_size + 2;
   st->tasks = calloc(limit, sizeof *st->tasks);
   st->bufs = calloc(limit, per);
@@ -589,7 +592,7 @@ int pat_for_each_bounded(pat_ctx *ctx, const char *impl, size_t n, size_t limit,
   rc = pat_ctx_child_or_root(&st.ctx, ctx, impl);
   if (rc != PAT_OK)
     return rc;
-  rc = spawner_init(&st.sp, impl, limit);
+  rc = spawner_init(&st.sp, st.ctx, impl, limit);
   st.tasks = calloc(limit, sizeof *st.tasks);
   if (rc == PAT_OK && !st.tasks)
     rc = pat_fail(PAT_ENOMEM, "pat_for_each_bounded: out of memory");

@@ -29,7 +29,7 @@ struct pat_future {
   void *arg;
   bool has_thread, done;
   atomic_bool set;
-  pthread_t tid;
+  struct go go;
   int status;
   unsigned char *answer; /* PAT_RESULT_SIZE(result_size) */
 };
@@ -83,8 +83,9 @@ int pat_future_start(pat_future **out, pat_ctx *ctx, const char *impl,
   f->arg = arg;
   atomic_store(&f->set, true);
   rc = pat_ctx_child_or_root(&f->ctx, ctx, impl);
-  if (rc == PAT_OK && pthread_create(&f->tid, NULL, future_main, f) != 0)
-    rc = pat_fail(PAT_ETHREAD, "pat_future_start: no thread");
+  if (rc == PAT_OK)
+    rc = go_start(&f->go, pat_ctx_runtime(f->ctx), future_main, f,
+                  "pat_future_start");
   if (rc != PAT_OK) {
     f->has_thread = false;
     pat_future_free(f);
@@ -148,7 +149,7 @@ void pat_future_free(pat_future *f) {
   if (f->ctx)
     pat_ctx_cancel(f->ctx);
   if (f->has_thread)
-    pthread_join(f->tid, NULL);
+    go_join(&f->go);
   if (f->ctx)
     pat_ctx_free(f->ctx);
   chan_destroy(f->ch);
@@ -159,7 +160,7 @@ void pat_future_free(pat_future *f) {
 /* ---- errgroup ----------------------------------------------------------- */
 
 struct eg_task {
-  pthread_t tid;
+  struct go go;
   pat_errgroup *g;
   pat_task_fn fn;
   void *arg;
@@ -232,9 +233,10 @@ int pat_errgroup_go(pat_errgroup *g, pat_task_fn fn, void *arg) {
     rc = pat_fail(PAT_ENOMEM, "pat_errgroup_go: out of memory");
   if (rc == PAT_OK) {
     *t = (struct eg_task){.g = g, .fn = fn, .arg = arg};
-    if (pthread_create(&t->tid, NULL, eg_main, t) != 0) {
+    rc = go_start(&t->go, pat_ctx_runtime(g->ctx), eg_main, t,
+                  "pat_errgroup_go");
+    if (rc != PAT_OK) {
       free(t);
-      rc = pat_fail(PAT_ETHREAD, "pat_errgroup_go: no thread");
     } else {
       g->tasks[g->n++] = t;
     }
@@ -254,7 +256,7 @@ int pat_errgroup_wait(pat_errgroup *g) {
   if (again)
     return g->result;
   for (size_t i = 0; i < n; i++)
-    pthread_join(g->tasks[i]->tid, NULL);
+    go_join(&g->tasks[i]->go);
   g->result = atomic_load(&g->first);
   pat_ctx_cancel(g->ctx); /* as Go's errgroup does after Wait */
   return g->result;
@@ -327,9 +329,10 @@ int pat_fetch_all(pat_ctx *ctx, const char *impl, size_t n, size_t item_size,
   }
   if (rc != PAT_OK && st.g)
     pat_ctx_cancel(pat_errgroup_ctx(st.g));
-  pthread_t closer;
+  struct go closer;
   bool have_closer = false;
-  if (st.g && pthread_create(&closer, NULL, fetch_closer, &st) == 0)
+  if (st.g && go_start(&closer, pat_ctx_runtime(pat_errgroup_ctx(st.g)),
+                       fetch_closer, &st, "pat_fetch_all") == PAT_OK)
     have_closer = true;
   else if (st.g) {
     pat_errgroup_wait(st.g);
@@ -343,7 +346,7 @@ int pat_fetch_all(pat_ctx *ctx, const char *impl, size_t n, size_t item_size,
          chan_recv(st.c, dst ? dst + *count * item_size : NULL) == CHAN_OK)
     (*count)++;
   if (have_closer)
-    pthread_join(closer, NULL);
+    go_join(&closer);
   if (st.g) {
     int werr = pat_errgroup_wait(st.g);
     if (rc == PAT_OK)

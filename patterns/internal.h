@@ -10,10 +10,25 @@
 #ifndef CHAN_PATTERNS_INTERNAL_H
 #define CHAN_PATTERNS_INTERNAL_H
 
+#include <chan/fiber.h>
 #include <chan/patterns.h>
 
 #include <pthread.h>
 #include <stdatomic.h>
+
+/* A goroutine (go.c): a thread, or a fiber on a runtime. */
+struct go {
+  chan_fiber *fiber; /* NULL for a thread */
+  pthread_t thread;
+  bool started;
+};
+
+/* Starts fn(arg) as a fiber on rt, or as a thread when rt is NULL. Returns
+ * PAT_OK or PAT_ETHREAD (the message names `what`). */
+int go_start(struct go *g, chan_rt *rt, void *(*fn)(void *), void *arg,
+             const char *what);
+/* Waits for it to finish; nothing if it never started. */
+void go_join(struct go *g);
 
 /* Records a message for pat_last_error() and returns status. */
 int pat_fail(int status, const char *fmt, ...)
@@ -28,7 +43,7 @@ int pat_ctx_child_or_root(pat_ctx **out, pat_ctx *parent, const char *impl);
 typedef int (*proc_thread_fn)(pat_proc *p, void *arg);
 
 struct proc_thread {
-  pthread_t tid;
+  struct go go;
   pat_proc *proc;
   proc_thread_fn fn;
   void *arg;

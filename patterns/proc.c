@@ -86,11 +86,13 @@ int proc_spawn(pat_proc *p, proc_thread_fn fn, void *arg, bool writer) {
   *t = (struct proc_thread){.proc = p, .fn = fn, .arg = arg, .writer = writer};
   if (writer)
     atomic_fetch_add(&p->writers, 1);
-  if (pthread_create(&t->tid, NULL, proc_thread_main, t) != 0) {
+  int rc = go_start(&t->go, pat_ctx_runtime(p->ctx), proc_thread_main, t,
+                    "component");
+  if (rc != PAT_OK) {
     if (writer)
       atomic_fetch_sub(&p->writers, 1);
     free(t);
-    return pat_fail(PAT_ETHREAD, "pthread_create failed");
+    return rc;
   }
   p->threads[p->nthreads++] = t;
   return PAT_OK;
@@ -100,7 +102,7 @@ static void proc_join_all(pat_proc *p) {
   if (p->joined)
     return;
   for (size_t i = 0; i < p->nthreads; i++)
-    pthread_join(p->threads[i]->tid, NULL);
+    go_join(&p->threads[i]->go);
   p->joined = true;
   if (p->on_joined)
     p->on_joined(p);

@@ -30,7 +30,7 @@ struct first_state {
   struct first_task {
     struct first_state *st;
     size_t replica;
-    pthread_t tid;
+    struct go go;
   } * tasks;
 };
 
@@ -80,12 +80,11 @@ int pat_first(pat_ctx *ctx, const char *impl, pat_query_fn fn,
   if (!st.tasks || mk != CHAN_OK)
     rc = pat_fail(PAT_ENOMEM, "pat_first: out of resources");
   for (; rc == PAT_OK && started < nreplicas; started++) {
-    st.tasks[started] = (struct first_task){&st, started, 0};
-    if (pthread_create(&st.tasks[started].tid, NULL, replica_main,
-                       &st.tasks[started]) != 0) {
-      rc = pat_fail(PAT_ETHREAD, "pat_first: no thread");
+    st.tasks[started] = (struct first_task){.st = &st, .replica = started};
+    rc = go_start(&st.tasks[started].go, pat_ctx_runtime(st.ctx), replica_main,
+                  &st.tasks[started], "pat_first");
+    if (rc != PAT_OK)
       break;
-    }
   }
   if (rc == PAT_OK) {
     unsigned char buf[st.answer_size];
@@ -115,7 +114,7 @@ int pat_first(pat_ctx *ctx, const char *impl, pat_query_fn fn,
   }
   pat_ctx_cancel(st.ctx); /* the losers stop */
   for (size_t i = 0; i < nreplicas && st.tasks && i < started; i++)
-    pthread_join(st.tasks[i].tid, NULL);
+    go_join(&st.tasks[i].go);
   if (mk == CHAN_OK)
     chan_destroy(st.answers);
   free(st.tasks);
@@ -136,7 +135,7 @@ struct search_state {
   struct search_task {
     struct search_state *st;
     size_t service;
-    pthread_t tid;
+    struct go go;
   } * tasks;
 };
 
@@ -192,12 +191,11 @@ int pat_search_all(pat_ctx *ctx, const char *impl,
   if (!st.tasks || mk != CHAN_OK)
     rc = pat_fail(PAT_ENOMEM, "pat_search_all: out of resources");
   for (; rc == PAT_OK && started < nservices; started++) {
-    st.tasks[started] = (struct search_task){&st, started, 0};
-    if (pthread_create(&st.tasks[started].tid, NULL, service_main,
-                       &st.tasks[started]) != 0) {
-      rc = pat_fail(PAT_ETHREAD, "pat_search_all: no thread");
+    st.tasks[started] = (struct search_task){.st = &st, .service = started};
+    rc = go_start(&st.tasks[started].go, pat_ctx_runtime(st.ctx), service_main,
+                  &st.tasks[started], "pat_search_all");
+    if (rc != PAT_OK)
       break;
-    }
   }
   int answered = 0;
   for (size_t i = 0; i < nservices; i++)
@@ -219,7 +217,7 @@ int pat_search_all(pat_ctx *ctx, const char *impl,
   }
   pat_ctx_cancel(st.ctx);
   for (size_t i = 0; i < started; i++)
-    pthread_join(st.tasks[i].tid, NULL);
+    go_join(&st.tasks[i].go);
   if (mk == CHAN_OK)
     chan_destroy(st.results);
   free(st.tasks);

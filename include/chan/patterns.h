@@ -10,6 +10,10 @@
  *
  * Conventions shared by every component:
  *
+ *   Threads. In this header a component's "threads" are its goroutines:
+ *   OS threads, or fibers when its context runs on a fiber runtime (see
+ *   "Executor" under the context section). The component is the same.
+ *
  *   Cancellation. Each blocking component takes a pat_ctx (Go's
  *   context.Context). NULL means "never canceled from outside". Every thread
  *   a component starts waits on the context's done channel in each blocking
@@ -63,6 +67,7 @@
 #define CHAN_PATTERNS_H
 
 #include <chan/chan.h>
+#include <chan/fiber.h>
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -86,7 +91,7 @@ enum pat_status {
   PAT_EINVAL = CHAN_EINVAL, /* bad argument; see pat_last_error() */
   PAT_ENOMEM = CHAN_ENOMEM, /* allocation failed */
   PAT_EBUSY = CHAN_EBUSY,   /* freed while still in use (children alive) */
-  PAT_ETHREAD = -16,        /* pthread_create failed */
+  PAT_ETHREAD = -16,        /* could not start a thread or fiber */
   PAT_ESTATE = -17,         /* call out of lifecycle order (set twice...) */
   PAT_EUSER = -100,         /* callbacks' own error codes: <= PAT_EUSER */
 };
@@ -110,12 +115,19 @@ typedef int64_t pat_item;
  * canceled), a reason, an optional deadline and an optional key/value.
  * Canceling a context cancels all its descendants with the same reason.
  *
- * Deadlines: a context with a deadline owns ONE timer thread, started by
- * pat_ctx_with_deadline/timeout. It sleeps on a condition variable
- * (CLOCK_MONOTONIC) until the deadline or until the context is canceled,
- * whichever comes first, then exits; pat_ctx_free() joins it. So a timer
- * never outlives its context and never leaks. If the parent's deadline is
- * earlier, or the deadline has already passed, no thread is started.
+ * Deadlines: a context with a deadline owns ONE timer goroutine, started by
+ * pat_ctx_with_deadline/timeout. It waits (CLOCK_MONOTONIC) until the
+ * deadline or until the context is canceled, whichever comes first, then
+ * exits; pat_ctx_free() joins it. So a timer never outlives its context and
+ * never leaks. If the parent's deadline is earlier, or the deadline has
+ * already passed, no goroutine is started.
+ *
+ * Executor: every goroutine a component starts (its workers, stages,
+ * timers) is an OS thread, or a fiber when its context runs on a fiber
+ * runtime (chan/fiber.h). A root context runs on the runtime of the fiber
+ * that makes it, on threads when a plain thread makes it; children inherit
+ * it; pat_ctx_with_runtime() chooses it for a subtree. Calls given a NULL
+ * context use the caller's executor.
  *
  * Lifecycle: make (new / with_*), use, cancel (any number of times, any
  * thread), free. Free children before their parent (PAT_EBUSY otherwise),
@@ -132,6 +144,13 @@ int pat_ctx_with_cancel(pat_ctx **out, pat_ctx *parent);
 /* deadline_ns: absolute CLOCK_MONOTONIC time (pat_now_ns() + ...). */
 int pat_ctx_with_deadline(pat_ctx **out, pat_ctx *parent, int64_t deadline_ns);
 int pat_ctx_with_timeout(pat_ctx **out, pat_ctx *parent, int64_t timeout_ns);
+/* A child whose components start their goroutines as fibers on rt (NULL:
+ * as OS threads); its own children inherit that. */
+int pat_ctx_with_runtime(pat_ctx **out, pat_ctx *parent, chan_rt *rt);
+/* The runtime ctx's components run on (NULL: threads); for a NULL ctx, the
+ * calling fiber's runtime (NULL on a plain thread). */
+chan_rt *pat_ctx_runtime(const pat_ctx *ctx);
+
 /* Go's WithValue: the child answers key with value (keys compare by
  * address), and defers other keys to its parent. */
 int pat_ctx_with_value(pat_ctx **out, pat_ctx *parent, const void *key,
@@ -158,7 +177,7 @@ void *pat_ctx_value(const pat_ctx *ctx, const void *key);
  * sleep, else the context's reason. For simulated slow work and demos. */
 int pat_ctx_sleep(pat_ctx *ctx, int64_t timeout_ns);
 
-/* Cancels (if needed), joins the timer thread, frees. PAT_EBUSY if ctx
+/* Cancels (if needed), joins the timer goroutine, frees. PAT_EBUSY if ctx
  * still has children or a thread is blocked on its done channel. */
 int pat_ctx_free(pat_ctx *ctx);
 
