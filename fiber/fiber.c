@@ -115,8 +115,9 @@ static void entry(cl_transfer t) {
 /* A fiber made runnable twice would be resumed by two workers at once. */
 static void claim_cpu(struct chan_fiber *f) {
   if (atomic_exchange_explicit(&f->on_cpu, true, memory_order_acquire)) {
-    fprintf(stderr, "chanlab fiber runtime: fiber %llu resumed while "
-                    "running (made runnable twice)\n",
+    fprintf(stderr,
+            "chanlab fiber runtime: fiber %llu resumed while "
+            "running (made runnable twice)\n",
             (unsigned long long)f->id);
     abort();
   }
@@ -194,20 +195,18 @@ bool cl_fiber_wait(struct cl_parker *p, int64_t deadline) {
 }
 
 /* Makes f runnable. From a fiber of the same runtime, f runs next on this
- * worker, so a handoff stays on this core (Go's runnext); no other worker
- * is woken for it, because the waker usually parks soon and f then runs
- * here (Tokio's LIFO slot rule): only a fiber displaced into the queue,
- * which others may steal, is worth a wake-up. From anywhere else, f goes
- * to the global queue and an idle worker is woken. */
+ * worker, so a handoff stays on this core (Go's runnext); from anywhere
+ * else, f goes to the global queue. Either way an idle worker is woken if
+ * none is looking for work (Go's ready/wakep): the waker may run on for a
+ * long time, and then the idle worker steals f. While fibers keep handing
+ * off, a worker is usually spinning already, so this costs two loads. */
 static void make_runnable(struct chan_fiber *f) {
   struct chan_fiber *self = cl_fiber_current();
-  if (self && self->rt == f->rt) {
-    if (cl_runq_put_next(self->worker, f))
-      cl_rt_wakep(f->rt);
-  } else {
+  if (self && self->rt == f->rt)
+    cl_runq_put_next(self->worker, f);
+  else
     cl_global_put(f->rt, f);
-    cl_rt_wakep(f->rt);
-  }
+  cl_rt_wakep(f->rt);
 }
 
 void cl_fiber_ready(struct chan_fiber *f) {

@@ -110,8 +110,10 @@ struct cl_worker {
   struct chan_fiber *timer_root;
   _Atomic int64_t timer_next; /* root's deadline, or CL_DEADLINE_NONE */
 
-  /* Idle (runtime.c): the futex word the worker sleeps on. */
+  /* Idle (runtime.c): the futex word the worker sleeps on (CL_AWAKE,
+   * CL_IDLE_SPINNING or CL_IDLE_SLEEPING), and until when it sleeps. */
   alignas(64) _Atomic uint32_t sleep_word;
+  _Atomic int64_t sleep_until;
   struct cl_worker *idle_next; /* rt->idle_lock */
   bool idle;                   /* on the idle list; rt->idle_lock */
 
@@ -158,8 +160,13 @@ struct chan_rt {
   _Atomic uint64_t spawned;
 };
 
+enum { CL_AWAKE = 0, CL_IDLE_SPINNING = 1, CL_IDLE_SLEEPING = 2 };
+
 /* runtime.c */
 void cl_rt_wakep(struct chan_rt *rt);
+/* A timer at deadline was armed: wakes a sleeping worker that would sleep
+ * past it, so a busy worker cannot hold the timer up. */
+void cl_rt_timer_armed(struct chan_rt *rt, int64_t deadline);
 void cl_rt_fiber_finished(struct chan_rt *rt);
 
 /* runq.c */

@@ -62,9 +62,11 @@ void cl_fiber_run(struct cl_worker *w, struct chan_fiber *f); /* fiber.c */
 
 /* ---- waking idle workers ----------------------------------------------- */
 
+/* Ends w's idle wait: a system call only if it really sleeps. */
 static void sleep_word_wake(struct cl_worker *w) {
-  atomic_store_explicit(&w->sleep_word, 0, memory_order_release);
-  cl_futex_wake(&w->sleep_word, 1);
+  if (atomic_exchange_explicit(&w->sleep_word, CL_AWAKE,
+                               memory_order_acq_rel) == CL_IDLE_SLEEPING)
+    cl_futex_wake(&w->sleep_word, 1);
 }
 
 void cl_rt_wakep(struct chan_rt *rt) {
@@ -147,10 +149,16 @@ static struct chan_fiber *steal(struct cl_worker *w) {
   return NULL;
 }
 
+/* How long an idle worker watches its sleep word before it sleeps in the
+ * kernel. While fibers keep handing work around, the next wake-up usually
+ * comes within this window and then costs no system call on either side;
+ * an idle runtime still sleeps after it. */
+#define IDLE_SPIN_NS 20000
+
 /* Sleeps until woken or the earliest timer; returns on any wake-up. */
 static void go_idle(struct cl_worker *w) {
   struct chan_rt *rt = w->rt;
-  atomic_store_explicit(&w->sleep_word, 1, memory_order_relaxed);
+  atomic_store_explicit(&w->sleep_word, CL_IDLE_SPINNING, memory_order_relaxed);
   cl_futex_lock(&rt->idle_lock);
   w->idle_next = rt->idle_list;
   rt->idle_list = w;
@@ -162,8 +170,27 @@ static void go_idle(struct cl_worker *w) {
   cl_full_fence();
   int64_t now = cl_now_ns();
   if (!work_anywhere(rt, now) && !shutting_down(rt)) {
-    cl_stat_inc(&w->stats.idle_sleeps);
-    cl_futex_wait(&w->sleep_word, 1, earliest_timer(rt));
+    int64_t until = now + IDLE_SPIN_NS;
+    while (atomic_load_explicit(&w->sleep_word, memory_order_acquire) ==
+               CL_IDLE_SPINNING &&
+           cl_now_ns() < until)
+      cl_cpu_relax();
+    uint32_t spinning = CL_IDLE_SPINNING;
+    if (atomic_compare_exchange_strong_explicit(
+            &w->sleep_word, &spinning, CL_IDLE_SLEEPING, memory_order_acq_rel,
+            memory_order_acquire)) {
+      /* Publish until when we sleep, then look at the timers once more (a
+       * Dekker pair with cl_rt_timer_armed, which arms, then reads this). */
+      atomic_store_explicit(&w->sleep_until, CL_DEADLINE_NONE,
+                            memory_order_seq_cst);
+      int64_t deadline = earliest_timer(rt);
+      atomic_store_explicit(&w->sleep_until, deadline, memory_order_seq_cst);
+      if (earliest_timer(rt) >= deadline && !work_anywhere(rt, cl_now_ns())) {
+        cl_stat_inc(&w->stats.idle_sleeps);
+        cl_futex_wait(&w->sleep_word, CL_IDLE_SLEEPING, deadline);
+      }
+      atomic_store_explicit(&w->sleep_until, INT64_MIN, memory_order_relaxed);
+    }
   }
 
   cl_futex_lock(&rt->idle_lock);
@@ -258,6 +285,24 @@ static void *worker_main(void *arg) {
   }
   cl_tls_worker = NULL;
   return NULL;
+}
+
+void cl_rt_timer_armed(struct chan_rt *rt, int64_t deadline) {
+  cl_full_fence(); /* the timer is published; now look at the sleepers */
+  for (unsigned i = 0; i < rt->nworkers; i++) {
+    struct cl_worker *v = &rt->workers[i];
+    int64_t until = atomic_load_explicit(&v->sleep_until, memory_order_seq_cst);
+    if (until != INT64_MIN && until <= deadline)
+      return; /* someone wakes up in time to fire it */
+  }
+  for (unsigned i = 0; i < rt->nworkers; i++) {
+    struct cl_worker *v = &rt->workers[i];
+    if (atomic_load_explicit(&v->sleep_until, memory_order_seq_cst) !=
+        INT64_MIN) {
+      sleep_word_wake(v); /* it recomputes its deadline */
+      return;
+    }
+  }
 }
 
 void cl_rt_fiber_finished(struct chan_rt *rt) {
@@ -401,6 +446,7 @@ int chan_rt_start(chan_rt **out, const struct chan_rt_options *options) {
     w->pu = -1;
     w->rng = 0x9e3779b97f4a7c15ull * (i + 1);
     atomic_init(&w->timer_next, CL_DEADLINE_NONE);
+    atomic_init(&w->sleep_until, INT64_MIN); /* not sleeping */
     w->victims = calloc(rt->nworkers, sizeof *w->victims);
     ok = w->victims != NULL;
   }

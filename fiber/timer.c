@@ -111,8 +111,11 @@ void cl_timer_arm(struct cl_worker *w, struct chan_fiber *f,
   f->timer_child = f->timer_next = f->timer_prev = NULL;
   f->timer_heap = w;
   w->timer_root = meld(w->timer_root, f);
+  bool earliest = w->timer_root == f;
   publish_next(w);
   cl_futex_unlock(&w->timer_lock);
+  if (earliest)
+    cl_rt_timer_armed(w->rt, deadline);
 }
 
 void cl_timer_disarm(struct cl_worker *w, struct chan_fiber *f) {
