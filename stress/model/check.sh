@@ -6,7 +6,8 @@
 #
 #   stress/model/check.sh <work-dir>
 #
-# Needs spin (Debian package spin) and gcc. Takes about 20 s and 600 MB.
+# Needs spin (Debian package spin) and gcc. Takes about 30 s of CPU (the
+# runs one at a time) and 400 MB.
 set -uo pipefail
 
 [ $# -eq 1 ] || { echo "usage: stress/model/check.sh <work-dir>" >&2; exit 2; }

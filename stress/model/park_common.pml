@@ -261,7 +261,7 @@ inline parker_wait_fiber(w, timed, res, dl, expired, won) {
              where[w] = F_PARKED;
              where[w] == F_QUEUED;          /* parked until readied */
              where[w] = F_RUN               /* resumed by some worker */
-          :: else -> where[w] = F_RUN
+          :: else -> where[w] = F_RUN     /* woken first: run it again */
           fi
         }
 #endif
