@@ -140,6 +140,14 @@ inline parker_claim(w, v, won) {
   }
 }
 
+/* The scheduler's commit: one CAS RUNNING -> SLEEPING, or (the bug) the
+ * store of SLEEPING after a load that saw RUNNING. */
+#ifdef BUG_PARK_COMMIT_NOT_ATOMIC
+#define COMMIT_WINS(w, loaded) (loaded)
+#else
+#define COMMIT_WINS(w, loaded) (state[w] == RUNNING)
+#endif
+
 #ifdef BUG_READY_TWICE
 #define FIBER_WAKE_READIES(was) ((was) != WOKEN)
 #else
@@ -241,30 +249,19 @@ inline parker_wait_fiber(w, timed, res, dl, expired, won) {
          * If it loses (WOKEN: a waker came first), it runs the fiber
          * again at once. */
 #ifdef BUG_PARK_COMMIT_NOT_ATOMIC
-        expired = (state[w] == RUNNING);  /* the load ... */
+        expired = (state[w] == RUNNING);  /* the load; the store follows */
+#endif
         atomic {
           if
-          :: expired ->
-             state[w] = SLEEPING;           /* ... and the store */
-             where[w] = F_PARKED;
-             expired = false;
-             where[w] == F_QUEUED;
-             where[w] = F_RUN
-          :: else -> where[w] = F_RUN
-          fi
-        }
-#else
-        atomic {
-          if
-          :: state[w] == RUNNING ->
+          :: COMMIT_WINS(w, expired) ->
              state[w] = SLEEPING;
              where[w] = F_PARKED;
+             expired = false;
              where[w] == F_QUEUED;          /* parked until readied */
              where[w] = F_RUN               /* resumed by some worker */
-          :: else -> where[w] = F_RUN     /* woken first: run it again */
+          :: else -> where[w] = F_RUN       /* woken first: run it again */
           fi
         }
-#endif
      od;
      /* disarm (a no-op if the timer fired), then read the claim, which
       * no longer changes once the state is WOKEN */
