@@ -1,23 +1,32 @@
 /*
  * hchan_park.pml - the lock-based handoff engine's parking protocol
- * (impls/common/hchan.c, used by the futex implementation and the ring's
- * capacity 0) on the futex parker (park_common.pml), for an unbuffered
- * channel.
+ * (impls/handoff/handoff.c: the futex and mutex implementations and the
+ * ring's capacity 0) on the parker (park_common.pml; its thread flavour is
+ * the futex one, so the mutex row's condvar parker is not modelled), for
+ * an unbuffered channel.
  *
  * Under the channel lock, an operation either claims the first queued
- * counterpart (chan_waitq_claim_first: remove, CAS its claim, skip stale
+ * counterpart (cl_waitq_claim_first: remove, CAS its claim, skip stale
  * ones) and completes the handoff itself, or initializes its parker and
  * queues a waiter. The claimer wakes the waiter after unlocking. A timed
- * waiter whose deadline passes claims itself TIMED_OUT, then removes its
- * waiter under the lock. Close claims every queued waiter and wakes each
- * with CHAN_CLOSED.
+ * waiter whose deadline passes is claimed TIMED_OUT (by itself on a
+ * thread, by its timer on a fiber), then removes its waiter under the
+ * lock. Close claims every queued waiter and wakes each with CHAN_CLOSED.
+ *
+ * Waiters are threads on the futex parker, or fibers where bit w of
+ * -DFIBERS=... is set (check.sh runs 0, 15 and the mix 6: a thread and a
+ * fiber on each side, one of each kind with a deadline); a timed fiber
+ * brings its Timer process.
  *
  * Checked (spin -a; ./pan): no invalid end state (no waiter parked forever,
  * no deadlock) and, at the end: each sender's value was delivered at most
  * once, exactly when its send returned OK; a receive that timed out or saw
- * the close got no value; a waker touched only the parker incarnation it
- * claimed. With -DBUG_CLOSE_SKIPS_SENDERS the model carries the planted bug
- * futex.close_skips_senders, which spin must find (check.sh).
+ * the close got no value; plus park_common.pml's checks (a waker or timer
+ * touches only the parker incarnation it claimed, no fiber made runnable
+ * twice). With -DBUG_CLOSE_SKIPS_SENDERS the model carries the planted bug
+ * futex.close_skips_senders, with -DBUG_PARK_COMMIT_NOT_ATOMIC,
+ * -DBUG_READY_TWICE or -DBUG_TIMER_CLAIMS_UNLOCKED (and fibers) one of the
+ * fiber runtime's bugs; spin must find each (check.sh).
  */
 #define NR 2      /* receivers 0, 1 (1 has a deadline) */
 #define NW 4      /* waiters: receivers 0, 1; senders 2, 3 (3 has one) */
@@ -92,6 +101,7 @@ proctype Op(byte w; bool timed) {
      atomic { queued[w] = false };      /* remove the waiter if queued */
      result[w] = R_TIMEOUT
   fi;
+  parker_retire(w);                 /* cl_parker_destroy; park returns */
 done:
   finished++
 }
@@ -137,13 +147,15 @@ init {
   atomic {
     from[0] = NONE;
     from[1] = NONE;
+    run_timer_if_fiber(1);    /* first: spin removes a process only */
+    run_timer_if_fiber(3);    /* after every later one has ended */
     run Op(0, false);
     run Op(1, true);
     run Op(2, false);
     run Op(3, true);
     run Closer()
   };
-  (_nr_pr == 1);
+  (_nr_pr == 1 + ntimers);
   assert(finished == NW);
   s = NR;
   do

@@ -1,7 +1,7 @@
 /*
  * ring_park.pml - the ring implementation's parking protocol
  * (impls/ring/ring.c: ring_op, enqueue/dequeue, ready, notify_one,
- * notify_all, close) on the futex parker (park_common.pml).
+ * notify_all, close) on the parker (park_common.pml).
  *
  * Receivers that find the ring empty register a waiter under wait_lock and
  * publish the queue length in `waiting` (the waiter's store), then check
@@ -13,7 +13,11 @@
  *
  * Two configurations: with a concurrent close, and with -DNO_CLOSE, where
  * no close can rescue a lost notification (two values are sent, so the
- * untimed receiver must get one). Built with -DBUG_READY_IGNORES_CLOSE or
+ * untimed receiver must get one). Each runs with thread receivers and with
+ * fiber receivers (-DFIBERS=3; bit w makes receiver w a fiber, and the
+ * timed one brings its Timer process). A fiber parks at once (ring_op
+ * skips the spin and yield phases, which the model leaves out anyway).
+ * Built with -DBUG_READY_IGNORES_CLOSE or
  * -DBUG_NOTIFY_SKIPPED the model carries one of the ring's planted bugs,
  * and spin must find it (check.sh runs every variant).
  *
@@ -30,8 +34,8 @@
  * Checked (spin -a; ./pan): no invalid end state, i.e. no receiver parked
  * forever (a lost wake-up) and no deadlock, plus the assertions: a waker
  * touches only the parker incarnation it claimed, a woken owner has an
- * outcome, a receiver only sees "closed" once the ring is drained, and the
- * value count balances. Senders park symmetrically (same code, other
+ * outcome, no fiber is made runnable twice, a receiver only sees "closed"
+ * once the ring is drained, and the value count balances. Senders park symmetrically (same code, other
  * direction), so receivers stand for both.
  */
 #define NW 2 /* receivers: 0 waits forever, 1 has a deadline */
@@ -63,7 +67,7 @@ inline queue_length(n) {
   if :: queued[1] -> n++ :: else -> skip fi
 }
 
-/* chan_waitq_claim_first, starting anywhere (order does not matter for
+/* cl_waitq_claim_first, starting anywhere (order does not matter for
  * the properties): removes queued waiters until it wins one's claim. */
 inline claim_first(got, g, start, k, idx, won) {
   got = NW;
@@ -214,6 +218,7 @@ proctype Receiver(byte w; bool timed) {
        fi;
        n = 0
      };
+     parker_retire(w);                    /* cl_parker_destroy */
      if
      :: !res -> break                     /* timed out */
      :: else -> skip                      /* notified: retry */
@@ -224,6 +229,8 @@ proctype Receiver(byte w; bool timed) {
 
 init {
   atomic {
+    run_timer_if_fiber(1);    /* first: spin removes a process only
+                                 after every later one has ended */
     run Receiver(0, false);
     run Receiver(1, true);
     run Sender();
@@ -232,7 +239,7 @@ init {
     run Closer()
 #endif
   };
-  (_nr_pr == 1);
+  (_nr_pr == 1 + ntimers);
   assert(finished == NW);
   assert(received == head && head <= tail && tail == sent_ok)
 }
