@@ -6,6 +6,8 @@
 
 #include <chan/chan_debug.h>
 
+#include <sched.h>
+
 /* One operation run on its own thread, so the test can observe it blocked
  * (test_wait_waiters) and then release it. */
 struct op_thread {
@@ -45,6 +47,77 @@ static inline bool op_done(const struct op_thread *op) {
 
 static inline void op_join(struct op_thread *op) {
   test_thread_join(op->thread);
+}
+
+/* ---- every way to send or receive -------------------------------------- */
+
+/* The ways an operation can be made; tests of a rule run each of them. The
+ * non-blocking and timed ways retry until the operation completes (a timed
+ * one with a short timeout, so that timeouts expire on the way), so every
+ * way ends with CHAN_OK or CHAN_CLOSED, like the blocking call. A select
+ * case sits beside a receive from `idle`, a channel nobody uses, so the
+ * select really waits on two channels. */
+enum op_way {
+  WAY_BLOCKING,       /* chan_send / chan_recv */
+  WAY_TRY,            /* chan_try_send / chan_try_recv */
+  WAY_TIMEOUT,        /* chan_send_timeout / chan_recv_timeout */
+  WAY_SELECT,         /* chan_select, CHAN_FOREVER */
+  WAY_SELECT_TIMEOUT, /* chan_select with a timeout */
+  WAY_SELECT_POLL,    /* chan_select, CHAN_POLL (Go's default case) */
+  WAY_COUNT
+};
+
+static inline const char *way_name(enum op_way way, enum chan_dir dir) {
+  static const char *const send[WAY_COUNT] = {"chan_send",
+                                              "chan_try_send",
+                                              "chan_send_timeout",
+                                              "chan_select(send, forever)",
+                                              "chan_select(send, timeout)",
+                                              "chan_select(send, poll)"};
+  static const char *const recv[WAY_COUNT] = {"chan_recv",
+                                              "chan_try_recv",
+                                              "chan_recv_timeout",
+                                              "chan_select(recv, forever)",
+                                              "chan_select(recv, timeout)",
+                                              "chan_select(recv, poll)"};
+  return dir == CHAN_SEND ? send[way] : recv[way];
+}
+
+/* The timeout of the timed ways: short, so some expire and are retried. */
+#define WAY_TIMEOUT_NS ((int64_t)200000)
+
+/* One operation made `way`; returns CHAN_OK or CHAN_CLOSED (or an error). */
+static inline int way_op(enum op_way way, enum chan_dir dir, chan_t *ch,
+                         chan_t *idle, void *elem) {
+  for (;;) {
+    int rc;
+    switch (way) {
+    case WAY_BLOCKING:
+      return dir == CHAN_SEND ? chan_send(ch, elem) : chan_recv(ch, elem);
+    case WAY_TRY:
+      rc = dir == CHAN_SEND ? chan_try_send(ch, elem) : chan_try_recv(ch, elem);
+      break;
+    case WAY_TIMEOUT:
+      rc = dir == CHAN_SEND ? chan_send_timeout(ch, elem, WAY_TIMEOUT_NS)
+                            : chan_recv_timeout(ch, elem, WAY_TIMEOUT_NS);
+      break;
+    default: {
+      struct chan_case cases[2] = {{ch, dir, elem}, {idle, CHAN_RECV, NULL}};
+      int64_t timeout = way == WAY_SELECT           ? CHAN_FOREVER
+                        : way == WAY_SELECT_TIMEOUT ? WAY_TIMEOUT_NS
+                                                    : CHAN_POLL;
+      size_t chosen = 99;
+      rc = chan_select(cases, 2, timeout, &chosen);
+      if ((rc == CHAN_OK || rc == CHAN_CLOSED) && chosen != 0)
+        test_fail(__FILE__, __LINE__, "%s fired case %zu, the idle channel",
+                  way_name(way, dir), chosen);
+      break;
+    }
+    }
+    if (rc != CHAN_WOULD_BLOCK && rc != CHAN_TIMEOUT)
+      return rc;
+    sched_yield();
+  }
 }
 
 #endif /* CHAN_TESTS_CORE_UTIL_H */
