@@ -1,0 +1,241 @@
+/*
+ * core_fifo.c - the order in which blocked threads are served (chan.h,
+ * "Order of service").
+ *
+ * Every implementation queues blocked senders and receivers in the order
+ * they blocked and wakes them in that order. How a woken thread is served
+ * differs:
+ *   - a handoff channel (futex, mutex, and ring at capacity 0) completes the
+ *     waiter itself: the value moves straight to (or from) the first queued
+ *     waiter, so service is strictly FIFO even under a burst;
+ *   - a ring channel with a buffer wakes the first waiter to RETRY: it is
+ *     served in turn unless another thread takes the value (or slot) first,
+ *     so service is FIFO only while nothing else competes.
+ * chan_debug_strict_fifo() tells the two apart. The first two tests serve
+ * one waiter at a time (nothing competes: every implementation must serve
+ * in order); the burst tests apply where service is strictly FIFO. Waiters
+ * mix plain, timed and select operations: they share one queue.
+ */
+#include "core_util.h"
+
+#include <stdatomic.h>
+
+enum { PARTIES = 3 };
+
+/* The ways a party blocks, rotated by party: all share the queue. */
+enum party_kind { PARTY_PLAIN, PARTY_TIMED, PARTY_SELECT, PARTY_KINDS };
+
+struct party {
+  chan_t *ch, *idle;
+  enum chan_dir dir;
+  enum party_kind kind;
+  int64_t value; /* sent (the party's id), or received into */
+  int result;
+  int ticket;         /* the order in which the party was served */
+  atomic_int *served; /* next ticket */
+  atomic_int done;
+  pthread_t thread;
+};
+
+static int party_op(struct party *p) {
+  switch (p->kind) {
+  case PARTY_PLAIN:
+    return p->dir == CHAN_SEND ? chan_send(p->ch, &p->value)
+                               : chan_recv(p->ch, &p->value);
+  case PARTY_TIMED: {
+    const int64_t long_ns = (int64_t)120 * 1000000000;
+    return p->dir == CHAN_SEND ? chan_send_timeout(p->ch, &p->value, long_ns)
+                               : chan_recv_timeout(p->ch, &p->value, long_ns);
+  }
+  default: {
+    struct chan_case cases[2] = {{p->ch, p->dir, &p->value},
+                                 {p->idle, CHAN_RECV, NULL}};
+    size_t chosen = 99;
+    int rc = chan_select(cases, 2, CHAN_FOREVER, &chosen);
+    if (rc == CHAN_OK && chosen != 0)
+      test_fail(__FILE__, __LINE__, "select fired the idle case");
+    return rc;
+  }
+  }
+}
+
+static void *party_main(void *arg) {
+  struct party *p = arg;
+  p->result = party_op(p);
+  p->ticket = atomic_fetch_add(p->served, 1);
+  atomic_store_explicit(&p->done, 1, memory_order_release);
+  return NULL;
+}
+
+/* Starts the parties one by one, each once the previous one is observably
+ * queued, so the order they blocked in is known: party i blocked i-th. */
+static bool start_parties(struct party *ps, chan_t *ch, chan_t *idle,
+                          enum chan_dir dir, atomic_int *served) {
+  for (int i = 0; i < PARTIES; i++) {
+    ps[i] = (struct party){.ch = ch,
+                           .idle = idle,
+                           .dir = dir,
+                           .kind = (enum party_kind)(i % PARTY_KINDS),
+                           .value = dir == CHAN_SEND ? i : -1,
+                           .served = served};
+    ps[i].thread = test_thread_start(party_main, &ps[i]);
+    if (!test_wait_waiters(ch, dir, (size_t)i + 1))
+      return false;
+  }
+  return true;
+}
+
+static bool wait_done(struct party *p) {
+  int64_t deadline = test_now_ns() + 60 * (int64_t)1000000000;
+  while (!atomic_load_explicit(&p->done, memory_order_acquire)) {
+    if (test_now_ns() > deadline) {
+      test_fail(__FILE__, __LINE__, "a served party never returned");
+      return false;
+    }
+    sched_yield();
+  }
+  return true;
+}
+
+static int done_count(struct party *ps) {
+  int n = 0;
+  for (int i = 0; i < PARTIES; i++)
+    n += atomic_load_explicit(&ps[i].done, memory_order_acquire);
+  return n;
+}
+
+/* Waits until n parties have returned. */
+static bool wait_served(struct party *ps, int n) {
+  int64_t deadline = test_now_ns() + 60 * (int64_t)1000000000;
+  while (done_count(ps) < n) {
+    if (test_now_ns() > deadline) {
+      test_fail(__FILE__, __LINE__, "only %d of %d parties served",
+                done_count(ps), n);
+      return false;
+    }
+    sched_yield();
+  }
+  return true;
+}
+
+/* Party i blocked i-th and must be served i-th (and, as a receiver, get
+ * the i-th value). Prints the order, so "2 1 0" reads at once. */
+static void check_order(struct party *ps, size_t cap, bool burst,
+                        const char *what) {
+  char order[64];
+  int at = 0;
+  bool in_order = true;
+  /* In a burst, served parties return in any order: only values tell. */
+  for (int t = 0; t < PARTIES && !burst; t++)
+    for (int i = 0; i < PARTIES; i++)
+      if (ps[i].ticket == t) {
+        at += snprintf(order + at, sizeof order - (size_t)at, " %d", i);
+        in_order &= i == t;
+      }
+  if (!in_order)
+    test_fail(__FILE__, __LINE__,
+              "capacity %zu, %s: parties served in the order%s, not in the "
+              "order they blocked (0 1 2)",
+              cap, what, order);
+  for (int i = 0; i < PARTIES; i++) {
+    CHECK_STATUS(ps[i].result, CHAN_OK);
+    if (ps[i].dir == CHAN_RECV && ps[i].value != i)
+      test_fail(__FILE__, __LINE__,
+                "capacity %zu, %s: receiver %d got value %lld", cap, what, i,
+                (long long)ps[i].value);
+  }
+}
+
+static const size_t caps[] = {0, 1, 2};
+#define NCAPS (sizeof caps / sizeof caps[0])
+
+/* Receivers block on an empty channel; values arrive one at a time (or in a
+ * burst). */
+static void receivers_in_order(bool burst) {
+  for (size_t c = 0; c < NCAPS; c++) {
+    chan_t *ch = test_chan(sizeof(int64_t), caps[c]);
+    chan_t *idle = test_chan(0, 0);
+    REQUIRE(ch && idle);
+    if (burst && !chan_debug_strict_fifo(ch)) {
+      printf("  capacity %zu: service is FIFO only without competition "
+             "here; covered by the one-at-a-time test\n",
+             caps[c]);
+    } else {
+      struct party ps[PARTIES];
+      atomic_int served = 0;
+      REQUIRE(start_parties(ps, ch, idle, CHAN_RECV, &served));
+      for (int64_t v = 0; v < PARTIES; v++) {
+        CHECK_STATUS(chan_send(ch, &v), CHAN_OK);
+        if (!burst)
+          REQUIRE(wait_served(ps, (int)v + 1));
+      }
+      for (int i = 0; i < PARTIES; i++) {
+        REQUIRE(wait_done(&ps[i]));
+        test_thread_join(ps[i].thread);
+      }
+      check_order(ps, caps[c], burst,
+                  burst ? "burst of sends" : "one send at a time");
+    }
+    CHECK_STATUS(chan_destroy(ch), CHAN_OK);
+    chan_destroy(idle);
+  }
+}
+
+/* Senders block on a full channel; room appears one slot at a time (or in
+ * a burst of receives). */
+static void senders_in_order(bool burst) {
+  for (size_t c = 0; c < NCAPS; c++) {
+    chan_t *ch = test_chan(sizeof(int64_t), caps[c]);
+    chan_t *idle = test_chan(0, 0);
+    REQUIRE(ch && idle);
+    if (burst && !chan_debug_strict_fifo(ch)) {
+      printf("  capacity %zu: service is FIFO only without competition "
+             "here; covered by the one-at-a-time test\n",
+             caps[c]);
+    } else {
+      for (size_t i = 0; i < caps[c]; i++) {
+        int64_t filler = 100 + (int64_t)i; /* full: senders will block */
+        REQUIRE_STATUS(chan_try_send(ch, &filler), CHAN_OK);
+      }
+      struct party ps[PARTIES];
+      atomic_int served = 0;
+      REQUIRE(start_parties(ps, ch, idle, CHAN_SEND, &served));
+      /* The values come out as the buffer's fillers, then 0 1 2. */
+      for (size_t k = 0; k < caps[c] + PARTIES; k++) {
+        int64_t v = -1;
+        CHECK_STATUS(chan_recv(ch, &v), CHAN_OK);
+        int64_t want = k < caps[c] ? 100 + (int64_t)k : (int64_t)(k - caps[c]);
+        if (v != want)
+          test_fail(__FILE__, __LINE__,
+                    "capacity %zu: receive %zu got %lld, expected %lld",
+                    caps[c], k, (long long)v, (long long)want);
+        if (!burst && k < PARTIES)
+          REQUIRE(wait_served(ps, (int)k + 1));
+      }
+      for (int i = 0; i < PARTIES; i++) {
+        REQUIRE(wait_done(&ps[i]));
+        test_thread_join(ps[i].thread);
+      }
+      check_order(ps, caps[c], burst,
+                  burst ? "burst of receives" : "one receive at a time");
+    }
+    CHECK_STATUS(chan_destroy(ch), CHAN_OK);
+    chan_destroy(idle);
+  }
+}
+
+TEST(blocked_receivers_are_served_in_the_order_they_blocked) {
+  receivers_in_order(false);
+}
+
+TEST(blocked_senders_are_served_in_the_order_they_blocked) {
+  senders_in_order(false);
+}
+
+TEST(handoff_serves_blocked_receivers_in_order_under_a_burst) {
+  receivers_in_order(true);
+}
+
+TEST(handoff_serves_blocked_senders_in_order_under_a_burst) {
+  senders_in_order(true);
+}
