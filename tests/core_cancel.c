@@ -16,82 +16,9 @@
 #include <stdatomic.h>
 #include <unistd.h>
 
-/* How the thread blocks. */
-enum blocked_kind {
-  BLOCKED_PLAIN,        /* chan_send / chan_recv */
-  BLOCKED_TIMED,        /* chan_send_timeout / chan_recv_timeout, long */
-  BLOCKED_SELECT,       /* chan_select, CHAN_FOREVER, beside an idle case */
-  BLOCKED_SELECT_TIMED, /* chan_select with a long timeout */
-  BLOCKED_KINDS
-};
-
-static const char *const kind_names[BLOCKED_KINDS] = {"plain", "timed",
-                                                      "select", "timed select"};
-
-/* Long enough never to expire in a passing test. */
-#define LONG_TIMEOUT_NS ((int64_t)120 * 1000000000)
-
-struct blocked {
-  chan_t *ch, *idle;
-  enum chan_dir dir;
-  enum blocked_kind kind;
-  int64_t value; /* sent, or received into */
-  int result;
-  atomic_int tid;      /* the thread's kernel id */
-  atomic_int returned; /* the operation returned */
-  atomic_int outlived; /* passed pthread_testcancel: cancel was lost */
-  pthread_t thread;
-};
-
-/* Not inlined: the frame that cancellation unwinds (blocked_main) must hold
- * no stack variables of its own. ASan poisons a frame's redzones on entry
- * and unpoisons them on return, which an unwind skips; stale poison on the
- * dead stack then trips ASan's own thread teardown (a false report). */
-__attribute__((noinline)) static int blocked_op(struct blocked *b) {
-  void *elem = &b->value;
-  switch (b->kind) {
-  case BLOCKED_PLAIN:
-    return b->dir == CHAN_SEND ? chan_send(b->ch, elem)
-                               : chan_recv(b->ch, elem);
-  case BLOCKED_TIMED:
-    return b->dir == CHAN_SEND
-               ? chan_send_timeout(b->ch, elem, LONG_TIMEOUT_NS)
-               : chan_recv_timeout(b->ch, elem, LONG_TIMEOUT_NS);
-  default: {
-    struct chan_case cases[2] = {{b->ch, b->dir, elem},
-                                 {b->idle, CHAN_RECV, NULL}};
-    size_t chosen = 99;
-    int rc = chan_select(
-        cases, 2, b->kind == BLOCKED_SELECT ? CHAN_FOREVER : LONG_TIMEOUT_NS,
-        &chosen);
-    if (rc == CHAN_OK && chosen != 0)
-      test_fail(__FILE__, __LINE__, "select fired the idle case %zu", chosen);
-    return rc;
-  }
-  }
-}
-
-static void *blocked_main(void *arg) {
-  struct blocked *b = arg;
-  atomic_store(&b->tid, (int)gettid());
-  b->result = blocked_op(b);
-  atomic_store_explicit(&b->returned, 1, memory_order_release);
-  pthread_testcancel(); /* the thread's next cancellation point */
-  atomic_store(&b->outlived, 1);
-  return NULL;
-}
-
-static void blocked_start(struct blocked *b, chan_t *ch, chan_t *idle,
-                          enum chan_dir dir, enum blocked_kind kind,
-                          int64_t value) {
-  *b = (struct blocked){
-      .ch = ch, .idle = idle, .dir = dir, .kind = kind, .value = value};
-  b->thread = test_thread_start(blocked_main, b);
-}
-
 /* The counterpart of b's operation, made by the test thread: a timed
  * operation, so that a lost waiter fails the test instead of hanging it. */
-static void complete_counterpart(struct blocked *b, size_t cap) {
+static void complete_counterpart(struct op_thread *b, size_t cap) {
   int64_t v = 0;
   if (b->dir == CHAN_RECV) {
     v = 4242;
@@ -130,7 +57,7 @@ static void check_channel_usable(chan_t *ch, size_t cap) {
 static void cancel_blocked(enum chan_dir dir) {
   const size_t caps[] = {0, 1};
   for (size_t c = 0; c < 2; c++) {
-    for (int kind = 0; kind < BLOCKED_KINDS; kind++) {
+    for (int kind = 0; kind < BLOCK_KINDS; kind++) {
       chan_t *ch = test_chan(sizeof(int64_t), caps[c]);
       chan_t *idle = test_chan(0, 0);
       REQUIRE(ch && idle);
@@ -138,9 +65,9 @@ static void cancel_blocked(enum chan_dir dir) {
         int64_t filler = -1; /* full: the sender will block */
         REQUIRE_STATUS(chan_try_send(ch, &filler), CHAN_OK);
       }
-      struct blocked b;
-      blocked_start(&b, ch, idle, dir, (enum blocked_kind)kind,
-                    dir == CHAN_SEND ? 4242 : 0);
+      struct op_thread b;
+      op_start_blocking(&b, ch, idle, dir, (enum block_kind)kind,
+                        dir == CHAN_SEND ? 4242 : 0, NULL);
       REQUIRE(test_wait_waiters(ch, dir, 1));
       REQUIRE(pthread_cancel(b.thread) == 0);
       complete_counterpart(&b, caps[c]);
@@ -148,11 +75,10 @@ static void cancel_blocked(enum chan_dir dir) {
       if (ret != PTHREAD_CANCELED)
         test_fail(__FILE__, __LINE__,
                   "capacity %zu, %s %s: the thread was not canceled at its "
-                  "next cancellation point (outlived %d)",
-                  caps[c], kind_names[kind],
-                  dir == CHAN_SEND ? "send" : "receive",
-                  atomic_load(&b.outlived));
-      CHECK(atomic_load_explicit(&b.returned, memory_order_acquire));
+                  "next cancellation point",
+                  caps[c], block_kind_name((enum block_kind)kind),
+                  dir == CHAN_SEND ? "send" : "receive");
+      CHECK(op_done(&b));
       CHECK_STATUS(b.result, CHAN_OK);
       if (dir == CHAN_RECV)
         CHECK_EQ(b.value, 4242);
@@ -217,30 +143,34 @@ TEST(signals_leave_a_blocked_operation_blocked_and_correct) {
   int nsignals = (int)test_scale(200);
   for (int d = 0; d < 2; d++) {
     enum chan_dir dir = d ? CHAN_SEND : CHAN_RECV;
-    for (int kind = 0; kind < BLOCKED_KINDS; kind++) {
+    for (int kind = 0; kind < BLOCK_KINDS; kind++) {
       chan_t *ch = test_chan(sizeof(int64_t), 0);
       chan_t *idle = test_chan(0, 0);
       REQUIRE(ch && idle);
-      struct blocked b;
+      struct op_thread b;
       atomic_store(&signals_seen, 0);
-      blocked_start(&b, ch, idle, dir, (enum blocked_kind)kind,
-                    dir == CHAN_SEND ? 4242 : 0);
+      op_start_blocking(&b, ch, idle, dir, (enum block_kind)kind,
+                        dir == CHAN_SEND ? 4242 : 0, NULL);
       REQUIRE(test_wait_waiters(ch, dir, 1));
       for (int i = 0; i < nsignals; i++) {
         REQUIRE(pthread_kill(b.thread, SIGUSR1) == 0);
         /* One at a time: a signal sent while one is pending merges. */
         int64_t deadline = test_now_ns() + 10 * (int64_t)1000000000;
-        while ((HANDLERS_DEFERRED ? signal_pending(b.tid, SIGUSR1)
-                                  : atomic_load(&signals_seen) <= i) &&
+        while ((HANDLERS_DEFERRED
+                    ? signal_pending(__atomic_load_n(&b.tid, __ATOMIC_ACQUIRE),
+                                     SIGUSR1)
+                    : atomic_load(&signals_seen) <= i) &&
                test_now_ns() < deadline)
           sched_yield();
-        if (HANDLERS_DEFERRED ? signal_pending(b.tid, SIGUSR1)
-                              : atomic_load(&signals_seen) <= i) {
+        if (HANDLERS_DEFERRED
+                ? signal_pending(__atomic_load_n(&b.tid, __ATOMIC_ACQUIRE),
+                                 SIGUSR1)
+                : atomic_load(&signals_seen) <= i) {
           test_fail(__FILE__, __LINE__, "signal %d never delivered", i);
           break;
         }
       }
-      CHECK(!atomic_load_explicit(&b.returned, memory_order_acquire));
+      CHECK(!op_done(&b));
       CHECK_EQ(chan_debug_waiters(ch, dir), 1);
       complete_counterpart(&b, 0);
       CHECK(test_thread_join(b.thread) == NULL);

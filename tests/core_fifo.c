@@ -18,94 +18,30 @@
  */
 #include "core_util.h"
 
-#include <stdatomic.h>
-
 enum { PARTIES = 3 };
-
-/* The ways a party blocks, rotated by party: all share the queue. */
-enum party_kind { PARTY_PLAIN, PARTY_TIMED, PARTY_SELECT, PARTY_KINDS };
-
-struct party {
-  chan_t *ch, *idle;
-  enum chan_dir dir;
-  enum party_kind kind;
-  int64_t value; /* sent (the party's id), or received into */
-  int result;
-  int ticket;         /* the order in which the party was served */
-  atomic_int *served; /* next ticket */
-  atomic_int done;
-  pthread_t thread;
-};
-
-static int party_op(struct party *p) {
-  switch (p->kind) {
-  case PARTY_PLAIN:
-    return p->dir == CHAN_SEND ? chan_send(p->ch, &p->value)
-                               : chan_recv(p->ch, &p->value);
-  case PARTY_TIMED: {
-    const int64_t long_ns = (int64_t)120 * 1000000000;
-    return p->dir == CHAN_SEND ? chan_send_timeout(p->ch, &p->value, long_ns)
-                               : chan_recv_timeout(p->ch, &p->value, long_ns);
-  }
-  default: {
-    struct chan_case cases[2] = {{p->ch, p->dir, &p->value},
-                                 {p->idle, CHAN_RECV, NULL}};
-    size_t chosen = 99;
-    int rc = chan_select(cases, 2, CHAN_FOREVER, &chosen);
-    if (rc == CHAN_OK && chosen != 0)
-      test_fail(__FILE__, __LINE__, "select fired the idle case");
-    return rc;
-  }
-  }
-}
-
-static void *party_main(void *arg) {
-  struct party *p = arg;
-  p->result = party_op(p);
-  p->ticket = atomic_fetch_add(p->served, 1);
-  atomic_store_explicit(&p->done, 1, memory_order_release);
-  return NULL;
-}
 
 /* Starts the parties one by one, each once the previous one is observably
  * queued, so the order they blocked in is known: party i blocked i-th. */
-static bool start_parties(struct party *ps, chan_t *ch, chan_t *idle,
-                          enum chan_dir dir, atomic_int *served) {
+static bool start_parties(struct op_thread *ps, chan_t *ch, chan_t *idle,
+                          enum chan_dir dir, int *served) {
   for (int i = 0; i < PARTIES; i++) {
-    ps[i] = (struct party){.ch = ch,
-                           .idle = idle,
-                           .dir = dir,
-                           .kind = (enum party_kind)(i % PARTY_KINDS),
-                           .value = dir == CHAN_SEND ? i : -1,
-                           .served = served};
-    ps[i].thread = test_thread_start(party_main, &ps[i]);
+    op_start_blocking(&ps[i], ch, idle, dir, (enum block_kind)(i % BLOCK_KINDS),
+                      dir == CHAN_SEND ? i : -1, served);
     if (!test_wait_waiters(ch, dir, (size_t)i + 1))
       return false;
   }
   return true;
 }
 
-static bool wait_done(struct party *p) {
-  int64_t deadline = test_now_ns() + 60 * (int64_t)1000000000;
-  while (!atomic_load_explicit(&p->done, memory_order_acquire)) {
-    if (test_now_ns() > deadline) {
-      test_fail(__FILE__, __LINE__, "a served party never returned");
-      return false;
-    }
-    sched_yield();
-  }
-  return true;
-}
-
-static int done_count(struct party *ps) {
+static int done_count(const struct op_thread *ps) {
   int n = 0;
   for (int i = 0; i < PARTIES; i++)
-    n += atomic_load_explicit(&ps[i].done, memory_order_acquire);
+    n += op_done(&ps[i]);
   return n;
 }
 
 /* Waits until n parties have returned. */
-static bool wait_served(struct party *ps, int n) {
+static bool wait_served(const struct op_thread *ps, int n) {
   int64_t deadline = test_now_ns() + 60 * (int64_t)1000000000;
   while (done_count(ps) < n) {
     if (test_now_ns() > deadline) {
@@ -120,7 +56,7 @@ static bool wait_served(struct party *ps, int n) {
 
 /* Party i blocked i-th and must be served i-th (and, as a receiver, get
  * the i-th value). Prints the order, so "2 1 0" reads at once. */
-static void check_order(struct party *ps, size_t cap, bool burst,
+static void check_order(const struct op_thread *ps, size_t cap, bool burst,
                         const char *what) {
   char order[64];
   int at = 0;
@@ -161,8 +97,8 @@ static void receivers_in_order(bool burst) {
              "here; covered by the one-at-a-time test\n",
              caps[c]);
     } else {
-      struct party ps[PARTIES];
-      atomic_int served = 0;
+      struct op_thread ps[PARTIES];
+      int served = 0;
       REQUIRE(start_parties(ps, ch, idle, CHAN_RECV, &served));
       for (int64_t v = 0; v < PARTIES; v++) {
         CHECK_STATUS(chan_send(ch, &v), CHAN_OK);
@@ -170,7 +106,7 @@ static void receivers_in_order(bool burst) {
           REQUIRE(wait_served(ps, (int)v + 1));
       }
       for (int i = 0; i < PARTIES; i++) {
-        REQUIRE(wait_done(&ps[i]));
+        REQUIRE(op_wait_done(&ps[i]));
         test_thread_join(ps[i].thread);
       }
       check_order(ps, caps[c], burst,
@@ -197,8 +133,8 @@ static void senders_in_order(bool burst) {
         int64_t filler = 100 + (int64_t)i; /* full: senders will block */
         REQUIRE_STATUS(chan_try_send(ch, &filler), CHAN_OK);
       }
-      struct party ps[PARTIES];
-      atomic_int served = 0;
+      struct op_thread ps[PARTIES];
+      int served = 0;
       REQUIRE(start_parties(ps, ch, idle, CHAN_SEND, &served));
       /* The values come out as the buffer's fillers, then 0 1 2. */
       for (size_t k = 0; k < caps[c] + PARTIES; k++) {
@@ -213,7 +149,7 @@ static void senders_in_order(bool burst) {
           REQUIRE(wait_served(ps, (int)k + 1));
       }
       for (int i = 0; i < PARTIES; i++) {
-        REQUIRE(wait_done(&ps[i]));
+        REQUIRE(op_wait_done(&ps[i]));
         test_thread_join(ps[i].thread);
       }
       check_order(ps, caps[c], burst,
