@@ -85,41 +85,37 @@ static void check_order(const struct op_thread *ps, size_t cap, bool burst,
 static const size_t caps[] = {0, 1, 2};
 #define NCAPS (sizeof caps / sizeof caps[0])
 
-/* Receivers block on an empty channel; values arrive one at a time (or in a
- * burst). */
-static void receivers_in_order(bool burst) {
-  for (size_t c = 0; c < NCAPS; c++) {
-    chan_t *ch = test_chan(sizeof(int64_t), caps[c]);
-    chan_t *idle = test_chan(0, 0);
-    REQUIRE(ch && idle);
-    if (burst && !chan_debug_strict_fifo(ch)) {
-      printf("  capacity %zu: service is FIFO only without competition "
-             "here; covered by the one-at-a-time test\n",
-             caps[c]);
-    } else {
-      struct op_thread ps[PARTIES];
-      int served = 0;
-      REQUIRE(start_parties(ps, ch, idle, CHAN_RECV, &served));
-      for (int64_t v = 0; v < PARTIES; v++) {
-        CHECK_STATUS(chan_send(ch, &v), CHAN_OK);
-        if (!burst)
-          REQUIRE(wait_served(ps, (int)v + 1));
-      }
-      for (int i = 0; i < PARTIES; i++) {
-        REQUIRE(op_wait_done(&ps[i]));
-        test_thread_join(ps[i].thread);
-      }
-      check_order(ps, caps[c], burst,
-                  burst ? "burst of sends" : "one send at a time");
-    }
-    CHECK_STATUS(chan_destroy(ch), CHAN_OK);
-    chan_destroy(idle);
+/* Blocked receivers get values one at a time (or in a burst of sends). */
+static void release_receivers(chan_t *ch, const struct op_thread *ps,
+                              bool burst) {
+  for (int64_t v = 0; v < PARTIES; v++) {
+    CHECK_STATUS(chan_send(ch, &v), CHAN_OK);
+    if (!burst && !wait_served(ps, (int)v + 1))
+      return;
   }
 }
 
-/* Senders block on a full channel; room appears one slot at a time (or in
- * a burst of receives). */
-static void senders_in_order(bool burst) {
+/* Blocked senders get room one slot at a time (or in a burst of receives):
+ * the values come out as the buffer's fillers, then 0 1 2. */
+static void release_senders(chan_t *ch, const struct op_thread *ps,
+                            bool burst) {
+  size_t cap = chan_cap(ch);
+  for (size_t k = 0; k < cap + PARTIES; k++) {
+    int64_t v = -1;
+    CHECK_STATUS(chan_recv(ch, &v), CHAN_OK);
+    int64_t want = k < cap ? 100 + (int64_t)k : (int64_t)(k - cap);
+    if (v != want)
+      test_fail(__FILE__, __LINE__,
+                "capacity %zu: receive %zu got %lld, expected %lld", cap, k,
+                (long long)v, (long long)want);
+    if (!burst && k < PARTIES && !wait_served(ps, (int)k + 1))
+      return;
+  }
+}
+
+/* Parties block in dir (receivers on an empty channel, senders on a full
+ * one), then are released one at a time or in a burst. */
+static void served_in_order(enum chan_dir dir, bool burst) {
   for (size_t c = 0; c < NCAPS; c++) {
     chan_t *ch = test_chan(sizeof(int64_t), caps[c]);
     chan_t *idle = test_chan(0, 0);
@@ -129,31 +125,26 @@ static void senders_in_order(bool burst) {
              "here; covered by the one-at-a-time test\n",
              caps[c]);
     } else {
-      for (size_t i = 0; i < caps[c]; i++) {
+      for (size_t i = 0; dir == CHAN_SEND && i < caps[c]; i++) {
         int64_t filler = 100 + (int64_t)i; /* full: senders will block */
         REQUIRE_STATUS(chan_try_send(ch, &filler), CHAN_OK);
       }
       struct op_thread ps[PARTIES];
       int served = 0;
-      REQUIRE(start_parties(ps, ch, idle, CHAN_SEND, &served));
-      /* The values come out as the buffer's fillers, then 0 1 2. */
-      for (size_t k = 0; k < caps[c] + PARTIES; k++) {
-        int64_t v = -1;
-        CHECK_STATUS(chan_recv(ch, &v), CHAN_OK);
-        int64_t want = k < caps[c] ? 100 + (int64_t)k : (int64_t)(k - caps[c]);
-        if (v != want)
-          test_fail(__FILE__, __LINE__,
-                    "capacity %zu: receive %zu got %lld, expected %lld",
-                    caps[c], k, (long long)v, (long long)want);
-        if (!burst && k < PARTIES)
-          REQUIRE(wait_served(ps, (int)k + 1));
-      }
+      REQUIRE(start_parties(ps, ch, idle, dir, &served));
+      if (dir == CHAN_RECV)
+        release_receivers(ch, ps, burst);
+      else
+        release_senders(ch, ps, burst);
       for (int i = 0; i < PARTIES; i++) {
         REQUIRE(op_wait_done(&ps[i]));
         test_thread_join(ps[i].thread);
       }
-      check_order(ps, caps[c], burst,
-                  burst ? "burst of receives" : "one receive at a time");
+      const char *what =
+          dir == CHAN_RECV
+              ? (burst ? "burst of sends" : "one send at a time")
+              : (burst ? "burst of receives" : "one receive at a time");
+      check_order(ps, caps[c], burst, what);
     }
     CHECK_STATUS(chan_destroy(ch), CHAN_OK);
     chan_destroy(idle);
@@ -161,17 +152,17 @@ static void senders_in_order(bool burst) {
 }
 
 TEST(blocked_receivers_are_served_in_the_order_they_blocked) {
-  receivers_in_order(false);
+  served_in_order(CHAN_RECV, false);
 }
 
 TEST(blocked_senders_are_served_in_the_order_they_blocked) {
-  senders_in_order(false);
+  served_in_order(CHAN_SEND, false);
 }
 
 TEST(handoff_serves_blocked_receivers_in_order_under_a_burst) {
-  receivers_in_order(true);
+  served_in_order(CHAN_RECV, true);
 }
 
 TEST(handoff_serves_blocked_senders_in_order_under_a_burst) {
-  senders_in_order(true);
+  served_in_order(CHAN_SEND, true);
 }

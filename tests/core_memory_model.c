@@ -127,11 +127,17 @@ static void rule1_run(size_t cap, enum op_way way, size_t n) {
   free(t.data);
 }
 
-TEST(rule1_send_happens_before_its_receive_completes) {
-  size_t n = test_scale(2000);
+/* Runs a rule on every capacity, receiving every way. */
+static void every_cap_and_way(void (*run)(size_t cap, enum op_way way,
+                                          size_t n),
+                              size_t n) {
   for (size_t c = 0; c < NCAPS; c++)
     for (int way = 0; way < WAY_COUNT; way++)
-      rule1_run(caps[c], (enum op_way)way, n);
+      run(caps[c], (enum op_way)way, n);
+}
+
+TEST(rule1_send_happens_before_its_receive_completes) {
+  every_cap_and_way(rule1_run, test_scale(2000));
 }
 
 /* ---- rule 2: close happens before a receive that reports it ------------ */
@@ -207,10 +213,7 @@ static void rule2_run(size_t cap, enum op_way way, size_t rounds) {
 }
 
 TEST(rule2_close_happens_before_a_receive_that_reports_it) {
-  size_t rounds = test_scale(500);
-  for (size_t c = 0; c < NCAPS; c++)
-    for (int way = 0; way < WAY_COUNT; way++)
-      rule2_run(caps[c], (enum op_way)way, rounds);
+  every_cap_and_way(rule2_run, test_scale(500));
 }
 
 /* ---- rules 3 and 4: the k-th receive happens before the (k+C)-th send
