@@ -241,3 +241,10 @@ const char *chan_impl_name(const chan_t *ch) {
 size_t chan_debug_waiters(const chan_t *ch, enum chan_dir dir) {
   return ch ? ch->ops->waiters(ch, dir) : 0;
 }
+
+bool chan_debug_strict_fifo(const chan_t *ch) {
+  /* An engine that wakes waiters to retry needs renotify (impl.h); one that
+   * completes them itself, by handoff, does not, and serves them in queue
+   * order. */
+  return ch && ch->ops->renotify == NULL;
+}

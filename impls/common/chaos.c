@@ -65,7 +65,11 @@ void cl_chaos_point(const char *where) {
     /* ~0.3%: a real sleep of up to 50 us, long enough for a timeout or a
      * close to land inside the window. */
     struct timespec ts = {0, (long)(1000 + arg % 49000)};
+    int cancel_state; /* nanosleep is a cancellation point; no channel
+                       * function may be one (chan.h) */
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
     nanosleep(&ts, NULL);
+    pthread_setcancelstate(cancel_state, NULL);
   }
 }
 

@@ -82,10 +82,20 @@ static bool claim_timeout(struct cl_parker *p) {
   return cl_parker_claim(p, CL_PARKER_TIMED_OUT);
 }
 
+/* pthread_cond_(timed)wait is a cancellation point, and chan.h promises
+ * that no channel function is one: a thread canceled in it would unwind
+ * with its waiter still queued on the channel, on a stack that is gone,
+ * and the next counterpart would claim it and write into that stack. So
+ * cancellation is disabled while we sleep; a pending cancel acts at the
+ * caller's next cancellation point, after the operation has completed.
+ * (Only this path pays for it; the futex path makes no cancellation point:
+ * syscall() is not one.) */
 static bool wait_condvar(struct cl_parker *p, int64_t deadline) {
   struct timespec abs = {.tv_sec = (time_t)(deadline / 1000000000),
                          .tv_nsec = (long)(deadline % 1000000000)};
   bool ok = true;
+  int cancel_state;
+  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
   pthread_mutex_lock(&p->mu);
   while (!woken(p)) {
     int rc = deadline == CL_DEADLINE_NONE
@@ -100,6 +110,7 @@ static bool wait_condvar(struct cl_parker *p, int64_t deadline) {
     }
   }
   pthread_mutex_unlock(&p->mu);
+  pthread_setcancelstate(cancel_state, NULL);
   return ok;
 }
 

@@ -34,6 +34,10 @@
  * SLEEPING must wake the sleeper (FUTEX_WAKE, signal, or ready the fiber);
  * one that finds RUNNING need not, because the sleeper's commit will fail.
  *
+ * Waiting is never a cancellation point (chan.h): the owner's waiters stay
+ * queued while it sleeps, so it must not unwind from there. The futex wait
+ * is none; the condition-variable wait runs with cancellation disabled.
+ *
  * Synchronization: `claim` is written once by CAS (acq_rel); `outcome` and
  * the waiter's value are written by the winner before the release in
  * cl_parker_wake() and read by the owner after the acquire in

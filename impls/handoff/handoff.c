@@ -61,6 +61,15 @@
  *   (cl_parker_wake) happen after unlocking. destroy REQUIRES exclusive
  *   use.
  *
+ * Happens-before (Go's memory model, chan.h; tests/core_memory_model.c):
+ * all four rules come from the lock, because every operation that moves a
+ * value, observes a close or frees a slot does so under it, after the
+ * operation it is ordered after released it. A parked waiter is completed
+ * by its claimer under the lock and learns of it through its parker: the
+ * claimer writes the value (or the zero value of a close) and the outcome,
+ * then releases in cl_parker_wake; the owner acquires in cl_parker_wait.
+ * Nothing is observed without the lock except `changes` (select.c's
+ * validation of a CHAN_POLL pass, which orders no data).
  */
 #include "handoff/handoff.h"
 

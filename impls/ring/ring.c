@@ -54,6 +54,22 @@
  *   park/notify   wait_lock serializes the waiter queues only
  * Senders contend only on tail, receivers only on head (separate cache
  * lines); the wait lock is taken only by threads that park or wake.
+ *
+ * Happens-before (Go's memory model, chan.h; tests/core_memory_model.c):
+ *   rule 1  a send before its receive completes: the sender's release store
+ *           of the slot's stamp (t + 1) after writing the value, read by the
+ *           receiver's acquire load of that stamp.
+ *   rule 2  close before a receive that reports it: ring_close's fetch_or
+ *           of the mark (seq_cst, so a release), read by try_recv's acquire
+ *           load of tail that sees the mark.
+ *   rule 4  the k-th receive before the (k+C)-th send completes: the
+ *           receiver's release store of the stamp (h + one_lap) after
+ *           copying the value out, read by the sender's acquire load of it.
+ *   rule 3  (unbuffered) capacity 0 is the handoff engine.
+ *   A notified waiter also synchronizes through its parker, but it does not
+ *   rely on that: it retries the fast path, which carries the edge itself.
+ *   Not ordered: a send that returns CHAN_CLOSED (try_send sees the mark
+ *   through a relaxed load; Go panics there and promises nothing).
  */
 #include <sched.h>
 #include <stdalign.h>
@@ -220,9 +236,14 @@ static int try_recv(struct ring *r, void *elem) {
       cl_backoff_spin(&backoff);
     } else if (stamp == head) {
       /* Nothing published here yet: empty, closed, or a sender between
-       * claiming and publishing (then the value is committed; wait). */
+       * claiming and publishing (then the value is committed; wait). The
+       * fence orders our stamp read before reading tail. The load is an
+       * acquire because it may see the close mark: it then reads from
+       * ring_close's release (tail never changes after the mark, R3), so
+       * the close happens before the CHAN_CLOSED we return (Go's rule 2).
+       * A fence BEFORE a relaxed load is no acquire, in C11 or to TSan. */
       cl_full_fence();
-      size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+      size_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
       if ((tail & ~r->mark_bit) == head) {
         if (tail & r->mark_bit) {
           cl_elem_zero(elem, r->base.elem_size);

@@ -18,6 +18,60 @@
  *   - chan_select() waits on several sends and receives at once; exactly one
  *     case proceeds, chosen uniformly at random among the ready ones.
  *
+ * Memory model: Go's (go.dev/ref/mem, "Channel communication"), on every
+ * implementation and for every way of sending and receiving (blocking, try,
+ * timeout, select). With "happens before" as in C11:
+ *   1. a send happens before the corresponding receive completes;
+ *   2. the closing of a channel happens before a receive that returns
+ *      CHAN_CLOSED because the channel is closed;
+ *   3. a receive from an unbuffered channel happens before the
+ *      corresponding send completes;
+ *   4. the k-th receive on a channel of capacity C happens before the
+ *      (k+C)-th send on it completes (so a buffered channel is a
+ *      counting semaphore).
+ * So plain (non-atomic) memory written before one of these operations may
+ * be read after the other without a data race. Nothing else is promised:
+ * an operation that returns CHAN_WOULD_BLOCK or CHAN_TIMEOUT, a send that
+ * returns CHAN_CLOSED, chan_len and chan_cap order no memory.
+ * (tests/core_memory_model.c checks each rule under ThreadSanitizer.)
+ *
+ * Order of service: threads blocked on a channel are queued in the order
+ * they blocked and woken in that order. "futex", "mutex", and "ring" at
+ * capacity 0 complete a queued thread's operation themselves (direct
+ * handoff), so blocked senders, and blocked receivers, are served strictly
+ * first come, first served. "ring" with a buffer wakes the first queued
+ * thread to retry: it is served in its turn unless another thread (one
+ * that never blocked, or another woken one) takes the value or slot first;
+ * a thread that loses queues again at the back. So there, service is FIFO
+ * only while nothing else competes. chan_debug_strict_fifo() (chan_debug.h)
+ * tells which a channel does. (tests/core_fifo.c)
+ *
+ * Blocking: a blocked operation may first spin for about a microsecond
+ * ("ring" also yields for up to 20 us), then sleeps on a futex or a
+ * condition variable and uses no CPU until it is woken. (tests/core_idle.c)
+ *
+ * Threads, cancellation and signals (tests/core_cancel.c):
+ *   - No function here is a cancellation point, on any implementation. A
+ *     pthread_cancel() of a thread blocked in a send, receive or select,
+ *     timed or not, stays pending while the operation runs to its normal
+ *     end (a counterpart, a close, or its timeout) and returns its normal
+ *     result; the thread is canceled at its next cancellation point after
+ *     that, and pthread_join() then returns PTHREAD_CANCELED. A value
+ *     handed to it moves exactly once and the channel stays usable. A
+ *     thread blocked for good stays blocked: to release it, close the
+ *     channel, or block in a select that also waits on a done channel.
+ *     Asynchronous cancellation (PTHREAD_CANCEL_ASYNCHRONOUS) is not
+ *     supported: like most of libc, these functions are not
+ *     async-cancel-safe.
+ *   - A signal handler that returns does not disturb a blocked operation:
+ *     it stays blocked and then completes normally. Leaving a blocked
+ *     operation any other way (pthread_exit, longjmp or a C++ exception
+ *     from a handler) is NOT supported: the operation's waiter record lives
+ *     on that thread's stack while it is queued on the channel, and the
+ *     next counterpart would write into the abandoned stack. For the same
+ *     reason, and because they take locks, these functions are not
+ *     async-signal-safe: do not call them from a signal handler.
+ *
  * Thread safety: every function may be called from any thread at any time,
  * except chan_destroy(), which REQUIRES that no other thread uses or will use
  * the channel (it reports CHAN_EBUSY if it sees a blocked thread).

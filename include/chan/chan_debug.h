@@ -16,6 +16,12 @@ extern "C" {
  * or about to park; a select counts once per case on ch). 0 for NULL. */
 size_t chan_debug_waiters(const chan_t *ch, enum chan_dir dir);
 
+/* True if ch serves blocked threads strictly in the order they blocked,
+ * even under a burst: its engine completes a queued waiter itself (direct
+ * handoff) instead of waking it to retry (chan.h, "Order of service").
+ * false for NULL. */
+bool chan_debug_strict_fifo(const chan_t *ch);
+
 /* A fiber runtime's counters (fiber.h), summed over its workers; racy
  * snapshots. */
 struct chan_debug_rt_stats {
