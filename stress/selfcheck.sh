@@ -117,7 +117,7 @@ if [ "${1:-}" = "--check" ]; then
     fi
     if ! msg=$(cd "$src" && git apply --check "$p" 2>&1); then
       echo "selfcheck: STALE $name: stress/planted/$name.patch no longer applies to the tree; regenerate it (stress/README.md):" >&2
-      echo "$msg" | sed 's/^/  /' >&2
+      echo "  ${msg//$'\n'/$'\n'  }" >&2
       status=1
       continue
     fi
@@ -172,6 +172,7 @@ for p in "${patches[@]}"; do
   P_what[$name]=$h_what P_hunters[$name]=$h_hunters P_file[$name]=$p
 done
 if [ ${#bugs[@]} -eq 0 ]; then
+  # shellcheck disable=SC2016 # the quotes are literal text
   echo "selfcheck: no planted bug ${only:+named '$only' }in $planted_dir" >&2
   exit 2
 fi
