@@ -301,7 +301,7 @@ for b in "${bugs[@]}"; do
   [[ " ${kinds[*]} " == *" ${P_build[$b]} "* ]] || kinds+=("${P_build[$b]}")
 done
 
-echo "selfcheck: ${#bugs[@]} planted bugs; scratch trees and builds under $build_root"
+echo "selfcheck: ${#bugs[@]} planted bug(s); scratch trees and builds under $build_root"
 for kind in "${kinds[@]}"; do prepare "$kind"; done
 
 # ---- 1. the control ---------------------------------------------------------
