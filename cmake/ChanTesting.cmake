@@ -1,20 +1,28 @@
+# The shared test harness (tests/harness.c: test_main(), the per-test child
+# processes and their watchdog, seeds, replay lines and the summary), as a
+# library every test program links. A program gets its main() either from
+# tests/main.c (the harness's options only; chan_add_test_suite adds it) or
+# writes its own to pass options of its own to test_main() (stress/).
+add_library(chan_harness STATIC ${PROJECT_SOURCE_DIR}/tests/harness.c)
+target_include_directories(chan_harness PUBLIC ${PROJECT_SOURCE_DIR}/tests)
+target_compile_definitions(chan_harness PRIVATE _GNU_SOURCE)
+target_link_libraries(chan_harness PUBLIC chan)
+
 # chan_add_test_suite(<target> SOURCES <files...> [LIBS <libs...>]
 #                     [TIMEOUT <seconds>] [PER_IMPL | ONCE])
 #
-# Builds a test program on the shared harness (tests/harness.c, which owns
-# main(), the watchdog, seeds and the summary line) and registers it with
-# ctest: with PER_IMPL (the default) once per registered implementation as
-# <target>/<impl>, so every test runs on every implementation; with ONCE a
-# single test that is not parametrized.
+# Builds a test program on the shared harness with the default main() and
+# registers it with ctest: with PER_IMPL (the default) once per registered
+# implementation as <target>/<impl>, so every test runs on every
+# implementation; with ONCE a single test that is not parametrized.
 function(chan_add_test_suite target)
   cmake_parse_arguments(ARG "PER_IMPL;ONCE" "TIMEOUT" "SOURCES;LIBS" ${ARGN})
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 600)
   endif()
-  add_executable(${target} ${ARG_SOURCES} ${PROJECT_SOURCE_DIR}/tests/harness.c)
-  target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
+  add_executable(${target} ${ARG_SOURCES} ${PROJECT_SOURCE_DIR}/tests/main.c)
   target_compile_definitions(${target} PRIVATE _GNU_SOURCE)
-  target_link_libraries(${target} PRIVATE chan ${ARG_LIBS})
+  target_link_libraries(${target} PRIVATE chan_harness ${ARG_LIBS})
   if(ARG_ONCE)
     add_test(NAME ${target} COMMAND ${target})
     set_tests_properties(${target} PROPERTIES TIMEOUT ${ARG_TIMEOUT})

@@ -1,20 +1,27 @@
 /*
  * stress.h - what every stress driver shares, on top of tests/harness.h.
  *
- * A stress driver is a harness test program (TEST, CHECK, the watchdog, the
- * seeds and the "N passed, N failed" line all come from tests/harness.c)
- * whose tests run for a wall-clock budget instead of a fixed count, so that
- * the same binary serves a one-second CI pass and a ten-minute soak. Its
- * main() (stress.c) takes the stress flags, then hands the rest to the
- * harness's main, which stress/CMakeLists.txt compiles under another name:
+ * A stress driver is a harness test program (TEST, CHECK, the per-test
+ * child processes, the watchdog, the seeds and the "N passed, N failed"
+ * line all come from tests/harness.c) whose tests run for a wall-clock
+ * budget instead of a fixed count, so that the same binary serves a
+ * one-second CI pass and a ten-minute soak. Its main() (options.c) passes
+ * the stress options to the harness's entry point, test_main():
  *
  *   stress_X [--impl NAME|all] [--seconds S] [--threads N] [--capacity C]
  *            [--seed N] [--filter SUBSTR] [--timeout SEC] [--list]
+ *            [--no-fork] [--fail-fast]
  *
  * --seconds is the budget of each test (per implementation), --threads and
- * --capacity override a test's own choice. The harness's replay line and
- * each test's "replay:" line print the whole command, stress flags and the
- * CHAN_CHAOS_SEED / CHAN_PLANT environment included.
+ * --capacity override a test's own choice. The harness's replay lines and
+ * each test's "replay:" line print the whole command, stress options and
+ * CHAN_CHAOS_SEED included.
+ *
+ * One file per job: options.c (options, main), life.c (a test's life:
+ * replay line, deadline, failures, report), ledger.c (values and the
+ * per-value ledger), ops.c (operations with a random flavour), child.c
+ * (child processes), heap.c (heap accounting); flow.c is the
+ * producer/consumer round engine of three drivers (flow.h).
  */
 #ifndef CHAN_STRESS_H
 #define CHAN_STRESS_H
@@ -25,7 +32,7 @@
 
 #include <stdatomic.h>
 
-/* ---- options ----------------------------------------------------------- */
+/* ---- options (options.c) ---------------------------------------------- */
 
 double stress_seconds(void);
 /* --threads if given, else the test's own default. */
@@ -34,7 +41,7 @@ int stress_threads_or(int fallback);
 size_t stress_capacity_or(size_t fallback);
 bool stress_capacity_given(void);
 
-/* ---- a test's life ----------------------------------------------------- */
+/* ---- a test's life (life.c) ------------------------------------------- */
 
 /* Call first in every stress test: prints the exact replay command and
  * returns the deadline (now + --seconds) for the test's main loop. */
@@ -43,6 +50,8 @@ bool stress_before(int64_t deadline_ns);
 /* Prints what the test did ("N rounds, M values ...") for the report. */
 void stress_report(const char *test, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Joins a batch of threads the test started (test_thread_start). */
+void stress_join_all(pthread_t *threads, size_t n);
 
 /* Set by stress_failf(); long loops check it to stop early. */
 bool stress_failing(void);
@@ -52,7 +61,7 @@ void stress_failf(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 #define STRESS_FAIL(...) stress_failf(__FILE__, __LINE__, __VA_ARGS__)
 
-/* ---- values ------------------------------------------------------------ */
+/* ---- values (ledger.c) ------------------------------------------------ */
 
 /* A tagged value: who sent it, its per-sender sequence number, and a check
  * word that a phantom or torn copy cannot fake. */
@@ -66,7 +75,7 @@ struct stress_msg stress_msg_make(uint64_t salt, uint32_t producer,
                                   uint32_t seq);
 bool stress_msg_valid(const struct stress_msg *m, uint64_t salt);
 
-/* ---- the per-value ledger ---------------------------------------------- */
+/* ---- the per-value ledger (ledger.c) ----------------------------------- */
 
 /* One state per (producer, seq), so a duplicate, a phantom or a value
  * delivered despite a failed send is caught on the receive that shows it;
@@ -103,7 +112,7 @@ bool stress_ledger_received(struct stress_ledger *l,
  * number of lost values (each reported). */
 uint64_t stress_ledger_verify(struct stress_ledger *l, const char *what);
 
-/* ---- operations with a random flavour ---------------------------------- */
+/* ---- operations with a random flavour (ops.c) -------------------------- */
 
 /* Which operations stress_send_any/stress_recv_any choose from. */
 enum stress_ops {
@@ -123,7 +132,7 @@ int stress_send_any(chan_t *ch, const void *elem, chan_t *never, test_rng *r,
 int stress_recv_any(chan_t *ch, void *elem, chan_t *never, test_rng *r,
                     enum stress_ops ops);
 
-/* ---- children ---------------------------------------------------------- */
+/* ---- children (child.c) ------------------------------------------------ */
 
 /* Work that must leave a thread blocked on purpose runs in a child process
  * (a fresh exec of this driver with --child NAME), so the parent's leak and
@@ -140,14 +149,17 @@ void stress_child_register(const char *name, stress_child_fn fn);
 /* Runs the child for the current implementation and seed; fails the test
  * if it exits non-zero, crashes, or runs past timeout_s (then kills it). */
 void stress_run_child(const char *name, double timeout_s);
+/* The --child entry (options.c calls it): runs the child function named
+ * name; returns the process's exit status. */
+int stress_child_main(const char *name, const char *impl, uint64_t seed);
 
-/* ---- misc -------------------------------------------------------------- */
+/* ---- heap (heap.c) ----------------------------------------------------- */
 
 /* Bytes currently allocated by malloc (the sanitizer allocator's count
  * under ASan/TSan, glibc's mallinfo2 otherwise). */
 size_t stress_heap_in_use(void);
-
-/* Joins and counts a batch of threads. */
-void stress_join_all(pthread_t *threads, size_t n);
+/* Called once before the tests (options.c): makes stress_heap_in_use()
+ * see every thread's allocations. */
+void stress_heap_setup(void);
 
 #endif /* CHAN_STRESS_H */

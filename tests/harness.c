@@ -1,18 +1,42 @@
-/* harness.c - main(), watchdog, seeds and summary for the test programs. */
+/*
+ * harness.c - test_main(): the command line, the test loop, each test in
+ * its own child process under a watchdog, seeds, replay lines and the
+ * summary; and the helpers tests call (harness.h).
+ *
+ * Process model. The harness's process (the parent) parses the command
+ * line, then for each test and implementation forks a child that runs the
+ * test and exits: at once, with _exit(1), when the test failed (whatever
+ * threads it left behind die with it; no atexit work runs beside them), or
+ * with exit(0) when it passed (so LeakSanitizer and ThreadSanitizer's
+ * at-exit checks judge each test by itself). The parent stays
+ * single-threaded, so fork is safe and TSan accepts the children's
+ * threads: it starts no thread, runs no test code, and waits for each
+ * child with SIGCHLD blocked and sigtimedwait() as its watchdog. The
+ * child's verdict comes back through a shared anonymous page (failures
+ * counted by test_fail(), and whether the test function returned), its
+ * exit status or the signal that killed it.
+ */
 #include "harness.h"
 
 #include <chan/chan_debug.h>
 
 #include <errno.h>
+#include <getopt.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_TESTS 512
+#define MAX_TESTS   512
+#define MAX_OPTIONS 32
 
 struct test_entry {
   const char *name;
@@ -23,11 +47,23 @@ struct test_entry {
 static struct test_entry tests[MAX_TESTS];
 static size_t ntests;
 
+/* What a test's process reports to the parent; shared with the children
+ * (MAP_SHARED) unless --no-fork. */
+struct test_verdict {
+  atomic_int failures; /* test_fail() calls */
+  atomic_int returned; /* the test function returned */
+};
+static struct test_verdict local_verdict;
+static struct test_verdict *verdict = &local_verdict;
+
 static const char *current_impl = "";
 static const char *current_test = "";
 static uint64_t current_seed;
-static atomic_int current_failures;
 static int64_t watchdog_deadline_ns;
+
+static char replay_prefix[1024]; /* "[CHAN_CHAOS_SEED=s ]prog [--opt v]..." */
+static char replay_line[1536];   /* replay_prefix + this test's flags */
+static uint64_t base_seed;
 
 void test_register(const char *name, test_fn fn, const char *file) {
   if (ntests == MAX_TESTS) {
@@ -45,7 +81,7 @@ void test_fail(const char *file, int line, const char *fmt, ...) {
   va_end(ap);
   fprintf(stderr, "  FAIL %s:%d: %s [test %s, impl %s, seed %" PRIu64 "]\n",
           file, line, msg, current_test, current_impl, current_seed);
-  atomic_fetch_add(&current_failures, 1);
+  atomic_fetch_add(&verdict->failures, 1);
 }
 
 const char *test_impl(void) {
@@ -54,6 +90,10 @@ const char *test_impl(void) {
 
 uint64_t test_seed(void) {
   return current_seed;
+}
+
+const char *test_replay(void) {
+  return replay_line;
 }
 
 static uint64_t splitmix64(uint64_t *x) {
@@ -155,123 +195,395 @@ bool test_wait_waiters(chan_t *ch, enum chan_dir dir, size_t n) {
   return true;
 }
 
-/* ---- watchdog ---------------------------------------------------------- */
+/* ---- command line ------------------------------------------------------ */
 
-static pthread_mutex_t watchdog_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t watchdog_cv;
-static bool watchdog_armed;
-static unsigned watchdog_generation;
-
-static void *watchdog_main(void *arg) {
-  (void)arg;
-  pthread_mutex_lock(&watchdog_mu);
-  for (;;) {
-    while (!watchdog_armed)
-      pthread_cond_wait(&watchdog_cv, &watchdog_mu);
-    unsigned gen = watchdog_generation;
-    struct timespec deadline = {
-        .tv_sec = (time_t)(watchdog_deadline_ns / 1000000000),
-        .tv_nsec = (long)(watchdog_deadline_ns % 1000000000)};
-    int rc = 0;
-    while (watchdog_armed && gen == watchdog_generation && rc != ETIMEDOUT)
-      rc = pthread_cond_timedwait(&watchdog_cv, &watchdog_mu, &deadline);
-    if (rc == ETIMEDOUT && watchdog_armed && gen == watchdog_generation) {
-      fprintf(stderr,
-              "WATCHDOG: test %s on impl %s hung (seed %" PRIu64
-              "); replay with --impl %s --filter %s --seed %" PRIu64 "\n",
-              current_test, current_impl, current_seed, current_impl,
-              current_test, current_seed);
-      fflush(stderr);
-      _exit(3);
-    }
-  }
-  return NULL;
+static void appendf(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void appendf(char *buf, size_t size, const char *fmt, ...) {
+  size_t len = strlen(buf);
+  if (len >= size)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf + len, size - len, fmt, ap);
+  va_end(ap);
 }
 
-static void watchdog_arm(int seconds) {
-  pthread_mutex_lock(&watchdog_mu);
-  watchdog_deadline_ns = test_now_ns() + (int64_t)seconds * 1000000000;
-  watchdog_armed = true;
-  watchdog_generation++;
-  pthread_cond_broadcast(&watchdog_cv);
-  pthread_mutex_unlock(&watchdog_mu);
+/* The harness's own options (in the order of harness_options[]); a
+ * program's come after them. */
+enum {
+  OPT_IMPL = 0x100,
+  OPT_FILTER,
+  OPT_SEED,
+  OPT_TIMEOUT,
+  OPT_LIST,
+  OPT_NO_FORK,
+  OPT_FAIL_FAST,
+  OPT_EXTRA = 0x200, /* + index into program->options */
+};
+
+static const struct test_option harness_options[] = {
+    {"impl", "NAME|all", "the implementation to run on (default: all)", NULL},
+    {"filter", "SUBSTR", "only the tests whose name contains SUBSTR", NULL},
+    {"seed", "N", "base seed; test i runs with N+i (default: the clock)", NULL},
+    {"timeout", "SEC", NULL, NULL}, /* help written in usage() */
+    {"list", NULL, "list the tests and exit", NULL},
+    {"no-fork", NULL,
+     "run the tests in this process (for gdb; a hang ends the run)", NULL},
+    {"fail-fast", NULL, "stop at the first test that fails", NULL},
+    {NULL, NULL, NULL, NULL},
+};
+
+static void usage_line(FILE *to, const char *name, const char *value,
+                       const char *help) {
+  char flag[64];
+  snprintf(flag, sizeof flag, "--%s%s%s", name, value ? " " : "",
+           value ? value : "");
+  fprintf(to, "  %-20s %s\n", flag, help);
 }
 
-static void watchdog_disarm(void) {
-  pthread_mutex_lock(&watchdog_mu);
-  watchdog_armed = false;
-  watchdog_generation++;
-  pthread_cond_broadcast(&watchdog_cv);
-  pthread_mutex_unlock(&watchdog_mu);
-}
-
-/* ---- main -------------------------------------------------------------- */
-
-static void usage(FILE *to, const char *prog) {
-  fprintf(to,
-          "usage: %s [--impl NAME|all] [--filter SUBSTR] [--seed N]\n"
-          "          [--timeout SECONDS] [--list]\n",
-          prog);
-}
-
-int main(int argc, char **argv) {
-  const char *impl_arg = "all", *filter = NULL;
-  bool list = false, seed_given = false;
-  uint64_t seed = 0;
-  int timeout = test_sanitized() ? 240 : 120;
-
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    bool has_value = i + 1 < argc;
-    if (!strcmp(a, "--impl") && has_value) {
-      impl_arg = argv[++i];
-    } else if (!strcmp(a, "--filter") && has_value) {
-      filter = argv[++i];
-    } else if (!strcmp(a, "--seed") && has_value) {
-      char *end;
-      seed = strtoull(argv[++i], &end, 0);
-      if (*end) {
-        fprintf(stderr, "%s: --seed needs a number, not '%s'\n", argv[0],
-                argv[i]);
-        return 2;
-      }
-      seed_given = true;
-    } else if (!strcmp(a, "--timeout") && has_value) {
-      timeout = atoi(argv[++i]);
-      if (timeout <= 0) {
-        fprintf(stderr, "%s: --timeout needs a positive number\n", argv[0]);
-        return 2;
-      }
-    } else if (!strcmp(a, "--list")) {
-      list = true;
-    } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-      usage(stdout, argv[0]);
-      return 0;
+static void usage(FILE *to, const char *prog,
+                  const struct test_program *program) {
+  fprintf(to, "usage: %s [options]\n", prog);
+  for (const struct test_option *o = harness_options; o->name; o++) {
+    if (strcmp(o->name, "timeout") == 0) {
+      char help[256];
+      snprintf(help, sizeof help, "watchdog per test, seconds (default: %s)",
+               program && program->timeout_default
+                   ? program->timeout_default
+                   : "120, 240 under sanitizers");
+      usage_line(to, o->name, o->value, help);
     } else {
-      fprintf(stderr, "%s: unknown or incomplete argument '%s'\n", argv[0], a);
-      usage(stderr, argv[0]);
-      return 2;
+      usage_line(to, o->name, o->value, o->help);
     }
+  }
+  for (const struct test_option *o = program ? program->options : NULL;
+       o && o->name; o++)
+    usage_line(to, o->name, o->value, o->help);
+  fprintf(to, "  %-20s %s\n", "-h, --help", "this help");
+}
+
+bool test_parse_u64(const char *s, uint64_t *out) {
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 0);
+  if (errno || end == s || *end || s[0] == '-')
+    return false;
+  *out = v;
+  return true;
+}
+
+static bool impl_known(const char *name) {
+  size_t n;
+  const char *const *all = chan_impl_names(&n);
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(all[i], name) == 0)
+      return true;
+  return false;
+}
+
+/* ---- running one test -------------------------------------------------- */
+
+enum test_end {
+  END_RETURNED, /* the test function returned; exit status 0 */
+  END_HUNG,     /* killed by the watchdog */
+  END_SIGNAL,   /* killed by a signal (status holds which) */
+  END_STATUS,   /* exited with a status that says something went wrong */
+};
+
+static sigset_t chld_only, saved_mask;
+
+static void *settle_thread(void *arg) {
+  return arg;
+}
+
+/* Forks the test's child and waits for it, killing it at the deadline. */
+static enum test_end run_forked(test_fn fn, int *status) {
+  fflush(stdout); /* else the child would print our buffer again */
+  fflush(stderr);
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid < 0) {
+    fprintf(stderr, "harness: fork: %s\n", strerror(errno));
+    exit(2);
+  }
+  if (pid == 0) {
+    /* If the harness dies (ctest's timeout, ^C), so does the test. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+      _exit(2);
+    sigprocmask(SIG_SETMASK, &saved_mask, NULL);
+    /* A runtime may start helper threads at a process's first
+     * pthread_create (TSan starts its background thread then, on top of
+     * the one it starts in a forked child): start one thread first, so
+     * that the test's thread counts see a settled baseline. */
+    test_thread_join(test_thread_start(settle_thread, NULL));
+    fn();
+    int failures = atomic_load(&verdict->failures);
+    atomic_store(&verdict->returned, 1);
+    fflush(stdout);
+    fflush(stderr);
+    /* A failed test ends its process at once, whatever its threads are
+     * doing: exit_group, not _exit, which TSan intercepts to wait a
+     * second for stray threads to show their races. */
+    if (failures)
+      syscall(SYS_exit_group, 1);
+    exit(0); /* at-exit checks: LeakSanitizer, TSan's thread leaks */
+  }
+  for (;;) {
+    pid_t got = waitpid(pid, status, WNOHANG);
+    if (got == pid)
+      break;
+    if (got < 0 && errno != EINTR) {
+      fprintf(stderr, "harness: waitpid: %s\n", strerror(errno));
+      exit(2);
+    }
+    int64_t left = watchdog_deadline_ns - test_now_ns();
+    if (left <= 0) {
+      kill(pid, SIGKILL);
+      while (waitpid(pid, status, 0) < 0 && errno == EINTR) {
+      }
+      return END_HUNG;
+    }
+    /* SIGCHLD is blocked, so an exit between waitpid and here stays
+     * pending and ends this wait at once. */
+    struct timespec ts = {(time_t)(left / 1000000000),
+                          (long)(left % 1000000000)};
+    sigtimedwait(&chld_only, NULL, &ts);
+  }
+  if (WIFSIGNALED(*status))
+    return END_SIGNAL;
+  if (WEXITSTATUS(*status) != 0 || !atomic_load(&verdict->returned))
+    return END_STATUS;
+  return END_RETURNED;
+}
+
+/* --no-fork: the test runs here; the watchdog is an alarm whose handler
+ * writes the line prepared before the test and ends the program. */
+static char alarm_message[2048];
+static size_t alarm_message_len;
+
+static void alarm_handler(int sig) {
+  (void)sig;
+  ssize_t n = write(STDERR_FILENO, alarm_message, alarm_message_len);
+  (void)n;
+  _exit(3);
+}
+
+static void watchdog_message(char *buf, size_t size, int timeout_s) {
+  snprintf(buf, size,
+           "WATCHDOG: test %s on impl %s hung for %d s (seed %" PRIu64
+           "); replay: %s\n",
+           current_test, current_impl, timeout_s, current_seed, replay_line);
+}
+
+static enum test_end run_here(test_fn fn, int timeout_s) {
+  watchdog_message(alarm_message, sizeof alarm_message, timeout_s);
+  alarm_message_len = strlen(alarm_message);
+  alarm((unsigned)timeout_s);
+  fn();
+  alarm(0);
+  atomic_store(&verdict->returned, 1);
+  return END_RETURNED;
+}
+
+/* Runs one test on one implementation and says how it went; true if it
+ * passed. */
+static bool run_test(const struct test_entry *t, size_t index, const char *impl,
+                     int timeout_s, bool fork_each) {
+  current_impl = impl;
+  current_test = t->name;
+  current_seed = base_seed + index;
+  chan_select_seed(current_seed);
+  atomic_store(&verdict->failures, 0);
+  atomic_store(&verdict->returned, 0);
+  snprintf(replay_line, sizeof replay_line,
+           "%s --impl %s --filter %s --seed %" PRIu64, replay_prefix, impl,
+           t->name, base_seed);
+  printf("[ RUN  ] %s/%s (seed %" PRIu64 ")\n", t->name, impl, current_seed);
+  fflush(stdout);
+
+  int64_t start = test_now_ns();
+  watchdog_deadline_ns = start + (int64_t)timeout_s * 1000000000;
+  int status = 0;
+  enum test_end end =
+      fork_each ? run_forked(t->fn, &status) : run_here(t->fn, timeout_s);
+  double ms = (double)(test_now_ns() - start) / 1e6;
+
+  switch (end) {
+  case END_RETURNED:
+    break;
+  case END_HUNG: {
+    char line[2048];
+    watchdog_message(line, sizeof line, timeout_s);
+    fputs(line, stderr);
+    break;
+  }
+  case END_SIGNAL:
+    fprintf(stderr,
+            "CRASH: test %s on impl %s died of signal %d (%s)%s (seed %" PRIu64
+            "); replay: %s\n",
+            t->name, impl, WTERMSIG(status), strsignal(WTERMSIG(status)),
+            atomic_load(&verdict->returned) ? " after it returned" : "",
+            current_seed, replay_line);
+    break;
+  case END_STATUS:
+    /* A failed test that returned exits with 1 on purpose; anything else
+     * is news. */
+    if (!atomic_load(&verdict->returned) ||
+        atomic_load(&verdict->failures) == 0)
+      fprintf(stderr,
+              "EXIT: test %s on impl %s: its process exited with status %d %s "
+              "(a sanitizer report above?) (seed %" PRIu64 "); replay: %s\n",
+              t->name, impl, WEXITSTATUS(status),
+              atomic_load(&verdict->returned) ? "after the test returned"
+                                              : "before the test returned",
+              current_seed, replay_line);
+    break;
+  }
+  fflush(stderr);
+  bool passed = end == END_RETURNED && atomic_load(&verdict->failures) == 0;
+  if (passed)
+    printf("[   OK ] %s/%s (%.1f ms)\n", t->name, impl, ms);
+  else
+    printf("[ FAIL ] %s/%s (%.1f ms); replay: %s\n", t->name, impl, ms,
+           replay_line);
+  fflush(stdout);
+  return passed;
+}
+
+/* ---- test_main --------------------------------------------------------- */
+
+int test_main(int argc, char **argv, const struct test_program *program) {
+  const char *prog = argv[0];
+  const struct test_option *extra = program ? program->options : NULL;
+  size_t nextra = 0;
+  while (extra && extra[nextra].name)
+    nextra++;
+  if (nextra > MAX_OPTIONS) {
+    fprintf(stderr, "harness: more than %d program options\n", MAX_OPTIONS);
+    return 2;
   }
 
-  size_t nimpls;
-  const char *const *all = chan_impl_names(&nimpls);
-  const char *one[2] = {impl_arg, NULL};
-  const char *const *impls = all;
-  if (strcmp(impl_arg, "all") != 0) {
-    bool known = false;
-    for (size_t i = 0; i < nimpls; i++)
-      known |= !strcmp(all[i], impl_arg);
-    if (!known) {
-      fprintf(stderr, "%s: unknown implementation '%s' (registered:", argv[0],
-              impl_arg);
-      for (size_t i = 0; i < nimpls; i++)
-        fprintf(stderr, " %s", all[i]);
-      fprintf(stderr, ")\n");
+  struct option longopts[16 + MAX_OPTIONS];
+  size_t nlong = 0;
+  for (size_t i = 0; harness_options[i].name; i++)
+    longopts[nlong++] = (struct option){
+        harness_options[i].name,
+        harness_options[i].value ? required_argument : no_argument, NULL,
+        OPT_IMPL + (int)i};
+  for (size_t i = 0; i < nextra; i++)
+    longopts[nlong++] = (struct option){
+        extra[i].name, extra[i].value ? required_argument : no_argument, NULL,
+        OPT_EXTRA + (int)i};
+  longopts[nlong++] = (struct option){"help", no_argument, NULL, 'h'};
+  longopts[nlong] = (struct option){NULL, 0, NULL, 0};
+
+  struct test_config cfg = {.impl = "all",
+                            .timeout_s = test_sanitized() ? 240 : 120};
+  const char *filter = NULL;
+  bool list = false, fork_each = true, fail_fast = false;
+  char given[512] = ""; /* the program's options as given, for replays */
+
+  opterr = 0;
+  int c;
+  while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    uint64_t n;
+    switch (c) {
+    case OPT_IMPL:
+      if (strcmp(optarg, "all") != 0 && !impl_known(optarg)) {
+        size_t count;
+        const char *const *all = chan_impl_names(&count);
+        fprintf(stderr, "%s: unknown implementation '%s' (registered:", prog,
+                optarg);
+        for (size_t i = 0; i < count; i++)
+          fprintf(stderr, " %s", all[i]);
+        fprintf(stderr, ")\n");
+        return 2;
+      }
+      cfg.impl = optarg;
+      break;
+    case OPT_FILTER:
+      filter = optarg;
+      break;
+    case OPT_SEED:
+      if (!test_parse_u64(optarg, &cfg.seed)) {
+        fprintf(stderr, "%s: --seed needs a number, not '%s'\n", prog, optarg);
+        return 2;
+      }
+      cfg.seed_given = true;
+      break;
+    case OPT_TIMEOUT:
+      if (!test_parse_u64(optarg, &n) || n == 0 || n > 86400) {
+        fprintf(stderr, "%s: --timeout needs seconds in 1..86400, not '%s'\n",
+                prog, optarg);
+        return 2;
+      }
+      cfg.timeout_s = (int)n;
+      cfg.timeout_given = true;
+      break;
+    case OPT_LIST:
+      list = true;
+      break;
+    case OPT_NO_FORK:
+      fork_each = false;
+      break;
+    case OPT_FAIL_FAST:
+      fail_fast = true;
+      break;
+    case 'h':
+      usage(stdout, prog, program);
+      return 0;
+    case ':':
+      fprintf(stderr, "%s: %s needs a value\n", prog, argv[optind - 1]);
+      usage(stderr, prog, program);
       return 2;
+    case '?':
+      fprintf(stderr, "%s: unknown or malformed option '%s'\n", prog,
+              argv[optind - 1]);
+      usage(stderr, prog, program);
+      return 2;
+    default: {
+      const struct test_option *o = &extra[c - OPT_EXTRA];
+      const char *err = o->set(optarg);
+      if (err) {
+        fprintf(stderr, "%s: --%s %s, not '%s'\n", prog, o->name, err,
+                optarg ? optarg : "");
+        return 2;
+      }
+      appendf(given, sizeof given, " --%s%s%s", o->name, optarg ? " " : "",
+              optarg ? optarg : "");
     }
-    impls = one;
+    }
   }
+  if (optind < argc) {
+    fprintf(stderr, "%s: unexpected argument '%s'\n", prog, argv[optind]);
+    usage(stderr, prog, program);
+    return 2;
+  }
+
+  if (!cfg.seed_given)
+    cfg.seed = (uint64_t)test_now_ns() ^ ((uint64_t)getpid() << 32);
+#ifdef CHAN_CHAOS
+  /* Chaos injections follow the run's seed unless one is forced; each
+   * test's child starts the injection streams afresh, so a replay of one
+   * test sees the same injections. */
+  if (!getenv("CHAN_CHAOS_SEED")) {
+    char s[32];
+    snprintf(s, sizeof s, "%" PRIu64, cfg.seed);
+    setenv("CHAN_CHAOS_SEED", s, 1);
+  }
+  appendf(replay_prefix, sizeof replay_prefix, "CHAN_CHAOS_SEED=%s ",
+          getenv("CHAN_CHAOS_SEED"));
+#endif
+  appendf(replay_prefix, sizeof replay_prefix, "%s%s", prog, given);
+
+  if (program && program->setup) {
+    int rc = program->setup(&cfg);
+    if (rc >= 0)
+      return rc;
+  }
+  base_seed = cfg.seed;
 
   if (list) {
     for (size_t t = 0; t < ntests; t++)
@@ -280,53 +592,49 @@ int main(int argc, char **argv) {
     return 0;
   }
 
-  pthread_condattr_t attr;
-  pthread_condattr_init(&attr);
-  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-  pthread_cond_init(&watchdog_cv, &attr);
-  pthread_condattr_destroy(&attr);
-  pthread_t watchdog;
-  pthread_create(&watchdog, NULL, watchdog_main, NULL);
-  pthread_detach(watchdog);
+  size_t nimpls;
+  const char *const *all = chan_impl_names(&nimpls);
+  const char *one[2] = {cfg.impl, NULL};
+  const char *const *impls = strcmp(cfg.impl, "all") == 0 ? all : one;
 
-  if (!seed_given)
-    seed = (uint64_t)test_now_ns() ^ ((uint64_t)getpid() << 32);
-  printf("harness: seed %" PRIu64 " (replay with --seed %" PRIu64 ")%s\n", seed,
-         seed, test_sanitized() ? ", sanitizer build: scaled down" : "");
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  if (fork_each) {
+    void *page = mmap(NULL, sizeof(struct test_verdict), PROT_READ | PROT_WRITE,
+                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (page == MAP_FAILED) {
+      fprintf(stderr, "harness: mmap: %s\n", strerror(errno));
+      return 2;
+    }
+    verdict = page;
+    sigemptyset(&chld_only);
+    sigaddset(&chld_only, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld_only, &saved_mask);
+  } else {
+    signal(SIGALRM, alarm_handler);
+  }
+
+  printf("harness: seed %" PRIu64 " (replay with --seed %" PRIu64 ")%s%s\n",
+         base_seed, base_seed,
+         test_sanitized() ? ", sanitizer build: scaled down" : "",
+         fork_each ? "" : ", --no-fork: tests share this process");
+#ifdef CHAN_CHAOS
+  printf("harness: chaos build, CHAN_CHAOS_SEED=%s\n",
+         getenv("CHAN_CHAOS_SEED"));
+#endif
 
   int passed = 0, failed = 0;
-  for (const char *const *impl = impls; *impl; impl++) {
-    for (size_t t = 0; t < ntests; t++) {
+  for (const char *const *impl = impls; *impl && !(fail_fast && failed); impl++)
+    for (size_t t = 0; t < ntests && !(fail_fast && failed); t++) {
       if (filter && !strstr(tests[t].name, filter))
         continue;
-      current_impl = *impl;
-      current_test = tests[t].name;
-      current_seed = seed + t;
-      chan_select_seed(current_seed);
-      atomic_store(&current_failures, 0);
-      printf("[ RUN  ] %s/%s (seed %" PRIu64 ")\n", tests[t].name, *impl,
-             current_seed);
-      fflush(stdout);
-      int64_t start = test_now_ns();
-      watchdog_arm(timeout);
-      tests[t].fn();
-      watchdog_disarm();
-      double ms = (double)(test_now_ns() - start) / 1e6;
-      if (atomic_load(&current_failures) == 0) {
+      if (run_test(&tests[t], t, *impl, cfg.timeout_s, fork_each))
         passed++;
-        printf("[   OK ] %s/%s (%.1f ms)\n", tests[t].name, *impl, ms);
-      } else {
+      else
         failed++;
-        printf("[ FAIL ] %s/%s (%.1f ms); replay: %s --impl %s --filter %s "
-               "--seed %" PRIu64 "\n",
-               tests[t].name, *impl, ms, argv[0], *impl, tests[t].name, seed);
-      }
-      fflush(stdout);
     }
-  }
   printf("%d passed, %d failed\n", passed, failed);
   if (passed + failed == 0) {
-    fprintf(stderr, "%s: no test matched\n", argv[0]);
+    fprintf(stderr, "%s: no test matched\n", prog);
     return 2;
   }
   return failed ? 1 : 0;

@@ -1,20 +1,32 @@
 /*
- * harness.h - the test harness shared by tests/, patterns/ and stress/.
+ * harness.h - the test harness shared by tests/, patterns/, bench/ and
+ * stress/.
  *
- * A test program defines tests with TEST(name) { ... } and links
- * tests/harness.c, which owns main():
+ * A test program defines tests with TEST(name) { ... } and gets its main()
+ * from tests/main.c, which hands the command line to test_main():
  *
  *   prog [--impl NAME|all] [--filter SUBSTR] [--seed N] [--timeout SEC]
- *        [--list]
+ *        [--list] [--no-fork] [--fail-fast] [-h|--help]
+ *
+ * (getopt_long: --x=v and --x v both work.) A program with options of its
+ * own (the stress drivers) writes its own main() and passes them, with a
+ * setup hook, to test_main() in a struct test_program.
  *
  * Every test runs once per selected implementation (test_impl() names it),
- * under a watchdog: a test that runs past its timeout fails with a message
- * naming the test, the implementation and the seed, and the program exits
- * non-zero. Each test prints its seed; --seed replays it. The run ends with
- * the line "N passed, N failed".
+ * each run in a child process forked from the harness, which stays
+ * single-threaded and is the watchdog: a child that runs past its timeout
+ * is killed and reported (WATCHDOG: naming the test, the implementation, the
+ * seed and the replay command); a child killed by a signal is reported as a
+ * crash (CRASH: naming the signal); either way the run goes on with the
+ * next test. So a failing test cannot leave threads behind that disturb
+ * the tests after it, and LeakSanitizer checks each test at its child's
+ * exit. --no-fork runs the tests in the harness's own process instead (for
+ * a debugger; the watchdog then ends the program). Each test prints its
+ * seed; --seed replays it. The run ends with the line "N passed, N failed".
  *
  * CHECK* record a failure and continue; REQUIRE* also return from the test
- * function (use them only on the test's own thread).
+ * function (use them only on the test's own thread). A test that returns
+ * with a failure ends its child at once, taking its threads with it.
  */
 #ifndef CHAN_TEST_HARNESS_H
 #define CHAN_TEST_HARNESS_H
@@ -26,6 +38,55 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+
+/* ---- the entry point --------------------------------------------------- */
+
+/* An option a program adds to the harness's own. */
+struct test_option {
+  const char *name;  /* the long name: --name */
+  const char *value; /* the value's name in --help ("S"); NULL: takes none */
+  const char *help;  /* one line for --help */
+  /* Takes the value (NULL if the option takes none). Returns NULL when it
+   * is accepted, else what is wrong with it ("needs a number, not 'x'"). */
+  const char *(*set)(const char *value);
+};
+
+/* What test_main() parsed, for a program's setup hook to read or adjust. */
+struct test_config {
+  const char *impl; /* --impl: a registered name, or "all" */
+  uint64_t seed;    /* --seed, else one drawn from the clock */
+  bool seed_given;
+  int timeout_s; /* --timeout, else the harness's default */
+  bool timeout_given;
+};
+
+struct test_program {
+  const struct test_option *options; /* ends with {NULL}; NULL: none */
+  /* What --help says the default --timeout is, if the program's setup
+   * changes it; NULL: the harness's default. */
+  const char *timeout_default;
+  /* Called once after the command line is parsed, before any test runs,
+   * in the harness's process (which must stay single-threaded: start no
+   * thread here). Returns -1 to run the tests, or the exit status to end
+   * the program with instead. NULL: nothing to do. */
+  int (*setup)(struct test_config *cfg);
+};
+
+/* Runs (or lists) the program's tests as the command line asks; returns
+ * the exit status: 0 all passed, 1 a test failed, 2 a usage error.
+ * program may be NULL (tests/main.c: the harness's options only). */
+int test_main(int argc, char **argv, const struct test_program *program);
+
+/* Parses a whole non-negative number (decimal, 0x hex or 0 octal) for an
+ * option's set(); false if s is anything else. */
+bool test_parse_u64(const char *s, uint64_t *out);
+
+/* The command that replays the current test: the environment that matters
+ * (CHAN_CHAOS_SEED in chaos builds), the program with the extra options it
+ * was given, --impl, --filter and --seed. */
+const char *test_replay(void);
+
+/* ---- tests -------------------------------------------------------------- */
 
 typedef void (*test_fn)(void);
 
