@@ -56,7 +56,7 @@ static void *producer_main(void *arg) {
       if (stress_failing())
         break;
       if (refused % 64 == 0)
-        sched_yield(); /* polling senders must let receivers run */
+        test_yield(); /* polling senders must let receivers run */
     }
   }
   atomic_fetch_add(&rd->refused, refused);
@@ -111,7 +111,7 @@ static void *consumer_main(void *arg) {
       STRESS_FAIL("consumer %u: receive returned %s", t->id, chan_strerror(rc));
       break;
     } else if (++polls % 64 == 0) {
-      sched_yield();
+      test_yield();
     }
   }
   atomic_fetch_add(&rd->values, got);
@@ -125,7 +125,7 @@ void flow_run(const struct flow_config *cfg, int64_t deadline,
   stress_ledger_init(&ledger, (uint32_t)np, cfg->per_round, 0);
   chan_t *never = test_chan(sizeof(struct stress_msg), 0);
   struct flow_thread *threads = calloc((size_t)(np + nc), sizeof *threads);
-  pthread_t *tids = calloc((size_t)(np + nc), sizeof *tids);
+  test_task *tids = calloc((size_t)(np + nc), sizeof *tids);
   int64_t *last = calloc((size_t)nc * (size_t)np, sizeof *last);
   if (!never || !threads || !tids || !last) {
     STRESS_FAIL("setup failed");
@@ -153,11 +153,11 @@ void flow_run(const struct flow_config *cfg, int64_t deadline,
         threads[np + i] = (struct flow_thread){
             &rd, (uint32_t)i, cfg->check_fifo ? &last[(size_t)i * np] : NULL,
             total / (uint64_t)nc + ((uint64_t)i < total % (uint64_t)nc)};
-        tids[np + i] = test_thread_start(consumer_main, &threads[np + i]);
+        tids[np + i] = test_spawn(consumer_main, &threads[np + i]);
       }
       if (i < np) {
         threads[i] = (struct flow_thread){&rd, (uint32_t)i, NULL, 0};
-        tids[i] = test_thread_start(producer_main, &threads[i]);
+        tids[i] = test_spawn(producer_main, &threads[i]);
       }
     }
     stress_join_all(tids, (size_t)(np + nc));

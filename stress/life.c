@@ -53,7 +53,7 @@ void stress_failf(const char *file, int line, const char *fmt, ...) {
             n == 8 ? " (further failures of this test not shown)" : "");
 }
 
-void stress_join_all(pthread_t *threads, size_t n) {
+void stress_join_all(test_task *threads, size_t n) {
   for (size_t i = 0; i < n; i++)
-    test_thread_join(threads[i]);
+    test_join(threads[i]);
 }

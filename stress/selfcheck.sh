@@ -64,6 +64,7 @@ read_header() {
   local file=$1 name line key value bad=0 has_diff=0
   name=$(basename "$file" .patch)
   h_planted="" h_impl="" h_build="" h_budget="" h_what="" h_hunters=""
+  h_executor=thread
   while IFS= read -r line; do
     case "$line" in
       "diff "* | "--- "*) has_diff=1; break ;;
@@ -79,6 +80,7 @@ read_header() {
       budget) h_budget=$value ;;
       what) h_what=$value ;;
       hunters) h_hunters=$value ;;
+      executor) h_executor=$value ;;
       *) echo "  $file: unknown header line '$line'"; bad=1 ;;
     esac
   done <"$file"
@@ -92,6 +94,8 @@ read_header() {
   [[ "$h_budget" =~ ^[1-9][0-9]*$ ]] ||
     { echo "  $file: 'budget: $h_budget' must be a whole number of seconds"; bad=1; }
   [ -n "$h_what" ] || { echo "  $file: 'what:' is missing"; bad=1; }
+  [[ "$h_executor" == thread || "$h_executor" == fiber || "$h_executor" == all ]] ||
+    { echo "  $file: 'executor: $h_executor' must be thread, fiber or all"; bad=1; }
   [[ -z "$h_hunters" || "$h_hunters" =~ ^[A-Za-z0-9_\ ]+$ ]] ||
     { echo "  $file: 'hunters: $h_hunters' must be program names"; bad=1; }
   return $bad
@@ -158,7 +162,7 @@ rm -f "$logs"/*.log
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:report_signal_unsafe=0}
 
 # The selected patches, with their headers.
-declare -A P_impl P_build P_budget P_what P_hunters P_file
+declare -A P_impl P_build P_budget P_what P_hunters P_file P_executor
 bugs=()
 for p in "${patches[@]}"; do
   name=$(basename "$p" .patch)
@@ -170,6 +174,7 @@ for p in "${patches[@]}"; do
   bugs+=("$name")
   P_impl[$name]=$h_impl P_build[$name]=$h_build P_budget[$name]=$h_budget
   P_what[$name]=$h_what P_hunters[$name]=$h_hunters P_file[$name]=$p
+  P_executor[$name]=$h_executor
 done
 if [ ${#bugs[@]} -eq 0 ]; then
   # shellcheck disable=SC2016 # the quotes are literal text
@@ -306,21 +311,21 @@ for kind in "${kinds[@]}"; do prepare "$kind"; done
 
 # ---- 1. the control ---------------------------------------------------------
 
-declare -A controlled # "kind prog" -> pass | FAIL
-control() { # control KIND PROG: the program on every implementation, no patch
-  local kind=$1 prog=$2 bin log=$logs/control-$1-$2.log
-  [ -n "${controlled["$kind $prog"]:-}" ] && return 0
+declare -A controlled # "kind prog executor" -> pass | FAIL
+control() { # control KIND PROG EXECUTOR: every implementation, no patch
+  local kind=$1 prog=$2 exec=$3 bin log=$logs/control-$1-$2-$3.log
+  [ -n "${controlled["$kind $prog $exec"]:-}" ] && return 0
   if ! bin=$(build "$kind" "$prog" "$logs/build-control-$kind.log"); then
     echo "selfcheck: CONTROL FAILED: $prog does not build in the $kind build (see $logs/build-control-$kind.log)" >&2
-    controlled["$kind $prog"]=FAIL
+    controlled["$kind $prog $exec"]=FAIL
     status=1
     return 1
   fi
-  if run "$kind" "$bin" "$log"; then
-    controlled["$kind $prog"]=pass
+  if run "$kind" "$bin" "$log" --executor "$exec"; then
+    controlled["$kind $prog $exec"]=pass
   else
     echo "selfcheck: CONTROL FAILED: $prog fails in the $kind build with no bug planted (see $log)" >&2
-    controlled["$kind $prog"]=FAIL
+    controlled["$kind $prog $exec"]=FAIL
     status=1
   fi
 }
@@ -330,7 +335,9 @@ t0=$(now)
 for b in "${bugs[@]}"; do
   read -ra first <<<"${P_hunters[$b]}"
   [ ${#first[@]} -gt 0 ] || first=("${drivers[@]}")
-  for prog in "${first[@]}"; do control "${P_build[$b]}" "$prog"; done
+  for prog in "${first[@]}"; do
+    control "${P_build[$b]}" "$prog" "${P_executor[$b]}"
+  done
 done
 [ $status -eq 0 ] && echo "selfcheck: control run green ($(elapsed "$t0" "$(now)")s)"
 
@@ -360,12 +367,13 @@ for bug in "${bugs[@]}"; do
     t1=$(now)
     builds=$(awk -v s="$builds" -v a="$tb" -v b="$t1" 'BEGIN { print s + b - a }')
     log=$logs/$bug-$prog.log
-    run "$kind" "$bin" "$log" --impl "$impl"
+    run "$kind" "$bin" "$log" --impl "$impl" --executor "${P_executor[$bug]}"
     rc=$?
     hunt=$(awk -v s="$hunt" -v a="$t1" -v b="$(now)" 'BEGIN { print s + b - a }')
     if [ $rc -ne 0 ]; then
       caught="$prog|$(describe "$log" $rc)"
-      [ -n "${controlled["$kind $prog"]:-}" ] || late_control+=("$kind $prog")
+      [ -n "${controlled["$kind $prog ${P_executor[$bug]}"]:-}" ] ||
+        late_control+=("$kind $prog ${P_executor[$bug]}")
       break
     fi
     # Passed: the bug was not reached or not noticed here; next program.
@@ -395,9 +403,9 @@ done
 # A catch by a program that was not in the control run counts only if that
 # program passes without the bug; the scratch trees are clean again now.
 for kp in "${late_control[@]}"; do
-  read -r kind prog <<<"$kp"
-  echo "selfcheck: control run of $prog in the $kind build (it caught a bug) ..."
-  control "$kind" "$prog"
+  read -r kind prog exec <<<"$kp"
+  echo "selfcheck: control run of $prog ($exec) in the $kind build (it caught a bug) ..."
+  control "$kind" "$prog" "$exec"
 done
 
 echo

@@ -51,7 +51,7 @@ bool stress_before(int64_t deadline_ns);
 void stress_report(const char *test, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Joins a batch of threads the test started (test_thread_start). */
-void stress_join_all(pthread_t *threads, size_t n);
+void stress_join_all(test_task *threads, size_t n);
 
 /* Set by stress_failf(); long loops check it to stop early. */
 bool stress_failing(void);

@@ -70,7 +70,7 @@ static void *observer_main(void *arg) {
     if (cap != t->cap)
       STRESS_FAIL("chan_cap changed to %zu (made with %zu)", cap, t->cap);
     if (++n % 16 == 0)
-      sched_yield();
+      test_yield();
   }
   atomic_fetch_add(&t->observations, n);
   return NULL;
@@ -87,18 +87,18 @@ TEST(capacity_observed_under_traffic) {
     struct traffic t = {
         .ch = test_chan(sizeof(uint64_t), cap), .never = never, .cap = cap};
     REQUIRE(t.ch);
-    pthread_t tids[64];
+    test_task tids[64];
     struct traffic_thread tt[64];
     int n = workers < 62 ? workers : 62;
     for (int i = 0; i < n; i++) {
       tt[i] = (struct traffic_thread){&t, (uint32_t)(rounds * 64 + i)};
-      tids[i] = test_thread_start(traffic_main, &tt[i]);
+      tids[i] = test_spawn(traffic_main, &tt[i]);
     }
-    tids[n] = test_thread_start(observer_main, &t);
-    tids[n + 1] = test_thread_start(observer_main, &t);
+    tids[n] = test_spawn(observer_main, &t);
+    tids[n + 1] = test_spawn(observer_main, &t);
     int64_t round_end = test_now_ns() + 50000000; /* 50 ms per capacity */
     while (test_now_ns() < round_end && !stress_failing())
-      sched_yield();
+      test_yield();
     atomic_store(&t.stop, true);
     stress_join_all(tids, (size_t)n + 2);
     CHECK_STATUS(chan_destroy(t.ch), CHAN_OK);
@@ -126,7 +126,7 @@ struct fill {
 static void *filler_main(void *arg) {
   struct fill *f = arg;
   while (!atomic_load(&f->go))
-    sched_yield();
+    test_yield();
   uint64_t v = 7;
   for (;;) {
     atomic_fetch_add(&f->inflight, 1);
@@ -158,9 +158,9 @@ static void *filler_main(void *arg) {
 
 static void fill_phase(chan_t *ch, size_t cap, bool draining, int nthreads) {
   struct fill f = {.ch = ch, .cap = cap, .draining = draining};
-  pthread_t tids[64];
+  test_task tids[64];
   for (int i = 0; i < nthreads; i++)
-    tids[i] = test_thread_start(filler_main, &f);
+    tids[i] = test_spawn(filler_main, &f);
   atomic_store(&f.go, 1);
   stress_join_all(tids, (size_t)nthreads);
   if (atomic_load(&f.ok) != cap)
@@ -217,9 +217,9 @@ TEST(capacity_full_with_blocked_senders) {
     uint64_t v = 1;
     for (size_t i = 0; i < cap; i++)
       CHECK_STATUS(chan_try_send(ch, &v), CHAN_OK);
-    pthread_t tids[64];
+    test_task tids[64];
     for (int i = 0; i < blocked; i++)
-      tids[i] = test_thread_start(blocked_sender_main, ch);
+      tids[i] = test_spawn(blocked_sender_main, ch);
     if (!test_wait_waiters(ch, CHAN_SEND, (size_t)blocked))
       break;
     CHECK_EQ(chan_len(ch), cap);
@@ -240,7 +240,7 @@ TEST(capacity_full_with_blocked_senders) {
       size_t left = total - i - 1, want = left < cap ? left : cap;
       int64_t give_up = test_now_ns() + 2000000000;
       while ((len = chan_len(ch)) < want && test_now_ns() < give_up)
-        sched_yield();
+        test_yield();
       if (len < want) {
         STRESS_FAIL("a receive freed a slot, but for 2 s no blocked sender "
                     "took it (len %zu, expected %zu, %zu senders blocked)",
@@ -291,7 +291,7 @@ TEST(capacity_unbuffered_try_meets_parked_peer) {
     CHECK_STATUS(chan_try_send(ch, &v), CHAN_WOULD_BLOCK);
     CHECK_STATUS(chan_try_recv(ch, &v), CHAN_WOULD_BLOCK);
     bool sender_parks = rounds % 2;
-    pthread_t t = test_thread_start(
+    test_task t = test_spawn(
         sender_parks ? parked_sender_main : blocked_receiver_main, ch);
     if (!test_wait_waiters(ch, sender_parks ? CHAN_SEND : CHAN_RECV, 1))
       break;
@@ -302,7 +302,7 @@ TEST(capacity_unbuffered_try_meets_parked_peer) {
     } else {
       CHECK_STATUS(chan_try_send(ch, &v), CHAN_OK);
     }
-    test_thread_join(t);
+    test_join(t);
     CHECK_EQ(chan_len(ch), 0);
     rounds++;
   } while (stress_before(deadline));

@@ -159,12 +159,12 @@ TEST(churn_handoff_memory_flat) {
   uint64_t rounds = 0, channels = 0;
   size_t baseline = 0, worst = 0;
   do {
-    pthread_t tids[64];
+    test_task tids[64];
     for (int i = 0; i < npairs; i++) {
       pairs[i].id = rounds * 64 + (uint64_t)i;
       atomic_store(&pairs[i].done, 0);
-      tids[2 * i] = test_thread_start(maker_main, &pairs[i]);
-      tids[2 * i + 1] = test_thread_start(partner_main, &pairs[i]);
+      tids[2 * i] = test_spawn(maker_main, &pairs[i]);
+      tids[2 * i + 1] = test_spawn(partner_main, &pairs[i]);
     }
     stress_join_all(tids, (size_t)npairs * 2);
     for (int i = 0; i < npairs; i++)

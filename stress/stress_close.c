@@ -101,9 +101,9 @@ static void *racing_close(void *arg) {
 
 /* Closes ch from two threads at once: exactly one may succeed. */
 static void double_close(chan_t *ch) {
-  pthread_t t = test_thread_start(racing_close, ch);
+  test_task t = test_spawn(racing_close, ch);
   int mine = chan_close(ch);
-  int theirs = (int)(intptr_t)test_thread_join(t);
+  int theirs = (int)(intptr_t)test_join(t);
   if (!((mine == CHAN_OK && theirs == CHAN_EALREADY_CLOSED) ||
         (mine == CHAN_EALREADY_CLOSED && theirs == CHAN_OK)))
     STRESS_FAIL("two racing closes returned %s and %s", chan_strerror(mine),
@@ -119,12 +119,11 @@ static void blocked_round(bool senders, size_t cap, int nwaiters,
     CHECK_STATUS(chan_try_send(ch, &i), CHAN_OK);
   atomic_int done = 0;
   struct blocked b[64];
-  pthread_t tids[64];
+  test_task tids[64];
   for (int i = 0; i < nwaiters; i++) {
     b[i] =
         (struct blocked){ch, never, (int)(round + (uint64_t)i * 5) % 12, &done};
-    tids[i] =
-        test_thread_start(senders ? blocked_sender : blocked_receiver, &b[i]);
+    tids[i] = test_spawn(senders ? blocked_sender : blocked_receiver, &b[i]);
   }
   if (test_wait_waiters(ch, senders ? CHAN_SEND : CHAN_RECV,
                         (size_t)nwaiters)) {
@@ -237,7 +236,7 @@ static void *traffic_consumer(void *arg) {
       STRESS_FAIL("receive returned %s", chan_strerror(rc));
       return NULL;
     } else {
-      sched_yield();
+      test_yield();
     }
   }
 }
@@ -277,16 +276,16 @@ TEST(close_races_traffic) {
                         .close_after = test_rng_below(&r, (uint64_t)np * per),
                         .round = rounds};
     REQUIRE(t.ch);
-    pthread_t tids[64];
+    test_task tids[64];
     struct traffic_thread tt[64];
     for (int i = 0; i < np + nc; i++) {
       tt[i] = (struct traffic_thread){&t, (uint32_t)(i < np ? i : i - np)};
-      tids[i] = test_thread_start(i < np ? traffic_producer : traffic_consumer,
-                                  &tt[i]);
+      tids[i] =
+          test_spawn(i < np ? traffic_producer : traffic_consumer, &tt[i]);
     }
     /* Close once a random share of the traffic went through. */
     while (atomic_load(&t.received) < t.close_after && !stress_failing())
-      sched_yield();
+      test_yield();
     double_close(t.ch);
     stress_join_all(tids, (size_t)(np + nc));
     char what[64];
@@ -377,11 +376,11 @@ TEST(close_select_storm) {
       s.chans[i] = test_chan(sizeof(uint64_t), i == 2 ? 1 : rounds % 2);
     uint64_t one = 1;
     CHECK_STATUS(chan_try_send(s.chans[2], &one), CHAN_OK);
-    pthread_t tids[64];
+    test_task tids[64];
     struct storm_thread st[64];
     for (int i = 0; i < n; i++) {
       st[i] = (struct storm_thread){&s, (uint32_t)i};
-      tids[i] = test_thread_start(storm_selector, &st[i]);
+      tids[i] = test_spawn(storm_selector, &st[i]);
     }
     /* Half the rounds close while selectors are still arriving. */
     if (rounds % 2 == 0)

@@ -110,7 +110,7 @@ static void *duo_main(void *arg) {
   struct duo *d = t->d;
   for (unsigned it = 1;; it++) {
     while (atomic_load(&d->go) < it)
-      sched_yield();
+      test_yield();
     if (atomic_load(&d->stop))
       return NULL;
     for (volatile uint32_t i = d->skew[t->role]; i > 0; i--) {
@@ -128,10 +128,10 @@ TEST(conservation_two_receivers_two_values) {
   test_rng r = test_rng_make(22);
   struct duo d = {0};
   struct duo_thread t[4];
-  pthread_t tids[4];
+  test_task tids[4];
   for (int i = 0; i < 4; i++) {
     t[i] = (struct duo_thread){&d, i};
-    tids[i] = test_thread_start(duo_main, &t[i]);
+    tids[i] = test_spawn(duo_main, &t[i]);
   }
   uint64_t iterations = 0;
   unsigned it = 0;
@@ -144,7 +144,7 @@ TEST(conservation_two_receivers_two_values) {
     atomic_store(&d.done, 0);
     atomic_store(&d.go, ++it);
     while (atomic_load(&d.done) < 4)
-      sched_yield(); /* a lost wake-up stops here: the watchdog reports */
+      test_yield(); /* a lost wake-up stops here: the watchdog reports */
     CHECK_STATUS(chan_destroy(d.ch), CHAN_OK);
     iterations++;
   } while (stress_before(deadline));

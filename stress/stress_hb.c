@@ -162,11 +162,11 @@ static void run_exchange(const char *test, bool pointers) {
     x.never = never;
     REQUIRE(x.ch && never);
     atomic_init(&x.producers_left, n);
-    pthread_t tids[128];
+    test_task tids[128];
     struct hb_thread ht[128];
     for (int i = 0; i < 2 * n; i++) {
       ht[i] = (struct hb_thread){&x, (uint32_t)(i / 2)};
-      tids[i] = test_thread_start(i % 2 ? hb_consumer : hb_producer, &ht[i]);
+      tids[i] = test_spawn(i % 2 ? hb_consumer : hb_producer, &ht[i]);
     }
     stress_join_all(tids, (size_t)(2 * n));
     uint64_t want = (uint64_t)n * x.per_producer;
@@ -254,15 +254,15 @@ TEST(hb_request_reply_stack_object) {
   do {
     chan_t *rq = test_chan(sizeof(struct request), rounds % 2 ? 0 : 8);
     REQUIRE(rq);
-    pthread_t st[32], ct[64];
+    test_task st[32], ct[64];
     struct client cs[64];
     for (int i = 0; i < servers && i < 32; i++)
-      st[i] = test_thread_start(server_main, rq);
+      st[i] = test_spawn(server_main, rq);
     for (int i = 0; i < clients; i++) {
       cs[i] = (struct client){rq, test_chan(1, (size_t)i % 2), (uint32_t)i,
                               (uint32_t)test_scale(1000)};
       REQUIRE(cs[i].reply);
-      ct[i] = test_thread_start(client_main, &cs[i]);
+      ct[i] = test_spawn(client_main, &cs[i]);
     }
     stress_join_all(ct, (size_t)clients);
     chan_close(rq);

@@ -150,7 +150,7 @@ static void *partner_main(void *arg) {
       if (chan_recv_timeout(ch, &m, t) == CHAN_OK)
         account(a->ledger, &m);
       else
-        sched_yield();
+        test_yield();
     }
   }
   return NULL;
@@ -198,12 +198,12 @@ static void run_arena(const char *test, bool one_channel) {
     }
     for (size_t i = 0; i < a.nchans; i++)
       REQUIRE(a.chans[i]);
-    pthread_t tids[64];
+    test_task tids[64];
     struct arena_thread at[64];
     for (int i = 0; i < selectors + partners; i++) {
       at[i] = (struct arena_thread){&a, (uint32_t)i};
-      tids[i] = test_thread_start(i < selectors ? selector_main : partner_main,
-                                  &at[i]);
+      tids[i] =
+          test_spawn(i < selectors ? selector_main : partner_main, &at[i]);
     }
     stress_join_all(tids, (size_t)(selectors + partners));
     /* What the buffers still hold was sent successfully, too. */
@@ -313,6 +313,8 @@ static void *owner_main(void *arg) {
         if (v != next)
           STRESS_FAIL("got %u, expected %u", v, next);
         next++;
+      } else {
+        test_yield(); /* nothing yet: a polling fiber must let others run */
       }
     }
     if (chan_len(o->out) < cap) {
@@ -355,7 +357,7 @@ TEST(select_no_default_while_ready) {
   uint64_t rounds = 0, checks = 0;
   do {
     struct owner o[16];
-    pthread_t tids[64];
+    test_task tids[64];
     size_t nt = 0;
     for (int i = 0; i < owners; i++) {
       o[i] = (struct owner){
@@ -366,10 +368,10 @@ TEST(select_no_default_while_ready) {
           .values = (uint32_t)test_scale(3000),
           .id = (uint32_t)(rounds * 16 + i)};
       REQUIRE(o[i].in && o[i].out && o[i].sync);
-      tids[nt++] = test_thread_start(feeder_main, &o[i]);
-      tids[nt++] = test_thread_start(drainer_main, o[i].out);
-      tids[nt++] = test_thread_start(drainer_main, o[i].sync);
-      tids[nt++] = test_thread_start(owner_main, &o[i]);
+      tids[nt++] = test_spawn(feeder_main, &o[i]);
+      tids[nt++] = test_spawn(drainer_main, o[i].out);
+      tids[nt++] = test_spawn(drainer_main, o[i].sync);
+      tids[nt++] = test_spawn(owner_main, &o[i]);
     }
     stress_join_all(tids, nt);
     for (int i = 0; i < owners; i++) {
@@ -448,13 +450,13 @@ TEST(select_popular_shared_channel) {
   do {
     struct popular p = {.shared = test_chan(sizeof(uint32_t), 0)};
     REQUIRE(p.shared);
-    pthread_t tids[64];
+    test_task tids[64];
     struct popular_thread pt[64];
     for (int i = 0; i < n; i++) {
       p.own[i] = test_chan(sizeof(uint32_t), 0);
       REQUIRE(p.own[i]);
       pt[i] = (struct popular_thread){&p, i};
-      tids[i] = test_thread_start(popular_selector, &pt[i]);
+      tids[i] = test_spawn(popular_selector, &pt[i]);
     }
     uint32_t shared_v = 0xc0ffee;
     for (uint32_t it = 0; it < iters; it++) {

@@ -80,7 +80,7 @@ static void *duel_sender(void *arg) {
   struct duel *d = arg;
   for (unsigned r = 1;; r++) {
     while (atomic_load(&d->round) != r)
-      sched_yield();
+      test_yield();
     if (d->stop)
       return NULL;
     for (volatile int64_t i = 0; i < d->spin; i++) {
@@ -118,7 +118,7 @@ TEST(timeout_coinciding_deadlines_unlink) {
   int64_t deadline = stress_begin("timeout_coinciding_deadlines_unlink");
   test_rng r = test_rng_make(5);
   struct duel d = {0};
-  pthread_t t = test_thread_start(duel_sender, &d);
+  test_task t = test_spawn(duel_sender, &d);
   uint64_t rounds = 0, delivered = 0;
   unsigned round = 0;
   do {
@@ -133,7 +133,7 @@ TEST(timeout_coinciding_deadlines_unlink) {
     uint64_t v = 0;
     int rrc = timed_recv(d.ch, &v, d.timeout_ns, recv_select);
     while (atomic_load(&d.sender_done) != round)
-      sched_yield();
+      test_yield();
     int src = d.send_rc;
     if ((rrc == CHAN_OK) != (src == CHAN_OK) ||
         (rrc != CHAN_OK && rrc != CHAN_TIMEOUT) ||
@@ -159,7 +159,7 @@ TEST(timeout_coinciding_deadlines_unlink) {
   } while (stress_before(deadline));
   d.stop = true;
   atomic_store(&d.round, ++round);
-  test_thread_join(t);
+  test_join(t);
   stress_report("timeout_coinciding_deadlines_unlink",
                 "%llu timed pairs on fresh channels, %llu delivered, %llu "
                 "both timed out",
@@ -206,7 +206,7 @@ STRESS_CHILD(parked_neighbour) {
   pthread_t stuck;
   pthread_create(&stuck, NULL, stuck_receiver, ch);
   while (chan_debug_waiters(ch, CHAN_RECV) < 1)
-    sched_yield();
+    test_yield();
   struct crowd c = {.ch = ch, .iters = test_sanitized() ? 300 : 3000};
   pthread_t crowd[6];
   for (int i = 0; i < 6; i++)

@@ -64,7 +64,7 @@ TEST(values_of_any_size_arrive_intact) {
       chan_t *ch = test_chan(sizes[s], caps[c]);
       REQUIRE(ch);
       struct sized_producer p = {ch, sizes[s], count};
-      pthread_t t = test_thread_start(sized_producer_main, &p);
+      test_task t = test_spawn(sized_producer_main, &p);
       unsigned char *want = malloc(sizes[s] + 1), *got = malloc(sizes[s] + 1);
       for (int i = 0; i < count; i++) {
         memset(got, 0xEE, sizes[s] + 1);
@@ -77,7 +77,7 @@ TEST(values_of_any_size_arrive_intact) {
           break;
         }
       }
-      test_thread_join(t);
+      test_join(t);
       free(want);
       free(got);
       CHECK_STATUS(chan_destroy(ch), CHAN_OK);

@@ -16,6 +16,9 @@
 #include <stdatomic.h>
 #include <unistd.h>
 
+/* Cancellation and signals are about OS threads. */
+TEST_EXECUTORS("thread")
+
 /* The counterpart of b's operation, made by the test thread: a timed
  * operation, so that a lost waiter fails the test instead of hanging it. */
 static void complete_counterpart(struct op_thread *b, size_t cap) {
@@ -69,9 +72,9 @@ static void cancel_blocked(enum chan_dir dir) {
       op_start_blocking(&b, ch, idle, dir, (enum block_kind)kind,
                         dir == CHAN_SEND ? 4242 : 0, NULL);
       REQUIRE(test_wait_waiters(ch, dir, 1));
-      REQUIRE(pthread_cancel(b.thread) == 0);
+      REQUIRE(pthread_cancel(b.task.thread) == 0);
       complete_counterpart(&b, caps[c]);
-      void *ret = test_thread_join(b.thread);
+      void *ret = test_join(b.task);
       if (ret != PTHREAD_CANCELED)
         test_fail(__FILE__, __LINE__,
                   "capacity %zu, %s %s: the thread was not canceled at its "
@@ -153,7 +156,7 @@ TEST(signals_leave_a_blocked_operation_blocked_and_correct) {
                         dir == CHAN_SEND ? 4242 : 0, NULL);
       REQUIRE(test_wait_waiters(ch, dir, 1));
       for (int i = 0; i < nsignals; i++) {
-        REQUIRE(pthread_kill(b.thread, SIGUSR1) == 0);
+        REQUIRE(pthread_kill(b.task.thread, SIGUSR1) == 0);
         /* One at a time: a signal sent while one is pending merges. */
         int64_t deadline = test_now_ns() + 10 * (int64_t)1000000000;
         while ((HANDLERS_DEFERRED
@@ -161,7 +164,7 @@ TEST(signals_leave_a_blocked_operation_blocked_and_correct) {
                                      SIGUSR1)
                     : atomic_load(&signals_seen) <= i) &&
                test_now_ns() < deadline)
-          sched_yield();
+          test_yield();
         if (HANDLERS_DEFERRED
                 ? signal_pending(__atomic_load_n(&b.tid, __ATOMIC_ACQUIRE),
                                  SIGUSR1)
@@ -173,7 +176,7 @@ TEST(signals_leave_a_blocked_operation_blocked_and_correct) {
       CHECK(!op_done(&b));
       CHECK_EQ(chan_debug_waiters(ch, dir), 1);
       complete_counterpart(&b, 0);
-      CHECK(test_thread_join(b.thread) == NULL);
+      CHECK(test_join(b.task) == NULL);
       CHECK_STATUS(b.result, CHAN_OK);
       if (dir == CHAN_RECV)
         CHECK_EQ(b.value, 4242);

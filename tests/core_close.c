@@ -103,13 +103,13 @@ TEST(close_wakes_timed_waiters_before_their_deadline) {
   REQUIRE(ch);
   struct op_thread r, s;
   r = (struct op_thread){.ch = ch, .dir = CHAN_RECV, .timeout_ns = 3600e9};
-  r.thread = test_thread_start(op_thread_main, &r);
+  r.task = test_spawn(op_thread_main, &r);
   REQUIRE(test_wait_waiters(ch, CHAN_RECV, 1));
   CHECK_STATUS(chan_close(ch), CHAN_OK);
   op_join(&r);
   CHECK_STATUS(r.result, CHAN_CLOSED);
   s = (struct op_thread){.ch = ch, .dir = CHAN_SEND, .timeout_ns = 3600e9};
-  s.thread = test_thread_start(op_thread_main, &s);
+  s.task = test_spawn(op_thread_main, &s);
   op_join(&s);
   CHECK_STATUS(s.result, CHAN_CLOSED);
   chan_destroy(ch);

@@ -17,6 +17,9 @@
 
 #define MS 1000000LL
 
+/* These tests start and stop runtimes of their own. */
+TEST_EXECUTORS("thread")
+
 static chan_rt *start_rt(unsigned workers) {
   chan_rt *rt = NULL;
   struct chan_rt_options o = {.workers = workers};

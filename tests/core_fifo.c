@@ -49,7 +49,7 @@ static bool wait_served(const struct op_thread *ps, int n) {
                 done_count(ps), n);
       return false;
     }
-    sched_yield();
+    test_yield();
   }
   return true;
 }
@@ -138,7 +138,7 @@ static void served_in_order(enum chan_dir dir, bool burst) {
         release_senders(ch, ps, burst);
       for (int i = 0; i < PARTIES; i++) {
         REQUIRE(op_wait_done(&ps[i]));
-        test_thread_join(ps[i].thread);
+        test_join(ps[i].task);
       }
       const char *what =
           dir == CHAN_RECV

@@ -53,7 +53,7 @@ static bool wait_relaxed(_Atomic uint64_t *counter, uint64_t target) {
                 (unsigned long long)target);
       return false;
     }
-    sched_yield();
+    test_yield();
   }
   return true;
 }
@@ -104,7 +104,7 @@ static void rule1_run(size_t cap, enum op_way way, size_t n) {
   chan_t *idle = test_chan(0, 0);
   REQUIRE(t.ch && idle && t.data);
   atomic_init(&t.sent, 0);
-  pthread_t sender = test_thread_start(rule1_sender, &t);
+  test_task sender = test_spawn(rule1_sender, &t);
   for (uint64_t i = 0; i < n; i++) {
     /* Buffered: every other value is received only once it is buffered,
      * so the receive takes it on the fast path. */
@@ -121,7 +121,7 @@ static void rule1_run(size_t cap, enum op_way way, size_t n) {
     check_payload("rule 1", t.data, i, t.seed);
   }
   chan_close(t.ch); /* releases the sender if we stopped early */
-  test_thread_join(sender);
+  test_join(sender);
   chan_destroy(t.ch);
   chan_destroy(idle);
   free(t.data);
@@ -182,7 +182,7 @@ static void rule2_run(size_t cap, enum op_way way, size_t rounds) {
   for (size_t r = 0; r < rounds; r++)
     REQUIRE((t.chans[r] = test_chan(sizeof(uint64_t), cap)));
   atomic_init(&t.closed, 0);
-  pthread_t closer = test_thread_start(rule2_closer, &t);
+  test_task closer = test_spawn(rule2_closer, &t);
   for (uint64_t r = 0; r < rounds; r++) {
     /* Every other round, receive only once the channel is closed, so the
      * receive sees the close on the fast path instead of being woken. */
@@ -204,7 +204,7 @@ static void rule2_run(size_t cap, enum op_way way, size_t rounds) {
     }
     check_payload("rule 2", t.data, r, t.seed);
   }
-  test_thread_join(closer);
+  test_join(closer);
   for (size_t r = 0; r < rounds; r++)
     chan_destroy(t.chans[r]);
   chan_destroy(idle);
@@ -264,7 +264,7 @@ static void rule34_run(const char *rule, size_t cap, enum op_way send_way,
                      .data = calloc(n, sizeof(uint64_t))};
   REQUIRE(t.ch && t.idle && t.data);
   atomic_init(&t.received, 0);
-  pthread_t receiver = test_thread_start(rule34_receiver, &t);
+  test_task receiver = test_spawn(rule34_receiver, &t);
   for (uint64_t j = 0; j < n; j++) {
     /* Buffered: every other send that needs a freed slot is made only once
      * the receive that frees it is done, so it completes on the fast path
@@ -283,7 +283,7 @@ static void rule34_run(const char *rule, size_t cap, enum op_way send_way,
       check_payload(rule, t.data, j - cap, t.seed);
   }
   chan_close(t.ch); /* releases the receiver if we stopped early */
-  test_thread_join(receiver);
+  test_join(receiver);
   chan_destroy(t.ch);
   chan_destroy(t.idle);
   free(t.data);

@@ -140,12 +140,12 @@ TEST(blocked_select_wakes_for_the_case_that_becomes_ready) {
     struct selector s = {.ncases = 3, .timeout = CHAN_FOREVER};
     for (int i = 0; i < 3; i++)
       s.cases[i] = recv_case(ch[i], &into[i]);
-    pthread_t t = test_thread_start(selector_main, &s);
+    test_task t = test_spawn(selector_main, &s);
     for (int i = 0; i < 3; i++)
       REQUIRE(test_wait_waiters(ch[i], CHAN_RECV, 1));
     int64_t v = 100 + target;
     CHECK_STATUS(chan_send(ch[target], &v), CHAN_OK);
-    test_thread_join(t);
+    test_join(t);
     CHECK_STATUS(s.result, CHAN_OK);
     CHECK_EQ(s.chosen, target);
     CHECK_EQ(into[target], v);
@@ -165,12 +165,12 @@ TEST(blocked_select_send_case_fires_when_room_appears) {
   struct selector s = {.ncases = 2, .timeout = CHAN_FOREVER};
   s.cases[0] = recv_case(idle, &sink);
   s.cases[1] = send_case(full, &second);
-  pthread_t t = test_thread_start(selector_main, &s);
+  test_task t = test_spawn(selector_main, &s);
   REQUIRE(test_wait_waiters(full, CHAN_SEND, 1));
   int64_t got = 0;
   CHECK_STATUS(chan_recv(full, &got), CHAN_OK);
   CHECK_EQ(got, 1);
-  test_thread_join(t);
+  test_join(t);
   CHECK_STATUS(s.result, CHAN_OK);
   CHECK_EQ(s.chosen, 1);
   CHECK_STATUS(chan_recv(full, &got), CHAN_OK);
@@ -193,12 +193,12 @@ TEST(select_never_pairs_with_itself) {
   int64_t sel_in = 0, sel_out = 77;
   s.cases[0] = send_case(ch, &sel_out);
   s.cases[1] = recv_case(ch, &sel_in);
-  pthread_t t = test_thread_start(selector_main, &s);
+  test_task t = test_spawn(selector_main, &s);
   REQUIRE(test_wait_waiters(ch, CHAN_SEND, 1));
   REQUIRE(test_wait_waiters(ch, CHAN_RECV, 1));
   int64_t got = 0;
   CHECK_STATUS(chan_recv(ch, &got), CHAN_OK);
-  test_thread_join(t);
+  test_join(t);
   CHECK_STATUS(s.result, CHAN_OK);
   CHECK_EQ(s.chosen, 0);
   CHECK_EQ(got, 77);
@@ -212,11 +212,11 @@ TEST(select_with_the_same_channel_twice_fires_once) {
   struct selector s = {.ncases = 2, .timeout = CHAN_FOREVER};
   s.cases[0] = recv_case(ch, &a);
   s.cases[1] = recv_case(ch, &b);
-  pthread_t t = test_thread_start(selector_main, &s);
+  test_task t = test_spawn(selector_main, &s);
   REQUIRE(test_wait_waiters(ch, CHAN_RECV, 2));
   int64_t v = 12;
   CHECK_STATUS(chan_send(ch, &v), CHAN_OK);
-  test_thread_join(t);
+  test_join(t);
   CHECK_STATUS(s.result, CHAN_OK);
   CHECK((s.chosen == 0 && a == 12 && b == -1) ||
         (s.chosen == 1 && b == 12 && a == -1));
@@ -235,14 +235,14 @@ TEST(select_meets_select_on_unbuffered_channel) {
   struct selector tx = {.ncases = 2, .timeout = CHAN_FOREVER};
   tx.cases[0] = send_case(ch, &out);
   tx.cases[1] = recv_case(never, &junk);
-  pthread_t t = test_thread_start(selector_main, &tx);
+  test_task t = test_spawn(selector_main, &tx);
   REQUIRE(test_wait_waiters(ch, CHAN_SEND, 1));
   struct chan_case rx[] = {recv_case(never, &junk), recv_case(ch, &in)};
   size_t chosen = 99;
   CHECK_STATUS(chan_select(rx, 2, CHAN_FOREVER, &chosen), CHAN_OK);
   CHECK_EQ(chosen, 1);
   CHECK_EQ(in, 5);
-  test_thread_join(t);
+  test_join(t);
   CHECK_STATUS(tx.result, CHAN_OK);
   CHECK_EQ(tx.chosen, 0);
   chan_destroy(ch);
@@ -268,12 +268,12 @@ TEST(select_mixes_implementations) {
     struct selector s = {.ncases = n, .timeout = CHAN_FOREVER};
     memcpy(s.cases, cases, n * sizeof cases[0]);
     REQUIRE(n <= 4);
-    pthread_t t = test_thread_start(selector_main, &s);
+    test_task t = test_spawn(selector_main, &s);
     for (size_t i = 0; i < n; i++)
       REQUIRE(test_wait_waiters(ch[i], CHAN_RECV, 1));
     int64_t v = 900 + (int64_t)target;
     CHECK_STATUS(chan_send(ch[target], &v), CHAN_OK);
-    test_thread_join(t);
+    test_join(t);
     CHECK_STATUS(s.result, CHAN_OK);
     CHECK_EQ(s.chosen, target);
     for (size_t i = 0; i < n; i++)
@@ -308,7 +308,7 @@ TEST(nonblocking_select_never_defaults_while_a_case_is_ready) {
       REQUIRE(r.c1 && r.c2);
       int64_t one = 1;
       chan_send(r.c1, &one);
-      pthread_t t = test_thread_start(nonblock_selector, &r);
+      test_task t = test_spawn(nonblock_selector, &r);
       if (variant == 0)
         chan_send(r.c2, &one); /* TestNonblockSelectRace */
       else
@@ -317,7 +317,7 @@ TEST(nonblocking_select_never_defaults_while_a_case_is_ready) {
       struct chan_case take[] = {recv_case(r.c1, &v)};
       size_t chosen;
       chan_select(take, 1, CHAN_POLL, &chosen);
-      test_thread_join(t);
+      test_join(t);
       chan_destroy(r.c1);
       chan_destroy(r.c2);
       if (!r.ok) {
@@ -393,10 +393,10 @@ TEST(many_selectors_receive_each_value_exactly_once) {
     REQUIRE(a && b);
     enum { SELECTORS = 4 };
     struct popular p[SELECTORS];
-    pthread_t t[SELECTORS];
+    test_task t[SELECTORS];
     for (int i = 0; i < SELECTORS; i++) {
       p[i] = (struct popular){a, b, 0, 0};
-      t[i] = test_thread_start(popular_selector, &p[i]);
+      t[i] = test_spawn(popular_selector, &p[i]);
     }
     int64_t n = (int64_t)test_scale(40000), sum = 0;
     for (int64_t v = 1; v <= n; v++) {
@@ -405,11 +405,11 @@ TEST(many_selectors_receive_each_value_exactly_once) {
     }
     /* Wait until everything is taken, then release the selectors. */
     while (chan_len(a) + chan_len(b) > 0)
-      sched_yield();
+      test_yield();
     chan_close(a);
     int64_t count = 0, got = 0;
     for (int i = 0; i < SELECTORS; i++) {
-      test_thread_join(t[i]);
+      test_join(t[i]);
       count += p[i].count;
       got += p[i].sum;
     }

@@ -75,19 +75,19 @@ TEST(every_value_is_received_exactly_once_in_producer_order) {
       REQUIRE(cons.ch);
       for (int p = 0; p < np; p++)
         cons.received[p] = calloc((size_t)cons.per_producer, 1);
-      pthread_t consumers[8], producers[MAX_PRODUCERS];
+      test_task consumers[8], producers[MAX_PRODUCERS];
       struct producer_arg args[MAX_PRODUCERS];
       for (int i = 0; i < nc; i++)
-        consumers[i] = test_thread_start(consumer_main, &cons);
+        consumers[i] = test_spawn(consumer_main, &cons);
       for (int p = 0; p < np; p++) {
         args[p] = (struct producer_arg){&cons, p};
-        producers[p] = test_thread_start(producer_main, &args[p]);
+        producers[p] = test_spawn(producer_main, &args[p]);
       }
       for (int p = 0; p < np; p++)
-        test_thread_join(producers[p]);
+        test_join(producers[p]);
       CHECK_STATUS(chan_close(cons.ch), CHAN_OK);
       for (int i = 0; i < nc; i++)
-        test_thread_join(consumers[i]);
+        test_join(consumers[i]);
       for (int p = 0; p < np; p++) {
         for (int64_t q = 0; q < cons.per_producer; q++)
           if (atomic_load(&cons.received[p][q]) != 1) {
@@ -130,9 +130,9 @@ TEST(close_racing_senders_loses_nothing_sent) {
       chan_t *ch = test_chan(sizeof(int64_t), caps[c]);
       REQUIRE(ch);
       struct closer_race r[2] = {{ch, 0, 0}, {ch, 0, 0}};
-      pthread_t t[2];
+      test_task t[2];
       for (int i = 0; i < 2; i++)
-        t[i] = test_thread_start(send_until_closed, &r[i]);
+        t[i] = test_spawn(send_until_closed, &r[i]);
       int64_t received = 0, sum = 0, v;
       test_rng rng = test_rng_make((uint64_t)round);
       int64_t before_close = (int64_t)test_rng_below(&rng, 200);
@@ -147,7 +147,7 @@ TEST(close_racing_senders_loses_nothing_sent) {
         sum += v;
       }
       for (int i = 0; i < 2; i++)
-        test_thread_join(t[i]);
+        test_join(t[i]);
       CHECK_EQ(received, r[0].sent + r[1].sent);
       CHECK_EQ(sum, r[0].sum_sent + r[1].sum_sent);
       CHECK_STATUS(chan_destroy(ch), CHAN_OK);

@@ -64,7 +64,7 @@ TEST(timed_operation_succeeds_when_counterpart_arrives) {
     chan_t *ch = test_chan(sizeof(int64_t), caps[c]);
     REQUIRE(ch);
     struct op_thread r = {.ch = ch, .dir = CHAN_RECV, .timeout_ns = 3600e9};
-    r.thread = test_thread_start(op_thread_main, &r);
+    r.task = test_spawn(op_thread_main, &r);
     REQUIRE(test_wait_waiters(ch, CHAN_RECV, 1));
     int64_t v = 31;
     CHECK_STATUS(chan_send(ch, &v), CHAN_OK);
@@ -76,7 +76,7 @@ TEST(timed_operation_succeeds_when_counterpart_arrives) {
       CHECK_STATUS(chan_send(ch, &v), CHAN_OK);
     struct op_thread s = {
         .ch = ch, .dir = CHAN_SEND, .value = 32, .timeout_ns = 3600e9};
-    s.thread = test_thread_start(op_thread_main, &s);
+    s.task = test_spawn(op_thread_main, &s);
     REQUIRE(test_wait_waiters(ch, CHAN_SEND, 1));
     int64_t got = 0;
     CHECK_STATUS(chan_recv(ch, &got), CHAN_OK);
@@ -135,9 +135,9 @@ TEST(timeouts_racing_deliveries_lose_nothing) {
     chan_t *ch = test_chan(sizeof(int64_t), caps[c]);
     REQUIRE(ch);
     struct racer r[2] = {{ch, 0, 0, 0}, {ch, 0, 0, 0}};
-    pthread_t t[2];
+    test_task t[2];
     for (int i = 0; i < 2; i++)
-      t[i] = test_thread_start(timed_receiver, &r[i]);
+      t[i] = test_spawn(timed_receiver, &r[i]);
     int64_t n = (int64_t)test_scale(20000), sent = 0, sum = 0;
     for (int64_t v = 1; v <= n; v++) {
       int rc = chan_send_timeout(ch, &v, 30000);
@@ -150,7 +150,7 @@ TEST(timeouts_racing_deliveries_lose_nothing) {
     }
     CHECK_STATUS(chan_close(ch), CHAN_OK);
     for (int i = 0; i < 2; i++)
-      test_thread_join(t[i]);
+      test_join(t[i]);
     CHECK_EQ(r[0].received + r[1].received, sent);
     CHECK_EQ(r[0].sum + r[1].sum, sum);
     CHECK_STATUS(chan_destroy(ch), CHAN_OK);

@@ -23,7 +23,7 @@ struct op_thread {
   int result;
   int tid;  /* the thread's kernel id (for /proc, signals) */
   int done; /* set (release) when the operation returned */
-  pthread_t thread;
+  test_task task;
 };
 
 /* Not inlined, so that op_thread_main's frame holds no stack variables: a
@@ -68,7 +68,7 @@ static inline void op_start(struct op_thread *op, chan_t *ch, enum chan_dir dir,
                             int64_t value) {
   *op = (struct op_thread){
       .ch = ch, .dir = dir, .value = value, .timeout_ns = -1};
-  op->thread = test_thread_start(op_thread_main, op);
+  op->task = test_spawn(op_thread_main, op);
 }
 
 /* The ways a thread blocks; the tests of blocked threads run them all. */
@@ -104,7 +104,7 @@ static inline void op_start_blocking(struct op_thread *op, chan_t *ch,
                                      kind == BLOCK_SELECT_TIMED,
                            .idle = idle,
                            .served = served};
-  op->thread = test_thread_start(op_thread_main, op);
+  op->task = test_spawn(op_thread_main, op);
 }
 
 static inline bool op_done(const struct op_thread *op) {
@@ -119,13 +119,13 @@ static inline bool op_wait_done(const struct op_thread *op) {
       test_fail(__FILE__, __LINE__, "a released operation never returned");
       return false;
     }
-    sched_yield();
+    test_yield();
   }
   return true;
 }
 
 static inline void op_join(struct op_thread *op) {
-  test_thread_join(op->thread);
+  test_join(op->task);
 }
 
 /* ---- every way to send or receive -------------------------------------- */
@@ -195,7 +195,7 @@ static inline int way_op(enum op_way way, enum chan_dir dir, chan_t *ch,
     }
     if (rc != CHAN_WOULD_BLOCK && rc != CHAN_TIMEOUT)
       return rc;
-    sched_yield();
+    test_yield();
   }
 }
 

@@ -15,6 +15,13 @@
  * child's verdict comes back through a shared anonymous page (failures
  * counted by test_fail(), and whether the test function returned), its
  * exit status or the signal that killed it.
+ *
+ * Executors. Under "fiber" the child starts a fiber runtime (one worker per
+ * PU), runs the test function on a fiber of it and joins it from its main
+ * thread; test_spawn() then starts fibers, so every thread a test starts,
+ * the test itself and whatever the code under test starts from them
+ * (pattern components, timers) are fibers. After the test the runtime must
+ * stop: fibers left blocked fail the test.
  */
 #include "harness.h"
 
@@ -57,7 +64,19 @@ static struct test_verdict local_verdict;
 static struct test_verdict *verdict = &local_verdict;
 
 static const char *current_impl = "";
+static const char *current_executor = "thread";
+static chan_rt *current_rt; /* the test's runtime under "fiber" */
 static const char *current_test = "";
+
+/* The executors, one list; a program may run on fewer (TEST_EXECUTORS). */
+static const char *const executors[] = {"thread", "fiber"};
+#define NEXECUTORS (sizeof executors / sizeof executors[0])
+static bool program_runs_on[NEXECUTORS] = {true, true};
+
+void test_set_executors(const char *list) {
+  for (size_t i = 0; i < NEXECUTORS; i++)
+    program_runs_on[i] = strstr(list, executors[i]) != NULL;
+}
 static uint64_t current_seed;
 static int64_t watchdog_deadline_ns;
 
@@ -86,6 +105,18 @@ void test_fail(const char *file, int line, const char *fmt, ...) {
 
 const char *test_impl(void) {
   return current_impl;
+}
+
+const char *test_executor(void) {
+  return current_executor;
+}
+
+bool test_on_fibers(void) {
+  return current_rt != NULL;
+}
+
+chan_rt *test_runtime(void) {
+  return current_rt;
 }
 
 uint64_t test_seed(void) {
@@ -139,6 +170,35 @@ chan_t *test_chan(size_t elem_size, size_t capacity) {
   return ch;
 }
 
+test_task test_spawn(void *(*fn)(void *), void *arg) {
+  test_task t = {0};
+  if (!current_rt) {
+    t.thread = test_thread_start(fn, arg);
+    return t;
+  }
+  int rc = chan_fiber_spawn(current_rt, &t.fiber, fn, arg);
+  if (rc != CHAN_OK) {
+    fprintf(stderr, "harness: chan_fiber_spawn: %s\n", chan_last_error());
+    exit(2); /* cannot continue meaningfully */
+  }
+  return t;
+}
+
+void *test_join(test_task t) {
+  if (!t.fiber)
+    return test_thread_join(t.thread);
+  void *ret = NULL;
+  int rc = chan_fiber_join(t.fiber, &ret);
+  if (rc != CHAN_OK)
+    test_fail(__FILE__, __LINE__, "chan_fiber_join: %s", chan_last_error());
+  return ret;
+}
+
+void test_yield(void) {
+  if (chan_fiber_yield() == CHAN_ENOTFIBER)
+    sched_yield();
+}
+
 pthread_t test_thread_start(void *(*fn)(void *), void *arg) {
   pthread_t t;
   int rc = pthread_create(&t, NULL, fn, arg);
@@ -170,6 +230,14 @@ int test_thread_count(void) {
   return n;
 }
 
+int test_goroutines(void) {
+  if (!current_rt)
+    return test_thread_count();
+  struct chan_debug_rt_stats s;
+  chan_debug_rt_stats(current_rt, &s);
+  return (int)s.live;
+}
+
 int64_t test_now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -190,7 +258,7 @@ bool test_wait_waiters(chan_t *ch, enum chan_dir dir, size_t n) {
                 chan_debug_waiters(ch, dir));
       return false;
     }
-    sched_yield();
+    test_yield();
   }
   return true;
 }
@@ -213,6 +281,7 @@ static void appendf(char *buf, size_t size, const char *fmt, ...) {
  * program's come after them. */
 enum {
   OPT_IMPL = 0x100,
+  OPT_EXECUTOR,
   OPT_FILTER,
   OPT_SEED,
   OPT_TIMEOUT,
@@ -224,6 +293,8 @@ enum {
 
 static const struct test_option harness_options[] = {
     {"impl", "NAME|all", "the implementation to run on (default: all)", NULL},
+    {"executor", "thread|fiber|all",
+     "run the tests on threads or on fibers (default: all)", NULL},
     {"filter", "SUBSTR", "only the tests whose name contains SUBSTR", NULL},
     {"seed", "N", "base seed; test i runs with N+i (default: the clock)", NULL},
     {"timeout", "SEC", NULL, NULL}, /* help written in usage() */
@@ -293,12 +364,49 @@ enum test_end {
 
 static sigset_t chld_only, saved_mask;
 
+static void *fiber_body(void *arg) {
+  (*(test_fn *)arg)();
+  return NULL;
+}
+
+/* Runs the test function on the current executor. Under "fiber": on a
+ * fiber of a runtime started for this test, which must stop afterwards
+ * (a failed test's fibers may stay blocked: its process ends anyway). */
+static void run_body(test_fn fn, bool on_fibers) {
+  if (!on_fibers) {
+    fn();
+    return;
+  }
+  int rc = chan_rt_start(&current_rt, NULL);
+  if (rc != CHAN_OK) {
+    test_fail(__FILE__, __LINE__, "chan_rt_start: %s", chan_last_error());
+    return;
+  }
+  chan_fiber *body = NULL;
+  rc = chan_fiber_spawn(current_rt, &body, fiber_body, &fn);
+  if (rc != CHAN_OK) {
+    test_fail(__FILE__, __LINE__, "chan_fiber_spawn: %s", chan_last_error());
+    return;
+  }
+  chan_fiber_join(body, NULL);
+  if (atomic_load(&verdict->failures))
+    return;
+  rc = chan_rt_stop(current_rt, 10 * (int64_t)1000000000);
+  if (rc != CHAN_OK) {
+    test_fail(__FILE__, __LINE__, "the test left fibers behind: %s",
+              chan_last_error());
+    return;
+  }
+  chan_rt_free(current_rt);
+  current_rt = NULL;
+}
+
 static void *settle_thread(void *arg) {
   return arg;
 }
 
 /* Forks the test's child and waits for it, killing it at the deadline. */
-static enum test_end run_forked(test_fn fn, int *status) {
+static enum test_end run_forked(test_fn fn, bool on_fibers, int *status) {
   fflush(stdout); /* else the child would print our buffer again */
   fflush(stderr);
   pid_t parent = getpid();
@@ -318,7 +426,7 @@ static enum test_end run_forked(test_fn fn, int *status) {
      * the one it starts in a forked child): start one thread first, so
      * that the test's thread counts see a settled baseline. */
     test_thread_join(test_thread_start(settle_thread, NULL));
-    fn();
+    run_body(fn, on_fibers);
     int failures = atomic_load(&verdict->failures);
     atomic_store(&verdict->returned, 1);
     fflush(stdout);
@@ -371,43 +479,48 @@ static void alarm_handler(int sig) {
 }
 
 static void watchdog_message(char *buf, size_t size, int timeout_s) {
-  snprintf(buf, size,
-           "WATCHDOG: test %s on impl %s hung for %d s (seed %" PRIu64
-           "); replay: %s\n",
-           current_test, current_impl, timeout_s, current_seed, replay_line);
+  snprintf(
+      buf, size,
+      "WATCHDOG: test %s on impl %s executor %s hung for %d s (seed %" PRIu64
+      "); replay: %s\n",
+      current_test, current_impl, current_executor, timeout_s, current_seed,
+      replay_line);
 }
 
-static enum test_end run_here(test_fn fn, int timeout_s) {
+static enum test_end run_here(test_fn fn, bool on_fibers, int timeout_s) {
   watchdog_message(alarm_message, sizeof alarm_message, timeout_s);
   alarm_message_len = strlen(alarm_message);
   alarm((unsigned)timeout_s);
-  fn();
+  run_body(fn, on_fibers);
   alarm(0);
   atomic_store(&verdict->returned, 1);
   return END_RETURNED;
 }
 
-/* Runs one test on one implementation and says how it went; true if it
- * passed. */
+/* Runs one test on one implementation and executor and says how it went;
+ * true if it passed. */
 static bool run_test(const struct test_entry *t, size_t index, const char *impl,
-                     int timeout_s, bool fork_each) {
+                     const char *executor, int timeout_s, bool fork_each) {
   current_impl = impl;
+  current_executor = executor;
+  bool on_fibers = strcmp(executor, "fiber") == 0;
   current_test = t->name;
   current_seed = base_seed + index;
   chan_select_seed(current_seed);
   atomic_store(&verdict->failures, 0);
   atomic_store(&verdict->returned, 0);
   snprintf(replay_line, sizeof replay_line,
-           "%s --impl %s --filter %s --seed %" PRIu64, replay_prefix, impl,
-           t->name, base_seed);
-  printf("[ RUN  ] %s/%s (seed %" PRIu64 ")\n", t->name, impl, current_seed);
+           "%s --impl %s --executor %s --filter %s --seed %" PRIu64,
+           replay_prefix, impl, executor, t->name, base_seed);
+  printf("[ RUN  ] %s/%s/%s (seed %" PRIu64 ")\n", t->name, impl, executor,
+         current_seed);
   fflush(stdout);
 
   int64_t start = test_now_ns();
   watchdog_deadline_ns = start + (int64_t)timeout_s * 1000000000;
   int status = 0;
-  enum test_end end =
-      fork_each ? run_forked(t->fn, &status) : run_here(t->fn, timeout_s);
+  enum test_end end = fork_each ? run_forked(t->fn, on_fibers, &status)
+                                : run_here(t->fn, on_fibers, timeout_s);
   double ms = (double)(test_now_ns() - start) / 1e6;
 
   switch (end) {
@@ -421,9 +534,10 @@ static bool run_test(const struct test_entry *t, size_t index, const char *impl,
   }
   case END_SIGNAL:
     fprintf(stderr,
-            "CRASH: test %s on impl %s died of signal %d (%s)%s (seed %" PRIu64
-            "); replay: %s\n",
-            t->name, impl, WTERMSIG(status), strsignal(WTERMSIG(status)),
+            "CRASH: test %s on impl %s executor %s died of signal %d (%s)%s "
+            "(seed %" PRIu64 "); replay: %s\n",
+            t->name, impl, executor, WTERMSIG(status),
+            strsignal(WTERMSIG(status)),
             atomic_load(&verdict->returned) ? " after it returned" : "",
             current_seed, replay_line);
     break;
@@ -433,9 +547,10 @@ static bool run_test(const struct test_entry *t, size_t index, const char *impl,
     if (!atomic_load(&verdict->returned) ||
         atomic_load(&verdict->failures) == 0)
       fprintf(stderr,
-              "EXIT: test %s on impl %s: its process exited with status %d %s "
-              "(a sanitizer report above?) (seed %" PRIu64 "); replay: %s\n",
-              t->name, impl, WEXITSTATUS(status),
+              "EXIT: test %s on impl %s executor %s: its process exited with "
+              "status %d %s (a sanitizer report above?) (seed %" PRIu64
+              "); replay: %s\n",
+              t->name, impl, executor, WEXITSTATUS(status),
               atomic_load(&verdict->returned) ? "after the test returned"
                                               : "before the test returned",
               current_seed, replay_line);
@@ -444,10 +559,10 @@ static bool run_test(const struct test_entry *t, size_t index, const char *impl,
   fflush(stderr);
   bool passed = end == END_RETURNED && atomic_load(&verdict->failures) == 0;
   if (passed)
-    printf("[   OK ] %s/%s (%.1f ms)\n", t->name, impl, ms);
+    printf("[   OK ] %s/%s/%s (%.1f ms)\n", t->name, impl, executor, ms);
   else
-    printf("[ FAIL ] %s/%s (%.1f ms); replay: %s\n", t->name, impl, ms,
-           replay_line);
+    printf("[ FAIL ] %s/%s/%s (%.1f ms); replay: %s\n", t->name, impl, executor,
+           ms, replay_line);
   fflush(stdout);
   return passed;
 }
@@ -480,6 +595,7 @@ int test_main(int argc, char **argv, const struct test_program *program) {
   longopts[nlong] = (struct option){NULL, 0, NULL, 0};
 
   struct test_config cfg = {.impl = "all",
+                            .executor = "all",
                             .timeout_s = test_sanitized() ? 240 : 120};
   const char *filter = NULL;
   bool list = false, fork_each = true, fail_fast = false;
@@ -503,6 +619,18 @@ int test_main(int argc, char **argv, const struct test_program *program) {
       }
       cfg.impl = optarg;
       break;
+    case OPT_EXECUTOR: {
+      bool known = strcmp(optarg, "all") == 0;
+      for (size_t i = 0; i < NEXECUTORS; i++)
+        known |= strcmp(optarg, executors[i]) == 0;
+      if (!known) {
+        fprintf(stderr, "%s: unknown executor '%s' (thread, fiber or all)\n",
+                prog, optarg);
+        return 2;
+      }
+      cfg.executor = optarg;
+      break;
+    }
     case OPT_FILTER:
       filter = optarg;
       break;
@@ -623,15 +751,22 @@ int test_main(int argc, char **argv, const struct test_program *program) {
 #endif
 
   int passed = 0, failed = 0;
-  for (const char *const *impl = impls; *impl && !(fail_fast && failed); impl++)
-    for (size_t t = 0; t < ntests && !(fail_fast && failed); t++) {
-      if (filter && !strstr(tests[t].name, filter))
-        continue;
-      if (run_test(&tests[t], t, *impl, cfg.timeout_s, fork_each))
-        passed++;
-      else
-        failed++;
-    }
+  for (size_t e = 0; e < NEXECUTORS && !(fail_fast && failed); e++) {
+    if (!program_runs_on[e] || (strcmp(cfg.executor, "all") != 0 &&
+                                strcmp(cfg.executor, executors[e]) != 0))
+      continue;
+    for (const char *const *impl = impls; *impl && !(fail_fast && failed);
+         impl++)
+      for (size_t t = 0; t < ntests && !(fail_fast && failed); t++) {
+        if (filter && !strstr(tests[t].name, filter))
+          continue;
+        if (run_test(&tests[t], t, *impl, executors[e], cfg.timeout_s,
+                     fork_each))
+          passed++;
+        else
+          failed++;
+      }
+  }
   printf("%d passed, %d failed\n", passed, failed);
   if (passed + failed == 0) {
     fprintf(stderr, "%s: no test matched\n", prog);

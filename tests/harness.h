@@ -5,15 +5,19 @@
  * A test program defines tests with TEST(name) { ... } and gets its main()
  * from tests/main.c, which hands the command line to test_main():
  *
- *   prog [--impl NAME|all] [--filter SUBSTR] [--seed N] [--timeout SEC]
- *        [--list] [--no-fork] [--fail-fast] [-h|--help]
+ *   prog [--impl NAME|all] [--executor thread|fiber|all] [--filter SUBSTR]
+ *        [--seed N] [--timeout SEC] [--list] [--no-fork] [--fail-fast]
+ *        [-h|--help]
  *
  * (getopt_long: --x=v and --x v both work.) A program with options of its
  * own (the stress drivers) writes its own main() and passes them, with a
  * setup hook, to test_main() in a struct test_program.
  *
- * Every test runs once per selected implementation (test_impl() names it),
- * each run in a child process forked from the harness, which stays
+ * Every test runs once per selected implementation (test_impl() names it)
+ * and executor (test_executor(): "thread", or "fiber": the test function
+ * then runs on a fiber of a runtime the harness starts for the test, and
+ * test_spawn() starts fibers on it), each run in a child process forked
+ * from the harness, which stays
  * single-threaded and is the watchdog: a child that runs past its timeout
  * is killed and reported (WATCHDOG: naming the test, the implementation, the
  * seed and the replay command); a child killed by a signal is reported as a
@@ -32,6 +36,7 @@
 #define CHAN_TEST_HARNESS_H
 
 #include <chan/chan.h>
+#include <chan/fiber.h>
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -53,8 +58,9 @@ struct test_option {
 
 /* What test_main() parsed, for a program's setup hook to read or adjust. */
 struct test_config {
-  const char *impl; /* --impl: a registered name, or "all" */
-  uint64_t seed;    /* --seed, else one drawn from the clock */
+  const char *impl;     /* --impl: a registered name, or "all" */
+  const char *executor; /* --executor: "thread", "fiber" or "all" */
+  uint64_t seed;        /* --seed, else one drawn from the clock */
   bool seed_given;
   int timeout_s; /* --timeout, else the harness's default */
   bool timeout_given;
@@ -98,6 +104,15 @@ void test_register(const char *name, test_fn fn, const char *file);
     test_register(#name, test_##name, __FILE__);                               \
   }                                                                            \
   static void test_##name(void)
+
+/* A program whose tests are about OS threads themselves (cancellation,
+ * signals) or manage runtimes of their own declares the executors it runs
+ * on, once: TEST_EXECUTORS("thread"). Default: thread and fiber. */
+#define TEST_EXECUTORS(list)                                                   \
+  __attribute__((constructor)) static void test_executors_(void) {             \
+    test_set_executors(list);                                                  \
+  }
+void test_set_executors(const char *list);
 
 /* Records a failure (thread-safe) with its location and a message. */
 void test_fail(const char *file, int line, const char *fmt, ...)
@@ -165,12 +180,41 @@ bool test_sanitized(void);
 /* Makes a channel on the current implementation or fails the test. */
 chan_t *test_chan(size_t elem_size, size_t capacity);
 
-/* Starting and joining threads, failing the test (not crashing) on error. */
+/* ---- executors ---------------------------------------------------------- */
+
+/* The executor the current test runs on: "thread" or "fiber". */
+const char *test_executor(void);
+bool test_on_fibers(void);
+/* The test's fiber runtime (one worker per PU), NULL under "thread". */
+chan_rt *test_runtime(void);
+
+/* One of the test's goroutines: a thread, or a fiber under "fiber". */
+typedef struct {
+  pthread_t thread;
+  chan_fiber *fiber;
+} test_task;
+
+/* Starts fn(arg) on the test's executor and joins it, failing the test (not
+ * crashing) on error. */
+test_task test_spawn(void *(*fn)(void *), void *arg);
+void *test_join(test_task t);
+
+/* Lets others run while the test waits for something: yields the fiber, or
+ * the thread. */
+void test_yield(void);
+
+/* An OS thread whatever the executor, for tests of what threads do
+ * (cancellation, signals, a thread's own CPU clock). */
 pthread_t test_thread_start(void *(*fn)(void *), void *arg);
 void *test_thread_join(pthread_t t);
 
 /* The process's live thread count (from /proc/self/status). */
 int test_thread_count(void);
+
+/* The test's live goroutines: the process's threads under "thread", the
+ * runtime's live fibers under "fiber" (the test's own included). What a
+ * no-leak check counts. */
+int test_goroutines(void);
 
 /* Monotonic clock in nanoseconds. */
 int64_t test_now_ns(void);

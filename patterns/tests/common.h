@@ -15,17 +15,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Polls (yielding, never sleeping) until the process is back to baseline
- * threads: joined threads can linger a moment in /proc after the join. */
+/* Polls (yielding, never sleeping) until the test is back to its baseline
+ * of goroutines (threads, or fibers: test_goroutines): joined threads can
+ * linger a moment in /proc after the join. */
 static inline void check_threads_back(int baseline, const char *file,
                                       int line) {
   int64_t deadline = test_now_ns() + 10 * (int64_t)1000000000;
   int n;
-  while ((n = test_thread_count()) != baseline && test_now_ns() < deadline)
-    sched_yield();
+  while ((n = test_goroutines()) != baseline && test_now_ns() < deadline)
+    test_yield();
   if (n != baseline)
-    test_fail(file, line, "thread count %d, baseline %d: a thread leaked", n,
-              baseline);
+    test_fail(file, line, "%d %ss alive, baseline %d: one leaked", n,
+              test_executor(), baseline);
 }
 #define CHECK_THREADS_BACK(b) check_threads_back((b), __FILE__, __LINE__)
 
@@ -50,7 +51,7 @@ static inline bool wait_count(atomic_int *counter, int n, const char *file,
                 atomic_load(counter), n);
       return false;
     }
-    sched_yield();
+    test_yield();
   }
   return true;
 }

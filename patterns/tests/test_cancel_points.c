@@ -386,7 +386,7 @@ static void *stopper_main(void *arg) {
 static bool wait_stopped(struct rig *r, int64_t within_ns) {
   int64_t deadline = test_now_ns() + within_ns;
   while (!atomic_load(&r->stopped) && test_now_ns() < deadline)
-    sched_yield();
+    test_yield();
   return atomic_load(&r->stopped);
 }
 
@@ -399,7 +399,7 @@ static void release(struct rig *r) {
   while (!atomic_load(&r->stopped)) {
     chan_try_recv(r->out, NULL);
     chan_try_recv(r->out2, NULL);
-    sched_yield();
+    test_yield();
   }
 }
 
@@ -463,7 +463,7 @@ static void run_point(const struct component *c, enum point pt) {
     reached = c->between(&r);
   }
 
-  pthread_t stopper = test_thread_start(stopper_main, &r);
+  test_task stopper = test_spawn(stopper_main, &r);
   pat_ctx_cancel(r.ctx);
   if (!wait_stopped(&r, PROMPT_NS)) {
     test_fail(__FILE__, __LINE__,
@@ -472,7 +472,7 @@ static void run_point(const struct component *c, enum point pt) {
               c->name, point_names[pt], (double)PROMPT_NS / 1e9);
     release(&r);
   }
-  test_thread_join(stopper);
+  test_join(stopper);
   if (reached) {
     if (r.status != PAT_CANCELED)
       test_fail(__FILE__, __LINE__, "%s canceled %s returned %s", c->name,
@@ -501,7 +501,7 @@ static void run_point(const struct component *c, enum point pt) {
 }
 
 static void run_component(const struct component *c) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   for (int pt = 0; pt < POINTS; pt++)
     if (c->expect[pt].received >= 0)
       run_point(c, (enum point)pt);

@@ -6,7 +6,7 @@
 #define HOUR_NS ((int64_t)3600 * 1000000000)
 
 static void or_case(size_t n, size_t fire) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   chan_t **sig = calloc(n, sizeof *sig);
   for (size_t i = 0; i < n; i++)
     sig[i] = test_chan(0, 0);
@@ -42,7 +42,7 @@ TEST(or_scales_past_one_select) {
 }
 
 TEST(or_of_timeouts_like_the_notes) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   /* sig(2h), sig(5min), sig(20ms), sig(1h), sig(1min) */
   int64_t after[5] = {2 * HOUR_NS, 300 * (int64_t)1000000000, 20000000, HOUR_NS,
                       60 * (int64_t)1000000000};
@@ -72,7 +72,7 @@ TEST(or_of_timeouts_like_the_notes) {
 }
 
 TEST(or_canceled_does_not_signal) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   chan_t *sig[2] = {test_chan(0, 0), test_chan(0, 0)};
   chan_t *done = test_chan(0, 0);
   pat_proc *p;
@@ -91,7 +91,7 @@ TEST(or_canceled_does_not_signal) {
 }
 
 TEST(or_done_forwards_then_stops_on_cancel) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   chan_t *in = item_chan(2), *out = item_chan(0);
   pat_item v = 11;
   chan_send(in, &v);
@@ -124,7 +124,7 @@ static void *reader_main(void *arg) {
 }
 
 TEST(tee_delivers_every_value_to_both) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   uint64_t n = test_scale(1000);
   chan_t *in = item_chan(0), *o1 = item_chan(0), *o2 = item_chan(0);
   pat_proc *gen, *tee;
@@ -132,10 +132,10 @@ TEST(tee_delivers_every_value_to_both) {
   REQUIRE_STATUS(pat_tee_start(&tee, NULL, in, o1, o2), PAT_OK);
   struct reader r1 = {o1, calloc(n, sizeof(pat_item)), n, 0};
   struct reader r2 = {o2, calloc(n, sizeof(pat_item)), n, 0};
-  pthread_t t1 = test_thread_start(reader_main, &r1);
-  pthread_t t2 = test_thread_start(reader_main, &r2);
-  test_thread_join(t1);
-  test_thread_join(t2);
+  test_task t1 = test_spawn(reader_main, &r1);
+  test_task t2 = test_spawn(reader_main, &r2);
+  test_join(t1);
+  test_join(t2);
   CHECK_EQ(r1.n, n);
   CHECK_EQ(r2.n, n);
   for (uint64_t i = 0; i < n && i < r1.n && i < r2.n; i++) {
@@ -158,7 +158,7 @@ TEST(tee_delivers_every_value_to_both) {
 }
 
 TEST(tee_half_delivered_value_is_reported_on_cancel) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   chan_t *in = item_chan(0), *o1 = item_chan(0), *o2 = item_chan(0);
   pat_proc *gen, *tee;
   REQUIRE_STATUS(pat_generator_start(&gen, NULL, in, gen_count, NULL), PAT_OK);
@@ -186,7 +186,7 @@ TEST(tee_half_delivered_value_is_reported_on_cancel) {
 }
 
 TEST(bridge_flattens_a_channel_of_channels) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   enum { N = 10 };
   chan_t *streams = test_chan(sizeof(chan_t *), N), *inner[N];
   /* The notes' genVals: ten channels holding one value each. */
@@ -221,7 +221,7 @@ TEST(bridge_flattens_a_channel_of_channels) {
 }
 
 TEST(bridge_stops_on_cancel_and_rejects_bad_streams) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   chan_t *streams = test_chan(sizeof(chan_t *), 2), *out = item_chan(0);
   chan_t *open_inner = item_chan(0);
   chan_send(streams, &open_inner); /* a stream that never closes */

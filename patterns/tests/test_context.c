@@ -16,7 +16,7 @@ static pat_ctx *root(void) {
 }
 
 TEST(ctx_cancel_closes_done) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   pat_ctx *c = root();
   REQUIRE(c);
   CHECK_STATUS(pat_ctx_err(c), PAT_OK);
@@ -59,7 +59,7 @@ TEST(ctx_propagates_to_descendants_only) {
 }
 
 TEST(ctx_deadline_fires_with_reason) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   pat_ctx *r = root(), *t;
   REQUIRE(r);
   int64_t start = test_now_ns();
@@ -79,11 +79,11 @@ TEST(ctx_deadline_fires_with_reason) {
 }
 
 TEST(ctx_cancel_ends_timer_thread) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   pat_ctx *r = root(), *t;
   REQUIRE(r);
   REQUIRE_STATUS(pat_ctx_with_timeout(&t, r, HOUR_NS), PAT_OK);
-  CHECK_EQ(test_thread_count(), base + 1); /* the timer */
+  CHECK_EQ(test_goroutines(), base + 1); /* the timer */
   int64_t start = test_now_ns();
   pat_ctx_cancel(r); /* through the parent */
   CHECK_STATUS(pat_ctx_err(t), PAT_CANCELED);
@@ -94,7 +94,7 @@ TEST(ctx_cancel_ends_timer_thread) {
 }
 
 TEST(ctx_deadline_inherited_and_not_extended) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   pat_ctx *r = root(), *p, *c, *k;
   REQUIRE(r);
   /* A later child deadline cannot extend the parent's: no new timer. */
@@ -104,7 +104,7 @@ TEST(ctx_deadline_inherited_and_not_extended) {
   REQUIRE_STATUS(pat_ctx_with_timeout(&c, p, 2 * HOUR_NS), PAT_OK);
   CHECK(pat_ctx_deadline(c, &cdl));
   CHECK_EQ(cdl, pdl);
-  CHECK_EQ(test_thread_count(), base + 1); /* only the parent's timer */
+  CHECK_EQ(test_goroutines(), base + 1); /* only the parent's timer */
   CHECK_STATUS(pat_ctx_free(c), PAT_OK);
   CHECK_STATUS(pat_ctx_free(p), PAT_OK);
   /* A parent's deadline reaches its descendants, with its reason. */
@@ -161,16 +161,16 @@ static void *select_on_done(void *arg) {
 }
 
 TEST(ctx_done_is_a_select_case) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   pat_ctx *c = root();
   REQUIRE(c);
   struct select_waiter w = {c, item_chan(0), 99, -99};
   REQUIRE(w.work);
-  pthread_t t = test_thread_start(select_on_done, &w);
+  test_task t = test_spawn(select_on_done, &w);
   test_wait_waiters(pat_ctx_done(c), CHAN_RECV, 1);
   int64_t start = test_now_ns();
   pat_ctx_cancel(c);
-  test_thread_join(t);
+  test_join(t);
   CHECK_PROMPT(start);
   CHECK_EQ(w.chosen, 1);
   CHECK_STATUS(w.rc, CHAN_CLOSED);
@@ -199,19 +199,19 @@ static void *sleep_ctx_thread(void *arg) {
 }
 
 TEST(ctx_send_recv_sleep_stop_on_cancel) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   pat_ctx *c = root();
   REQUIRE(c);
   chan_t *ch = item_chan(4);
   REQUIRE(ch);
   struct recv_waiter w = {c, ch, -99}, s = {c, ch, -99};
-  pthread_t t1 = test_thread_start(recv_ctx_thread, &w);
-  pthread_t t2 = test_thread_start(sleep_ctx_thread, &s);
+  test_task t1 = test_spawn(recv_ctx_thread, &w);
+  test_task t2 = test_spawn(sleep_ctx_thread, &s);
   test_wait_waiters(pat_ctx_done(c), CHAN_RECV, 2);
   int64_t start = test_now_ns();
   pat_ctx_cancel(c);
-  test_thread_join(t1);
-  test_thread_join(t2);
+  test_join(t1);
+  test_join(t2);
   CHECK_PROMPT(start);
   CHECK_STATUS(w.rc, PAT_CANCELED);
   CHECK_STATUS(s.rc, PAT_CANCELED);
@@ -241,7 +241,7 @@ struct canceller {
 static void *cancel_thread(void *arg) {
   struct canceller *k = arg;
   while (!atomic_load(k->go))
-    sched_yield();
+    test_yield();
   pat_ctx_cancel(k->ctx);
   return NULL;
 }
@@ -256,11 +256,11 @@ TEST(ctx_concurrent_cancel_of_a_tree) {
                      PAT_OK);
     atomic_int go = 0;
     struct canceller a = {top, &go}, b = {kids[3], &go};
-    pthread_t t1 = test_thread_start(cancel_thread, &a);
-    pthread_t t2 = test_thread_start(cancel_thread, &b);
+    test_task t1 = test_spawn(cancel_thread, &a);
+    test_task t2 = test_spawn(cancel_thread, &b);
     atomic_store(&go, 1);
-    test_thread_join(t1);
-    test_thread_join(t2);
+    test_join(t1);
+    test_join(t2);
     for (int i = 0; i < 8; i++)
       CHECK_STATUS(chan_recv(pat_ctx_done(kids[i]), NULL), CHAN_CLOSED);
     for (int i = 7; i >= 0; i--)
@@ -294,7 +294,7 @@ TEST(ctx_bad_input) {
 }
 
 TEST(ctx_timeout_for_the_whole_conversation) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   /* The notes' select-timeout: receive until the conversation's deadline. */
   pat_ctx *r = root(), *talk;
   REQUIRE(r);

@@ -35,7 +35,7 @@ static pat_proc *feed(chan_t *in, uint64_t *n) {
 }
 
 TEST(pool_unordered_delivers_every_result) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   uint64_t n = test_scale(2000);
   chan_t *in = item_chan(0), *out = item_chan(0);
   pat_proc *g = feed(in, &n), *pool;
@@ -63,7 +63,7 @@ TEST(pool_unordered_delivers_every_result) {
 }
 
 TEST(pool_ordered_keeps_input_order) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   uint64_t n = test_scale(600);
   chan_t *in = item_chan(0), *out = item_chan(0);
   pat_proc *g = feed(in, &n), *pool;
@@ -101,7 +101,7 @@ static int keep_even_fail_at(pat_ctx *ctx, void *arg, const void *in,
 }
 
 static void pool_filter_error_case(enum pat_order order) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   uint64_t n = 100;
   chan_t *in = item_chan(0), *out = item_chan(0);
   pat_proc *g = feed(in, &n), *pool;
@@ -179,7 +179,7 @@ static int blocked_forever(pat_ctx *ctx, void *arg, const void *in, void *out) {
 }
 
 static void pool_cancel_case(enum pat_order order) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   chan_t *in = item_chan(0), *out = item_chan(0);
   pat_proc *g = feed(in, NULL), *pool;
   struct live l = {0};
@@ -218,7 +218,7 @@ static int count_calls(pat_ctx *ctx, void *arg, const void *in, void *out) {
 }
 
 static void pool_without_output(enum pat_order order) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   uint64_t n = 50;
   chan_t *in = item_chan(0);
   atomic_int calls = 0;
@@ -277,7 +277,7 @@ TEST(fanout_bad_input) {
 }
 
 TEST(fanout_sem_bounds_concurrency) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   uint64_t n = test_scale(60);
   chan_t *in = item_chan(0), *out = item_chan(0);
   pat_proc *g = feed(in, &n), *fan;
@@ -302,7 +302,7 @@ TEST(fanout_sem_bounds_concurrency) {
 }
 
 TEST(fanout_sem_stops_on_cancel) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   chan_t *in = item_chan(0), *out = item_chan(0);
   pat_proc *g = feed(in, NULL), *fan;
   struct live l = {0};
@@ -324,7 +324,7 @@ TEST(fanout_sem_stops_on_cancel) {
 }
 
 TEST(fanout_each_children_never_block) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   enum { N = 20 };
   pat_item tasks[N];
   for (int i = 0; i < N; i++)
@@ -349,7 +349,7 @@ TEST(fanout_each_children_never_block) {
 }
 
 TEST(sem_tokens_and_errors) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   pat_sem *s;
   REQUIRE_STATUS(pat_sem_make(&s, test_impl(), 2), PAT_OK);
   CHECK_STATUS(pat_sem_acquire(s, NULL), PAT_OK);
@@ -386,7 +386,7 @@ static int bounded_task(pat_ctx *ctx, void *arg, size_t i) {
 }
 
 TEST(bounded_parallelism_runs_each_once_within_limit) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   struct bounded_arg *b = calloc(1, sizeof *b);
   b->fail_at = -1;
   size_t n = test_sanitized() ? 16 : 64;

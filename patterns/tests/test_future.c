@@ -32,7 +32,7 @@ static int fetch_fails(pat_ctx *ctx, void *arg, void *result) {
 }
 
 TEST(future_result_can_be_awaited_again) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   pat_future *a, *b;
   REQUIRE_STATUS(
       pat_future_start(&a, NULL, test_impl(), sizeof(pat_item), fetch_42, NULL),
@@ -54,7 +54,7 @@ TEST(future_result_can_be_awaited_again) {
 }
 
 TEST(future_timeout_then_late_result) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   chan_t *gate = test_chan(0, 0);
   pat_future *f;
   REQUIRE_STATUS(pat_future_start(&f, NULL, test_impl(), sizeof(pat_item),
@@ -72,7 +72,7 @@ TEST(future_timeout_then_late_result) {
 }
 
 TEST(future_abandoned_after_timeout_does_not_leak) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   /* The notes' cancellation: the manager waits 100ms then walks away. */
   chan_t *gate = test_chan(0, 0); /* never opened */
   pat_future *f;
@@ -143,7 +143,7 @@ static int eg_block(pat_ctx *ctx, void *arg) {
 }
 
 TEST(errgroup_all_succeed) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   struct eg_arg a = {0};
   pat_errgroup *g;
   REQUIRE_STATUS(pat_errgroup_make(&g, NULL, test_impl()), PAT_OK);
@@ -159,7 +159,7 @@ TEST(errgroup_all_succeed) {
 }
 
 TEST(errgroup_first_error_cancels_the_rest) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   struct eg_arg a = {0};
   a.fail_with = -11;
   pat_errgroup *g;
@@ -178,7 +178,7 @@ TEST(errgroup_first_error_cancels_the_rest) {
 }
 
 TEST(errgroup_follows_parent_cancel) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   pat_ctx *parent;
   REQUIRE_STATUS(pat_ctx_new(&parent, test_impl()), PAT_OK);
   struct eg_arg a = {0};
@@ -218,7 +218,7 @@ static int fetch_item(pat_ctx *ctx, void *arg, size_t index, void *item) {
 }
 
 TEST(fetch_all_collects_every_item) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   enum { N = 12 };
   struct glob g = {.fail_index = -1};
   pat_item items[N];
@@ -241,7 +241,7 @@ TEST(fetch_all_collects_every_item) {
 }
 
 TEST(fetch_all_returns_first_error_promptly) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   enum { N = 8 };
   struct glob g = {.fail_index = 3};
   pat_item items[N];
@@ -274,7 +274,7 @@ static int job_fail_now(pat_ctx *ctx, void *arg, uint64_t i, void *out) {
 }
 
 TEST(job_error_channel_never_blocks_the_worker) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   pat_job *j;
   REQUIRE_STATUS(pat_job_start(&j, NULL, test_impl(), sizeof(pat_item),
                                job_three_then_fail, NULL),

@@ -43,7 +43,7 @@ static int fail_on_3rd(pat_ctx *ctx, void *arg, const void *in, void *out) {
 }
 
 TEST(stages_map_and_filter) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   pat_item src[10], two = 2;
   for (int i = 0; i < 10; i++)
     src[i] = i + 1;
@@ -74,7 +74,7 @@ TEST(stages_map_and_filter) {
 }
 
 TEST(pipeline_builder_runs_the_notes_example) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   /* multiply(add(multiply(v, 2), 1), 2) over 1, 2, 3, 4 */
   pat_item ints[4] = {1, 2, 3, 4}, two = 2, one = 1;
   chan_t *src = item_chan(0);
@@ -108,7 +108,7 @@ TEST(pipeline_builder_runs_the_notes_example) {
 }
 
 TEST(pipeline_cancel_accounts_for_every_value) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   pat_item zero = 0, one = 1;
   chan_t *src = item_chan(0);
   pat_proc *rep;
@@ -149,7 +149,7 @@ TEST(pipeline_cancel_accounts_for_every_value) {
 }
 
 TEST(stage_error_stops_and_closes) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   chan_t *a = item_chan(0), *b = item_chan(0);
   pat_proc *gen, *st;
   atomic_int seen = 0;
@@ -169,7 +169,7 @@ TEST(stage_error_stops_and_closes) {
 }
 
 TEST(daisy_chain_adds_one_per_link) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   size_t n = test_sanitized() ? 50 : 1000;
   pat_item result = -1;
   CHECK_STATUS(pat_daisy_chain(NULL, test_impl(), n, 0, &result), PAT_OK);
@@ -188,7 +188,7 @@ TEST(daisy_chain_adds_one_per_link) {
 }
 
 TEST(drop_sheds_load_and_counts) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   uint64_t dropped = 0;
   chan_t *unbuf = item_chan(0);
   pat_item v = 1;
@@ -221,7 +221,7 @@ TEST(drop_sheds_load_and_counts) {
 }
 
 TEST(queue_stage_buffers_between_fast_and_slow) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   uint64_t n = test_scale(500);
   chan_t *in = item_chan(0), *out = item_chan(0);
   pat_proc *gen, *q;
@@ -231,7 +231,7 @@ TEST(queue_stage_buffers_between_fast_and_slow) {
   struct pat_stats s;
   int64_t deadline = test_now_ns() + 60 * (int64_t)1000000000;
   do {
-    sched_yield();
+    test_yield();
     pat_proc_stats(q, &s);
   } while (s.received < 16 && test_now_ns() < deadline);
   CHECK_EQ(s.received, 16);
@@ -257,7 +257,7 @@ TEST(queue_stage_buffers_between_fast_and_slow) {
   REQUIRE_STATUS(pat_queue_start(&q, NULL, in, out, 8), PAT_OK);
   test_wait_waiters(in, CHAN_SEND, 1);
   do {
-    sched_yield();
+    test_yield();
     pat_proc_stats(q, &s);
   } while (s.received < 8 && test_now_ns() < deadline);
   pat_proc_cancel(q);
@@ -285,7 +285,7 @@ static int check_status(pat_ctx *ctx, void *arg, const void *in, void *out) {
 }
 
 TEST(result_stage_carries_errors_downstream) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   uint64_t n = 10;
   chan_t *in = item_chan(0);
   chan_t *out = test_chan(PAT_RESULT_SIZE(sizeof(pat_item)), 0);

@@ -28,7 +28,7 @@ static void *drain_thread(void *arg) {
 }
 
 TEST(chain_canceled_at_random_points_loses_nothing) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   test_rng rng = test_rng_make(1);
   int rounds = (int)test_scale(60);
   for (int r = 0; r < rounds; r++) {
@@ -50,7 +50,7 @@ TEST(chain_canceled_at_random_points_loses_nothing) {
         pat_queue_start(&queue, c, d, e, 1 + test_rng_below(&rng, 8)), PAT_OK);
     REQUIRE_STATUS(pat_tee_start(&tee, c, e, t1, t2), PAT_OK);
     struct drain_arg side = {t2, 0};
-    pthread_t t = test_thread_start(drain_thread, &side);
+    test_task t = test_spawn(drain_thread, &side);
     uint64_t want = test_rng_below(&rng, 50);
     pat_item v;
     for (uint64_t i = 0; i < want; i++) {
@@ -60,7 +60,7 @@ TEST(chain_canceled_at_random_points_loses_nothing) {
     }
     pat_ctx_cancel(c);
     size_t rest = drain(t1, NULL, 0); /* tee closes t1 on cancel */
-    test_thread_join(t);
+    test_join(t);
     pat_proc *all[5] = {gen, stage, pool, queue, tee};
     for (int i = 0; i < 5; i++) {
       int rc = pat_proc_wait(all[i]);

@@ -33,7 +33,7 @@ static int query_replica(pat_ctx *ctx, void *replica, const void *query,
 }
 
 TEST(first_takes_the_answering_replica) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   atomic_int calls = 0;
   chan_t *gates[3] = {test_chan(0, 0), test_chan(0, 0), test_chan(0, 0)};
   struct replica r[3];
@@ -59,7 +59,7 @@ TEST(first_takes_the_answering_replica) {
 }
 
 TEST(first_gives_up_at_the_timeout) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   chan_t *gate = test_chan(0, 0); /* never opens */
   struct replica r[2] = {{0, gate, 0, NULL}, {1, gate, 0, NULL}};
   void *reps[2] = {&r[0], &r[1]};
@@ -75,7 +75,7 @@ TEST(first_gives_up_at_the_timeout) {
 }
 
 TEST(first_skips_failures_and_reports_when_all_fail) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   chan_t *gate = test_chan(0, 0);
   struct replica r[3] = {
       {0, NULL, -6, NULL}, {1, gate, 0, NULL}, {2, NULL, -6, NULL}};
@@ -129,26 +129,26 @@ struct canceler {
 static void *cancel_when_parked(void *arg) {
   struct canceler *k = arg;
   while (chan_debug_waiters(k->watch, CHAN_RECV) < 2)
-    sched_yield();
+    test_yield();
   pat_ctx_cancel(k->ctx);
   return NULL;
 }
 
 TEST(first_stops_when_the_caller_cancels) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   chan_t *gate = test_chan(0, 0);
   struct replica r[2] = {{0, gate, 0, NULL}, {1, gate, 0, NULL}};
   void *reps[2] = {&r[0], &r[1]};
   pat_ctx *c;
   REQUIRE_STATUS(pat_ctx_new(&c, test_impl()), PAT_OK);
   struct canceler k = {c, gate};
-  pthread_t t = test_thread_start(cancel_when_parked, &k);
+  test_task t = test_spawn(cancel_when_parked, &k);
   pat_item q = 0, res;
   int64_t start = test_now_ns();
   CHECK_STATUS(pat_first(c, NULL, query_replica, reps, 2, &q, &res, sizeof res,
                          HOUR_NS, NULL),
                PAT_CANCELED);
-  test_thread_join(t);
+  test_join(t);
   CHECK_PROMPT(start);
   pat_ctx_free(c);
   chan_destroy(gate);
@@ -156,7 +156,7 @@ TEST(first_stops_when_the_caller_cancels) {
 }
 
 TEST(search_all_fans_in_services_until_the_deadline) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   chan_t *never = test_chan(0, 0);
   /* Web and Image answer (one replica each is stuck); Video never does. */
   struct replica web[2] = {{1, NULL, 0, NULL}, {2, never, 0, NULL}};

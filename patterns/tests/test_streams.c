@@ -5,7 +5,7 @@
 #include "common.h"
 
 TEST(generator_streams_in_order_and_closes) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   uint64_t n = test_scale(2000);
   chan_t *out = item_chan(0);
   REQUIRE(out);
@@ -31,7 +31,7 @@ TEST(generator_streams_in_order_and_closes) {
 }
 
 TEST(generator_blocked_send_stops_on_cancel) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   chan_t *out = item_chan(0);
   REQUIRE(out);
   pat_proc *g;
@@ -64,7 +64,7 @@ static int gen_fail_at_5(pat_ctx *ctx, void *arg, uint64_t i, void *out) {
 }
 
 TEST(generator_error_stops_and_is_returned) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   chan_t *out = item_chan(0);
   REQUIRE(out);
   pat_proc *g;
@@ -79,7 +79,7 @@ TEST(generator_error_stops_and_is_returned) {
 }
 
 TEST(streams_bad_input_and_canceled_ctx) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   chan_t *out = item_chan(0), *small = test_chan(4, 0);
   REQUIRE(out && small);
   pat_proc *p = NULL;
@@ -112,7 +112,7 @@ TEST(streams_bad_input_and_canceled_ctx) {
   CHECK_STATUS(pat_generator_start(&p, c, out, gen_count, NULL), PAT_CANCELED);
   CHECK(strstr(pat_last_error(), "canceled") != NULL);
   CHECK_STATUS(pat_from_array_start(&p, c, out, &one, 1), PAT_CANCELED);
-  CHECK_EQ(test_thread_count(), base);
+  CHECK_EQ(test_goroutines(), base);
   CHECK_STATUS(chan_try_send(out, &one), CHAN_WOULD_BLOCK); /* not closed */
   pat_ctx_free(c);
   chan_destroy(out);
@@ -122,7 +122,7 @@ TEST(streams_bad_input_and_canceled_ctx) {
 }
 
 TEST(take_of_repeat_then_cancel_repeat) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   chan_t *zeros = item_chan(0), *three = item_chan(0);
   REQUIRE(zeros && three);
   pat_item pattern[3] = {1, 2, 3};
@@ -176,7 +176,7 @@ static int gen_tagged(pat_ctx *ctx, void *arg, uint64_t i, void *out) {
 }
 
 static void fan_in_case(bool select_variant) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   enum { K = 4 };
   uint64_t per = test_scale(500);
   chan_t *ins[K], *out = item_chan(0);
@@ -226,7 +226,7 @@ TEST(fan_in_select_merges_everything) {
 }
 
 static void fan_in_cancel_case(bool select_variant) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   enum { K = 3 };
   chan_t *ins[K], *out = item_chan(0);
   pat_proc *gens[K], *fan;
@@ -269,7 +269,7 @@ TEST(fan_in_select_stops_on_cancel) {
 }
 
 TEST(seq_fan_in_restores_rounds) {
-  int base = test_thread_count();
+  int base = test_goroutines();
   enum { K = 3 };
   int rounds = (int)test_scale(200);
   chan_t *outs[K], *merged = test_chan(sizeof(struct pat_seq_msg), 0);
