@@ -371,6 +371,11 @@ static void *yielder(void *arg) {
   return NULL;
 }
 
+static void *close_gate(void *gate) {
+  chan_close(gate);
+  return NULL;
+}
+
 TEST(fiber_yield_lets_the_other_fibers_of_its_worker_run) {
   chan_rt *rt = start_rt(1);
   REQUIRE(rt);
@@ -380,7 +385,10 @@ TEST(fiber_yield_lets_the_other_fibers_of_its_worker_run) {
   chan_fiber *a = spawn(rt, yielder, &log);
   chan_fiber *b = spawn(rt, yielder, &log);
   test_wait_waiters(log.gate, CHAN_RECV, 2);
-  chan_close(log.gate);
+  /* Closed from a fiber of the one worker, so both become runnable there
+   * before either runs (a close from this thread could let the first run
+   * and yield before the second is readied). */
+  join(spawn(rt, close_gate, log.gate));
   join(a);
   join(b);
   REQUIRE(atomic_load(&log.n) == 8);

@@ -391,7 +391,9 @@ static void run_body(test_fn fn, bool on_fibers) {
   chan_fiber_join(body, NULL);
   if (atomic_load(&verdict->failures))
     return;
-  rc = chan_rt_stop(current_rt, 10 * (int64_t)1000000000);
+  /* Whatever the test left running gets a moment to finish. */
+  rc = chan_rt_stop(current_rt,
+                    (test_sanitized() ? 5 : 2) * (int64_t)1000000000);
   if (rc != CHAN_OK) {
     test_fail(__FILE__, __LINE__, "the test left fibers behind: %s",
               chan_last_error());

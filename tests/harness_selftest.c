@@ -9,10 +9,13 @@
  *   hangs                        blocks for good on a channel nobody uses;
  *   crashes                      dies of SIGABRT;
  *   runs_after_the_others        must still run, and pass, after all that
- *                                (and after the stray thread's deadline).
+ *                                (and after the stray thread's deadline);
+ *   leaves_a_fiber_blocked       on fibers: returns while a fiber it
+ *                                started stays blocked (on threads it does
+ *                                nothing and passes).
  *
  * The harness must report the failure at once, the hang through its
- * watchdog, the crash naming the signal, and end with "1 passed, 3 failed"
+ * watchdog, the crash naming the signal, and end with "2 passed, 3 failed"
  * and a non-zero status, long before the stray thread could have struck
  * and without the stray thread's message ever appearing.
  */
@@ -61,6 +64,20 @@ TEST(hangs) {
 
 TEST(crashes) {
   abort();
+}
+
+static void *block_for_good(void *ch) {
+  chan_recv(ch, NULL); /* nobody sends */
+  return NULL;
+}
+
+TEST(leaves_a_fiber_blocked) {
+  if (!test_on_fibers())
+    return;
+  chan_t *ch = test_chan(0, 0);
+  REQUIRE(ch);
+  test_spawn(block_for_good, ch); /* never joined: the runtime cannot stop */
+  test_wait_waiters(ch, CHAN_RECV, 1);
 }
 
 TEST(runs_after_the_others) {

@@ -20,31 +20,38 @@ expect() { # expect REGEX WHAT
 }
 
 start=$(date +%s%N)
-"$prog" --impl futex --timeout=2 >"$out" 2>&1
+"$prog" --impl futex --executor=thread --timeout=2 >"$out" 2>&1
 rc=$?
 took_ms=$((($(date +%s%N) - start) / 1000000))
 cat "$out"
 echo "harness_selftest: the run took ${took_ms} ms, exit status $rc"
 
 [ "$rc" -eq 1 ] || fail "exit status $rc, expected 1 (a test failed)"
-expect '^\[ FAIL \] fails_while_its_thread_runs/futex \([0-9.]+ ms\)' \
+expect '^\[ FAIL \] fails_while_its_thread_runs/futex/thread \([0-9.]+ ms\)' \
   "the failing test is reported as failed"
-ms=$(sed -nE 's/^\[ FAIL \] fails_while_its_thread_runs\/futex \(([0-9]+)\..*/\1/p' "$out")
+ms=$(sed -nE 's/^\[ FAIL \] fails_while_its_thread_runs\/futex\/thread \(([0-9]+)\..*/\1/p' "$out")
 if [ -z "$ms" ] || [ "$ms" -ge 1500 ]; then
   fail "the failure was not reported at once (${ms:-?} ms)"
 fi
-expect '^WATCHDOG: test hangs on impl futex hung' "the hang is reported by the watchdog"
-expect '^\[ FAIL \] hangs/futex' "the hang fails its test"
-expect '^CRASH: test crashes on impl futex died of signal 6 ' \
+expect '^WATCHDOG: test hangs on impl futex executor thread hung' "the hang is reported by the watchdog"
+expect '^\[ FAIL \] hangs/futex/thread' "the hang fails its test"
+expect '^CRASH: test crashes on impl futex executor thread died of signal 6 ' \
   "the crash is reported with its signal"
-expect '^\[ FAIL \] crashes/futex' "the crash fails its test"
-expect '^\[   OK \] runs_after_the_others/futex' "the test after them runs and passes"
-expect '^1 passed, 3 failed$' "the summary line"
+expect '^\[ FAIL \] crashes/futex/thread' "the crash fails its test"
+expect '^\[   OK \] runs_after_the_others/futex/thread' "the test after them runs and passes"
+expect '^2 passed, 3 failed$' "the summary line"
 if grep -q "STRAY THREAD" "$out"; then
   fail "the failed test's thread outlived its test"
 fi
 # Prompt: the watchdog's 2 s plus start-up, far from the per-test default.
 [ "$took_ms" -lt 15000 ] || fail "the run took ${took_ms} ms"
+
+# On fibers the runtime must stop after the test: a fiber left blocked fails
+# the test that left it.
+"$prog" --impl futex --executor fiber --filter leaves_a_fiber_blocked >"$out" 2>&1
+rc=$?
+[ "$rc" -eq 1 ] || fail "a fiber left blocked: exit status $rc, expected 1"
+expect 'the test left fibers behind' "a fiber left blocked fails its test"
 
 "$prog" --impl futex --filter runs_after --no-fork >"$out" 2>&1 ||
   fail "--no-fork: the passing test did not pass"
@@ -52,21 +59,21 @@ expect 'tests share this process' "--no-fork says it runs in-process"
 "$prog" --impl futex --filter hangs --no-fork --timeout 1 >"$out" 2>&1
 rc=$?
 [ "$rc" -eq 3 ] || fail "--no-fork: a hang should end the run with status 3, got $rc"
-expect '^WATCHDOG: test hangs on impl futex hung' "--no-fork: the watchdog names the hang"
+expect '^WATCHDOG: test hangs on impl futex executor thread hung' "--no-fork: the watchdog names the hang"
 
-"$prog" --impl futex --timeout 2 --fail-fast >"$out" 2>&1
+"$prog" --impl futex --executor thread --timeout 2 --fail-fast >"$out" 2>&1
 rc=$?
 [ "$rc" -eq 1 ] || fail "--fail-fast: exit status $rc, expected 1"
 expect '^0 passed, 1 failed$' "--fail-fast stops at the first failure"
 
-for bad in "--frobnicate" "--seed" "--seed x" "--timeout 0" "--impl nope" "--list extra"; do
+for bad in "--frobnicate" "--seed" "--seed x" "--timeout 0" "--impl nope" "--executor nope" "--list extra"; do
   # shellcheck disable=SC2086 # word splitting wanted
   "$prog" $bad >"$out" 2>&1
   rc=$?
   [ "$rc" -eq 2 ] || fail "'$bad' should be a usage error (status 2), got $rc"
 done
 "$prog" --help >"$out" 2>&1 || fail "--help failed"
-for flag in --impl --filter --seed --timeout --list --no-fork --fail-fast "-h, --help"; do
+for flag in --impl --executor --filter --seed --timeout --list --no-fork --fail-fast "-h, --help"; do
   expect "^  $flag " "--help lists $flag"
 done
 
