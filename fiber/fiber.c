@@ -201,12 +201,15 @@ bool cl_fiber_wait(struct cl_parker *p, int64_t deadline) {
  * long time, and then the idle worker steals f. While fibers keep handing
  * off, a worker is usually spinning already, so this costs two loads. */
 static void make_runnable(struct chan_fiber *f) {
+  /* Read f before publishing it: once it is in a queue, another worker may
+   * run it to its end and its descriptor may be reused (TSan found this). */
+  struct chan_rt *rt = f->rt;
   struct chan_fiber *self = cl_fiber_current();
-  if (self && self->rt == f->rt)
+  if (self && self->rt == rt)
     cl_runq_put_next(self->worker, f);
   else
-    cl_global_put(f->rt, f);
-  cl_rt_wakep(f->rt);
+    cl_global_put(rt, f);
+  cl_rt_wakep(rt);
 }
 
 void cl_fiber_ready(struct chan_fiber *f) {

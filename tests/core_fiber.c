@@ -340,8 +340,10 @@ TEST(fiber_ping_pong_stays_on_one_worker_without_kernel_sleeps) {
   CHECK_EQ(join(b), 0);
   /* Each round parks each side once. */
   CHECK(after.parks - before.parks >= (uint64_t)p.n);
-  /* Kernel sleeps of idle workers: a handful, not one per round. */
-  CHECK(after.idle_sleeps - before.idle_sleeps < (uint64_t)p.n / 100 + 10);
+  /* Kernel sleeps of idle workers: a handful, not one per round (chaos
+   * builds pause longer than the idle spin on purpose). */
+  CHECK(test_chaos() ||
+        after.idle_sleeps - before.idle_sleeps < (uint64_t)p.n / 100 + 10);
   CHECK(p.same_cpu >= p.n * 9 / 10);
   printf("  %d of %lld rounds on one CPU; %llu parks, %llu wake-ups of idle "
          "workers, %llu kernel sleeps\n",

@@ -155,6 +155,14 @@ bool test_sanitized(void) {
 #endif
 }
 
+bool test_chaos(void) {
+#ifdef CHAN_CHAOS
+  return true;
+#else
+  return false;
+#endif
+}
+
 uint64_t test_scale(uint64_t iterations) {
   if (!test_sanitized())
     return iterations;

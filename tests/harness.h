@@ -176,6 +176,10 @@ uint64_t test_rng_below(test_rng *r, uint64_t bound); /* [0, bound) */
 /* Scales an iteration count down under sanitizers (by 10, at least 1). */
 uint64_t test_scale(uint64_t iterations);
 bool test_sanitized(void);
+/* True in a chaos build (-DCHAN_CHAOS=ON): its injected pauses change
+ * timing on purpose, so timing-shaped checks (who sleeps in the kernel)
+ * do not apply there. */
+bool test_chaos(void);
 
 /* Makes a channel on the current implementation or fails the test. */
 chan_t *test_chan(size_t elem_size, size_t capacity);
