@@ -835,3 +835,55 @@ TEST(fiber_timeout_fires_while_its_worker_is_busy) {
   chan_destroy(t.ch);
   stop_rt(rt);
 }
+
+/* ---- a readied fiber belongs to whoever runs it ------------------------ */
+
+struct relay_spawner {
+  chan_t *ch;
+  int64_t rounds;
+  _Atomic int64_t blocked; /* children seen blocked, in order */
+};
+
+static void *recv_once(void *ch) {
+  int64_t v;
+  chan_recv(ch, &v);
+  return NULL;
+}
+
+/* Spawns short-lived children one after another, each blocked in a receive
+ * that a plain thread then serves; their descriptors are reused at once. */
+static void *spawn_one_at_a_time(void *arg) {
+  struct relay_spawner *s = arg;
+  chan_rt *rt = chan_fiber_runtime();
+  for (int64_t i = 0; i < s->rounds; i++) {
+    if (chan_fiber_spawn(rt, NULL, recv_once, s->ch) != CHAN_OK)
+      return (void *)1;
+    while (chan_debug_waiters(s->ch, CHAN_RECV) < 1)
+      chan_fiber_yield();
+    atomic_store(&s->blocked, i + 1);
+    while (chan_debug_waiters(s->ch, CHAN_RECV) > 0)
+      chan_fiber_yield();
+  }
+  return NULL;
+}
+
+/* Whoever makes a fiber runnable must not touch it afterwards: another
+ * worker may run it to its end at once, and a spawn reuse its descriptor.
+ * Here a thread readies each child and a fiber spawns the next; under TSan
+ * a touch after publishing is a data race with the reuse. */
+TEST(fiber_readied_by_a_thread_is_not_touched_after) {
+  chan_rt *rt = start_rt(2);
+  REQUIRE(rt);
+  struct relay_spawner s = {.ch = test_chan(8, 0),
+                            .rounds = (int64_t)test_scale(3000)};
+  REQUIRE(s.ch);
+  chan_fiber *sp = spawn(rt, spawn_one_at_a_time, &s);
+  for (int64_t i = 0; i < s.rounds; i++) {
+    while (atomic_load(&s.blocked) < i + 1)
+      sched_yield();
+    CHECK_STATUS(chan_send(s.ch, &i), CHAN_OK);
+  }
+  CHECK_EQ(join(sp), 0);
+  chan_destroy(s.ch);
+  stop_rt(rt);
+}
