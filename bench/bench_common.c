@@ -1,6 +1,7 @@
 /*
- * bench_common.c - the suite configuration, latency histogram, cost meters
- * and role runner shared by the scenarios (see bench_common.h).
+ * bench_common.c - the scenario list, the suite configuration, queues under
+ * test, the latency histogram and the cost meters shared by the scenarios
+ * (see bench_common.h; the role threads and rounds are in round.c).
  */
 #include "bench_common.h"
 
@@ -18,21 +19,80 @@
 
 struct suite g_suite;
 
-bool suite_wants(const char *scenario) {
-  const char *f = g_suite.scenario_filter;
-  if (!f || !*f)
-    return true;
-  size_t n = strlen(scenario);
-  for (const char *p = f; *p;) {
-    const char *comma = strchr(p, ',');
-    size_t len = comma ? (size_t)(comma - p) : strlen(p);
-    if (len == n && strncmp(p, scenario, n) == 0)
-      return true;
-    if (!comma)
-      break;
-    p = comma + 1;
+/* ---- the scenarios ------------------------------------------------------- */
+
+const struct scenario scenarios[] = {
+#define SCENARIO(n, g, m, s) {#n, GROUP_##g, METRIC_##m, s, register_##n},
+#include "scenarios.def"
+#undef SCENARIO
+    {NULL, 0, 0, NULL, NULL}};
+
+const char *scenario_group_name(enum scenario_group g) {
+  static const char *const names[] = {"queue", "floor", "pattern"};
+  return names[g];
+}
+
+const char *scenario_metric_name(enum scenario_metric m) {
+  static const char *const names[] = {"rate", "latency", "time", "idle_cpu"};
+  return names[m];
+}
+
+/* ---- the suite ----------------------------------------------------------- */
+
+/* Absences recorded during registration, written into the context once. */
+#define ABSENT_MAX 512
+static struct {
+  char key[96];
+  char why[256];
+} absent[ABSENT_MAX];
+static int nabsent;
+
+void suite_absent(const struct scenario *sc, const struct bq_ops *q,
+                  const char *why) {
+  char key[96];
+  snprintf(key, sizeof key, "absent.%s.%s", sc->name, q->name);
+  int i = 0;
+  while (i < nabsent && strcmp(absent[i].key, key) != 0)
+    i++;
+  if (i == nabsent) {
+    if (nabsent == ABSENT_MAX)
+      return;
+    snprintf(absent[i].key, sizeof absent[i].key, "%s", key);
+    nabsent++;
   }
-  return false;
+  char *w = absent[i].why;
+  if (strstr(w, why))
+    return; /* said already */
+  size_t used = strlen(w);
+  snprintf(w + used, sizeof absent[i].why - used, "%s%s", used ? "; " : "",
+           why);
+}
+
+void suite_absent_flush(void) {
+  for (int i = 0; i < nabsent; i++)
+    bench_add_context(absent[i].key, absent[i].why);
+  nabsent = 0;
+}
+
+int suite_queues(const struct scenario *sc, unsigned needs,
+                 const struct bq_ops **out) {
+  int n = 0;
+  for (int i = 0; i < g_suite.nqueues; i++) {
+    const struct bq_ops *q = g_suite.queues[i];
+    unsigned missing = needs & ~q->features;
+    if (!missing) {
+      out[n++] = q;
+      continue;
+    }
+    char why[128] = "lacks";
+    for (unsigned bit = 1; bit < 1u << BQ_NFEATURES; bit <<= 1)
+      if (missing & bit) {
+        size_t used = strlen(why);
+        snprintf(why + used, sizeof why - used, " %s", bq_feature_name(bit));
+      }
+    suite_absent(sc, q, why);
+  }
+  return n;
 }
 
 int suite_placements(const struct placement **out, bool all_in_quick) {
@@ -55,13 +115,13 @@ int suite_placements(const struct placement **out, bool all_in_quick) {
   return n;
 }
 
-bench_def *suite_register(const char *scenario, const char *impl,
+bench_def *suite_register(const struct scenario *sc, const struct bq_ops *q,
                           const struct placement *pl, bench_fn fn,
                           const void *arg, size_t arg_size) {
   char name[256];
-  int len = snprintf(name, sizeof name, "%s", scenario);
-  if (impl)
-    len += snprintf(name + len, sizeof name - (size_t)len, "/impl:%s", impl);
+  int len = snprintf(name, sizeof name, "%s", sc->name);
+  if (q)
+    len += snprintf(name + len, sizeof name - (size_t)len, "/impl:%s", q->name);
   if (pl)
     snprintf(name + len, sizeof name - (size_t)len, "/place:%s",
              place_class_name(pl->cls));
@@ -73,6 +133,27 @@ bench_def *suite_register(const char *scenario, const char *impl,
   if (arg_size)
     memcpy(copy, arg, arg_size);
   return bench_register(name, fn, copy);
+}
+
+/* ---- queues under test ------------------------------------------------- */
+
+int queue_make(bench_state *st, const struct bq_ops *ops, size_t elem_size,
+               size_t capacity, struct queue *q) {
+  q->ops = ops;
+  q->h = NULL;
+  bq_set_error("%s: make failed", ops->name);
+  if (ops->make(&q->h, elem_size, capacity) != 0) {
+    q->h = NULL;
+    bench_skip_with_error(st, bq_error());
+    return -1;
+  }
+  return 0;
+}
+
+void queue_destroy(struct queue *q) {
+  if (q->h)
+    q->ops->destroy(q->h);
+  q->h = NULL;
 }
 
 /* ---- time and latency ---------------------------------------------------- */
@@ -123,6 +204,12 @@ double hist_quantile(const struct hist *h, double q) {
       return hist_upper(i);
   }
   return hist_upper(HIST_BUCKETS - 1);
+}
+
+void latency_report(bench_state *st, const struct hist *h) {
+  bench_counter(st, "p50_ns", hist_quantile(h, 0.50), 0);
+  bench_counter(st, "p99_ns", hist_quantile(h, 0.99), 0);
+  bench_counter(st, "p999_ns", hist_quantile(h, 0.999), 0);
 }
 
 /* ---- cost meters ----------------------------------------------------------
@@ -201,115 +288,6 @@ void cost_report(bench_state *st, const struct cost *t, double messages) {
   bench_counter(st, "vcsw_per_msg", (double)t->vcsw / messages, 0);
   bench_counter(st, "alloc_bytes_per_op", (double)t->alloc_bytes / messages, 0);
   bench_counter(st, "allocs_per_op", (double)t->alloc_calls / messages, 0);
-}
-
-/* ---- role threads -------------------------------------------------------- */
-
-int role_fail(struct role *r, const char *what, int status) {
-  snprintf(r->err, sizeof r->err, "%s: %s (%s)", what, chan_strerror(status),
-           chan_last_error());
-  return -1;
-}
-
-static void *role_main(void *p) {
-  struct role *r = p;
-  int rc = place_pin_self(r->cpu);
-  if (rc != 0)
-    snprintf(r->err, sizeof r->err, "cannot pin to PU %d: %s", r->cpu,
-             strerror(rc));
-  if (rc != 0)
-    atomic_fetch_add(r->pin_failures, 1);
-  pthread_barrier_wait(r->start);
-  /* The barrier orders every thread's pinning before anyone starts: if one
-   * could not be pinned, none runs, since its peers would wait forever. */
-  bool run = atomic_load(r->pin_failures) == 0;
-  if (!run && rc == 0)
-    snprintf(r->err, sizeof r->err, "not run: a peer could not be pinned");
-  struct cost c0, c1;
-  cost_snap(&c0);
-  r->t_start = now_ns();
-  if (run)
-    r->fn(r);
-  r->t_end = now_ns();
-  cost_snap(&c1);
-  memset(&r->cost, 0, sizeof r->cost);
-  cost_add_delta(&r->cost, &c0, &c1);
-  return NULL;
-}
-
-static void split(struct round *rd, int side, int n, role_fn f, uint64_t total,
-                  const struct placement *pl, void *shared,
-                  struct hist *hists) {
-  for (int k = 0; k < n; k++) {
-    struct role *r = &rd->roles[rd->nroles];
-    memset(r, 0, sizeof *r);
-    r->side = side;
-    r->k = k;
-    r->nside = n;
-    r->cpu = placement_cpu(pl, side, k);
-    r->count = total / (uint64_t)n + ((uint64_t)k < total % (uint64_t)n);
-    r->shared = shared;
-    r->hist = hists ? &hists[rd->nroles] : NULL;
-    r->fn = f;
-    rd->nroles++;
-  }
-}
-
-int round_run(struct round *rd, const struct placement *pl, int n0, role_fn f0,
-              uint64_t total0, int n1, role_fn f1, uint64_t total1,
-              void *shared, struct hist *hists) {
-  rd->nroles = 0;
-  rd->err[0] = '\0';
-  if (n0 < 0 || n1 < 0 || n0 + n1 <= 0 || n0 + n1 > ROLES_MAX) {
-    snprintf(rd->err, sizeof rd->err, "bad thread counts %d+%d", n0, n1);
-    return -1;
-  }
-  split(rd, 0, n0, f0, total0, pl, shared, hists);
-  split(rd, 1, n1, f1, total1, pl, shared, hists);
-  pthread_barrier_t start;
-  pthread_barrier_init(&start, NULL, (unsigned)rd->nroles);
-  _Atomic int pin_failures = 0;
-  int started = 0;
-  for (; started < rd->nroles; started++) {
-    rd->roles[started].start = &start;
-    rd->roles[started].pin_failures = &pin_failures;
-    int rc = pthread_create(&rd->roles[started].thread, NULL, role_main,
-                            &rd->roles[started]);
-    if (rc != 0) {
-      snprintf(rd->err, sizeof rd->err, "pthread_create: %s", strerror(rc));
-      break;
-    }
-  }
-  if (started < rd->nroles) {
-    /* The started threads wait at the barrier forever; this is a resource
-     * failure the benchmark cannot recover from. */
-    fprintf(stderr, "chanbench: %s\n", rd->err);
-    exit(1);
-  }
-  for (int i = 0; i < rd->nroles; i++)
-    pthread_join(rd->roles[i].thread, NULL);
-  pthread_barrier_destroy(&start);
-  int64_t t0 = INT64_MAX, t1 = INT64_MIN;
-  memset(&rd->cost, 0, sizeof rd->cost);
-  for (int i = 0; i < rd->nroles; i++) {
-    struct role *r = &rd->roles[i];
-    if (r->t_start < t0)
-      t0 = r->t_start;
-    if (r->t_end > t1)
-      t1 = r->t_end;
-    struct cost zero = {0};
-    cost_add_delta(&rd->cost, &zero, &r->cost);
-    if (r->err[0] && !rd->err[0] && strncmp(r->err, "not run", 7) != 0)
-      snprintf(rd->err, sizeof rd->err, "%s %d: %s",
-               r->side ? "consumer" : "producer", r->k, r->err);
-  }
-  rd->elapsed_ns = t1 - t0;
-  return rd->err[0] ? -1 : 0;
-}
-
-int64_t round_batch(bench_state *st, int64_t lo, int64_t hi) {
-  int64_t want = bench_max_iterations(st) - bench_iteration_count(st);
-  return want < lo ? lo : want > hi ? hi : want;
 }
 
 chan_t *bench_chan(bench_state *st, const char *impl, size_t elem_size,

@@ -24,17 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const scenarios[] = {"pingpong",       "floor_cacheline",
-                                        "floor_futex",    "floor_ring",
-                                        "pair_cacheline", "spsc",
-                                        "mpsc",           "spmc",
-                                        "mpmc",           "payload",
-                                        "select_recv",    "select_both",
-                                        "select_many",    "tryops",
-                                        "timed",          "close_storm",
-                                        "lifecycle",      "idle",
-                                        "patterns",       NULL};
-
 static void usage(FILE *f) {
   fprintf(f, "usage: chanbench [--quick|--full] [--impl=a,b|all] "
              "[--scenario=a,b]\n"
@@ -66,16 +55,30 @@ static bool check_list(const char *what, const char *list,
 }
 
 static bool valid_scenario(const char *s) {
-  for (int i = 0; scenarios[i]; i++)
-    if (strcmp(s, scenarios[i]) == 0)
+  for (const struct scenario *sc = scenarios; sc->name; sc++)
+    if (strcmp(s, sc->name) == 0)
       return true;
   return false;
 }
 
 static bool valid_impl(const char *s) {
-  for (const char *const *n = chan_impl_names(NULL); *n; n++)
-    if (strcmp(s, *n) == 0)
+  return bq_find(s) != NULL;
+}
+
+/* True if name is in the comma list (NULL: every name is). */
+static bool in_list(const char *list, const char *name) {
+  if (!list)
+    return true;
+  size_t n = strlen(name);
+  for (const char *p = list; *p;) {
+    const char *comma = strchr(p, ',');
+    size_t len = comma ? (size_t)(comma - p) : strlen(p);
+    if (len == n && strncmp(p, name, n) == 0)
       return true;
+    if (!comma)
+      break;
+    p = comma + 1;
+  }
   return false;
 }
 
@@ -93,13 +96,22 @@ static void join(char *out, size_t len, const char *const *names, int n) {
 
 int main(int argc, char **argv) {
   const char *impl_list = "all", *place_list = NULL, *xml_out = NULL;
+  const char *scenario_list = NULL;
   const char *topo_desc = NULL;
   enum topo_source topo_src = TOPO_SYSTEM;
   bool list_only = false;
   g_suite.messages = 0;
-  char known_impls[256], known_scen[512], known_places[256];
-  join(known_impls, sizeof known_impls, chan_impl_names(NULL), -1);
-  join(known_scen, sizeof known_scen, scenarios, -1);
+  char known_impls[512], known_scen[1024], known_places[256];
+  const char *names[QUEUES_MAX + 64];
+  int n = 0;
+  for (const struct bq_ops *const *r = bq_rows(); *r && n < QUEUES_MAX; r++)
+    if (!(*r)->skipped)
+      names[n++] = (*r)->name;
+  join(known_impls, sizeof known_impls, names, n);
+  n = 0;
+  for (const struct scenario *sc = scenarios; sc->name; sc++)
+    names[n++] = sc->name;
+  join(known_scen, sizeof known_scen, names, n);
   const char *pnames[PLACE_NCLASSES];
   for (int c = 0; c < PLACE_NCLASSES; c++)
     pnames[c] = place_class_name(c);
@@ -117,7 +129,7 @@ int main(int argc, char **argv) {
     } else if (strncmp(a, "--impl=", 7) == 0) {
       impl_list = a + 7;
     } else if (strncmp(a, "--scenario=", 11) == 0) {
-      g_suite.scenario_filter = a + 11;
+      scenario_list = a + 11;
     } else if (strncmp(a, "--placement=", 12) == 0) {
       place_list = a + 12;
     } else if (strncmp(a, "--messages=", 11) == 0) {
@@ -157,9 +169,8 @@ int main(int argc, char **argv) {
   if (g_suite.messages == 0)
     g_suite.messages = g_suite.full ? 50000 : 20000;
 
-  if (g_suite.scenario_filter &&
-      !check_list("scenario", g_suite.scenario_filter, valid_scenario,
-                  known_scen))
+  if (scenario_list &&
+      !check_list("scenario", scenario_list, valid_scenario, known_scen))
     return 2;
   if (strcmp(impl_list, "all") != 0 &&
       !check_list("implementation", impl_list, valid_impl, known_impls))
@@ -168,17 +179,25 @@ int main(int argc, char **argv) {
       !check_list("placement", place_list, valid_place, known_places))
     return 2;
 
-  /* Implementations: all registered ones, or the listed ones in order. */
-  static char impl_buf[512];
+  /* Queues: every usable row, or the listed ones in order. */
   if (strcmp(impl_list, "all") == 0) {
-    for (const char *const *n = chan_impl_names(NULL);
-         *n && g_suite.nimpls < 16; n++)
-      g_suite.impls[g_suite.nimpls++] = *n;
+    for (const struct bq_ops *const *r = bq_rows();
+         *r && g_suite.nqueues < QUEUES_MAX; r++)
+      if (!(*r)->skipped)
+        g_suite.queues[g_suite.nqueues++] = *r;
   } else {
-    snprintf(impl_buf, sizeof impl_buf, "%s", impl_list);
-    for (char *save = NULL, *tok = strtok_r(impl_buf, ",", &save);
-         tok && g_suite.nimpls < 16; tok = strtok_r(NULL, ",", &save))
-      g_suite.impls[g_suite.nimpls++] = tok;
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", impl_list);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save);
+         tok && g_suite.nqueues < QUEUES_MAX; tok = strtok_r(NULL, ",", &save))
+      g_suite.queues[g_suite.nqueues++] = bq_find(tok);
+  }
+  for (const struct bq_ops *const *r = bq_rows(); *r; r++) {
+    char key[96];
+    snprintf(key, sizeof key, "%s.%s",
+             strcmp((*r)->library, "chanlab") == 0 ? "queue" : "peer",
+             (*r)->name);
+    bench_add_context(key, (*r)->skipped ? (*r)->skipped : (*r)->library);
   }
 
   char err[256];
@@ -223,20 +242,26 @@ int main(int argc, char **argv) {
   snprintf(msgs, sizeof msgs, "%lld", (long long)g_suite.messages);
   bench_add_context("chanlab.messages_per_round", msgs);
 
-  register_floor();
-  register_pingpong();
-  register_throughput();
-  register_payload();
-  register_select();
-  register_tryops();
-  register_timed();
-  register_close_storm();
-  register_lifecycle();
-  register_idle();
-  register_patterns();
+  /* The scenario list goes into the context, where the Python loader reads
+   * it: chanlab.scenarios, and scenario.<name> = "<group> <metric>: ...". */
+  bench_add_context("chanlab.scenarios", known_scen);
+  for (const struct scenario *sc = scenarios; sc->name; sc++) {
+    char key[96], value[512];
+    snprintf(key, sizeof key, "scenario.%s", sc->name);
+    snprintf(value, sizeof value, "%s %s: %s", scenario_group_name(sc->group),
+             scenario_metric_name(sc->metric), sc->summary);
+    bench_add_context(key, value);
+    if (in_list(scenario_list, sc->name))
+      sc->reg(sc);
+  }
+  suite_absent_flush();
 
   if (list_only) {
     printf("implementations: %s\nscenarios: %s\n", known_impls, known_scen);
+    for (const struct scenario *sc = scenarios; sc->name; sc++)
+      printf("scenario %-18s %-7s %-8s %s\n", sc->name,
+             scenario_group_name(sc->group), scenario_metric_name(sc->metric),
+             sc->summary);
     for (int c = 0; c < PLACE_NCLASSES; c++)
       printf("placement %-13s %s\n", place_class_name(c),
              topo_placement(g_suite.topo, c)->note);

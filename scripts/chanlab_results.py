@@ -8,16 +8,8 @@ Errors are raised as ResultsError with a message meant for the user.
 """
 import json
 import os
+import re
 import statistics
-
-KNOWN_SCENARIOS = {
-    "pingpong", "floor_cacheline", "floor_futex", "floor_ring",
-    "pair_cacheline", "spsc", "mpsc", "spmc", "mpmc", "payload",
-    "select_recv", "select_both", "select_many", "tryops", "timed",
-    "close_storm", "lifecycle", "idle", "patterns",
-}
-# Scenario name prefixes of pattern benchmarks ("pattern_pipeline", ...).
-PATTERN_PREFIX = "pattern_"
 
 TO_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 
@@ -59,7 +51,40 @@ def parse_name(name):
     return scenario, params
 
 
-def rows_from(doc, path, strict=True):
+# bench/scenarios.def, for results whose JSON does not carry the list.
+SCENARIOS_DEF = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                             "..", "bench", "scenarios.def")
+
+
+def scenarios_of(doc):
+    """{name: {"group", "metric", "summary"}} from a chanbench JSON context
+    (chanlab.scenarios and scenario.<name>, written from bench/scenarios.def),
+    or {} if the file does not carry the list."""
+    ctx = doc.get("context", {}) if isinstance(doc.get("context"), dict) else {}
+    out = {}
+    for name in filter(None, ctx.get("chanlab.scenarios", "").split(",")):
+        desc = ctx.get(f"scenario.{name}", "")
+        m = re.match(r"(\w+) (\w+): (.*)", desc)
+        out[name] = ({"group": m[1], "metric": m[2], "summary": m[3]} if m else
+                     {"group": "queue", "metric": "rate", "summary": desc})
+    return out
+
+
+def scenarios_from_source():
+    """The same from bench/scenarios.def itself (older results)."""
+    out = {}
+    try:
+        with open(SCENARIOS_DEF) as f:
+            for m in re.finditer(r'^SCENARIO\((\w+), (\w+), (\w+), "(.*)"\)$',
+                                 f.read(), re.M):
+                out[m[1]] = {"group": m[2].lower(), "metric": m[3].lower(),
+                             "summary": m[4]}
+    except OSError:
+        pass
+    return out
+
+
+def rows_from(doc, path, strict=True, known=None):
     """One row per benchmark run (median over repetitions)."""
     groups = {}
     for b in doc["benchmarks"]:
@@ -72,7 +97,7 @@ def rows_from(doc, path, strict=True):
     rows = []
     for name, runs in groups.items():
         scenario, params = parse_name(name)
-        if strict and scenario not in KNOWN_SCENARIOS and not scenario.startswith(PATTERN_PREFIX):
+        if strict and known is not None and scenario not in known:
             raise ResultsError(f"{path}: unknown scenario '{scenario}' in '{name}'")
         row = {"name": name, "scenario": scenario, "impl": params.pop("impl", "floor"),
                "place": params.pop("place", "none"), "params": params,
@@ -108,12 +133,14 @@ class Run:
         main = os.path.join(folder, "chanbench.json")
         self.doc = load_json(main)
         self.context = self.doc.get("context", {})
-        self.rows = rows_from(self.doc, main, strict)
         self.go_doc = None
         gopath = os.path.join(folder, "go.json")
         if os.path.exists(gopath):
             self.go_doc = load_json(gopath)
-            self.rows += rows_from(self.go_doc, gopath, strict)
+        self.scenarios = scenarios_of(self.doc) or scenarios_from_source()
+        self.rows = rows_from(self.doc, main, strict, self.scenarios)
+        if self.go_doc:
+            self.rows += rows_from(self.go_doc, gopath, strict, self.scenarios)
         if not self.rows:
             raise ResultsError(f"{main}: no benchmark results")
         self.env = {}

@@ -247,8 +247,6 @@ def main():
     for k, v in sorted(run.context.items()):
         if k.startswith("placement."):
             L.append(f"- `{k[10:]}`: {v}")
-    if "patterns" in run.context:
-        L.append(f"- patterns: {run.context['patterns']}")
     errs = run.errors()
     if errs:
         L += ["", "## Benchmarks that reported an error", ""]

@@ -24,7 +24,7 @@
  */
 
 struct life_arg {
-  const char *impl;
+  const struct bq_ops *q;
   int64_t cap;
 };
 
@@ -35,14 +35,10 @@ static void bm_lifecycle(bench_state *st, void *user) {
   cost_snap(&c0);
   while (bench_keep_running_batch(st, 16)) {
     for (int i = 0; i < 16; i++) {
-      chan_t *ch = bench_chan(st, a->impl, 8, (size_t)a->cap);
-      if (!ch)
+      struct queue q;
+      if (queue_make(st, a->q, 8, (size_t)a->cap, &q) != 0)
         break;
-      int rc = chan_destroy(ch);
-      if (rc != CHAN_OK) {
-        bench_skip_with_error(st, chan_strerror(rc));
-        break;
-      }
+      queue_destroy(&q);
     }
     n += 16;
   }
@@ -60,7 +56,7 @@ static void bm_lifecycle(bench_state *st, void *user) {
 /* ---- close storm -------------------------------------------------------- */
 
 struct storm_arg {
-  const char *impl;
+  const char *impl; /* a chanlab implementation (BQ_CHAN) */
   int64_t waiters;
 };
 
@@ -189,28 +185,31 @@ static void bm_idle(bench_state *st, void *user) {
   }
 }
 
-void register_lifecycle(void) {
-  if (!suite_wants("lifecycle"))
-    return;
+void register_lifecycle(const struct scenario *sc) {
   static const int64_t caps[] = {0, 128, 1024};
-  for (int i = 0; i < g_suite.nimpls; i++)
+  const struct bq_ops *qs[QUEUES_MAX];
+  int nq = suite_queues(sc, 0, qs);
+  for (int i = 0; i < nq; i++)
     for (int c = 0; c < 3; c++) {
-      struct life_arg a = {g_suite.impls[i], caps[c]};
-      bench_def *b =
-          suite_register("lifecycle", a.impl, NULL, bm_lifecycle, &a, sizeof a);
+      if (caps[c] == 0 && !(qs[i]->features & BQ_RENDEZVOUS)) {
+        suite_absent(sc, qs[i], "cap 0: capacity 0 is not a rendezvous");
+        continue;
+      }
+      struct life_arg a = {qs[i], caps[c]};
+      bench_def *b = suite_register(sc, a.q, NULL, bm_lifecycle, &a, sizeof a);
       bench_arg_names(b, (const char *const[]){"cap"}, 1);
       bench_arg(b, caps[c]);
     }
 }
 
-void register_close_storm(void) {
-  if (!suite_wants("close_storm"))
-    return;
-  for (int i = 0; i < g_suite.nimpls; i++)
+void register_close_storm(const struct scenario *sc) {
+  const struct bq_ops *qs[QUEUES_MAX];
+  int nq = suite_queues(sc, BQ_CHAN, qs);
+  for (int i = 0; i < nq; i++)
     for (int64_t w = 4; w <= (g_suite.full ? 256 : 64); w *= 4) {
-      struct storm_arg a = {g_suite.impls[i], w};
-      bench_def *b = suite_register("close_storm", a.impl, NULL, bm_close_storm,
-                                    &a, sizeof a);
+      struct storm_arg a = {qs[i]->name, w};
+      bench_def *b =
+          suite_register(sc, qs[i], NULL, bm_close_storm, &a, sizeof a);
       bench_arg_names(b, (const char *const[]){"waiters"}, 1);
       bench_arg(b, w);
       bench_use_manual_time(b);
@@ -218,12 +217,12 @@ void register_close_storm(void) {
     }
 }
 
-void register_idle(void) {
-  if (!suite_wants("idle"))
-    return;
-  for (int i = 0; i < g_suite.nimpls; i++) {
-    bench_def *b = suite_register("idle", g_suite.impls[i], NULL, bm_idle,
-                                  &g_suite.impls[i], sizeof(const char *));
+void register_idle(const struct scenario *sc) {
+  const struct bq_ops *qs[QUEUES_MAX];
+  int nq = suite_queues(sc, BQ_CHAN, qs);
+  for (int i = 0; i < nq; i++) {
+    bench_def *b = suite_register(sc, qs[i], NULL, bm_idle, &qs[i]->name,
+                                  sizeof(const char *));
     bench_use_manual_time(b);
     bench_iterations(b, 1);
     bench_unit(b, BENCH_MS);
