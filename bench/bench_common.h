@@ -65,6 +65,7 @@ struct suite {
   int nqueues;
   bool place_on[PLACE_NCLASSES]; /* placements selected (and available) */
   int64_t messages;              /* messages per round (throughput scenarios) */
+  double min_time;               /* seconds per repetition */
 };
 
 extern struct suite g_suite;
@@ -82,6 +83,14 @@ void suite_absent(const struct scenario *sc, const struct bq_ops *q,
 
 /* Writes the recorded absences into the JSON context (once, before the run). */
 void suite_absent_flush(void);
+
+/* True, after dropping the repetition as noisy (bench_skip_noisy), when the
+ * benchmark body that started at started_ns (now_ns()) has run past its
+ * budget, 20x the minimum time and at least 1 s. Google Benchmark fixes a
+ * repetition's iterations from the first one, so a machine that turns busy
+ * (a spinning floor time-slicing with other processes: 300x slower) would
+ * otherwise stretch one repetition to minutes. Loops call it between rounds. */
+bool suite_over_budget(bench_state *st, int64_t started_ns);
 
 /* Placements to use for a multi-thread scenario: all selected ones (full or
  * when all_in_quick), else only "unpinned". Fills out[] and returns the

@@ -136,9 +136,11 @@ void round_drive(bench_state *st, const struct placement *pl,
     bench_skip_with_error(st, "out of memory");
   } else {
     struct cost cost = {0};
-    int64_t batch, ops = 0;
+    int64_t batch, ops = 0, started = now_ns();
     while (bench_keep_running_batch(
         st, batch = round_batch(st, ro->batch_lo, hi))) {
+      if (suite_over_budget(st, started))
+        break;
       memset(shared, 0, shared_size);
       int rc = ro->setup ? ro->setup(st, arg, shared) : 0;
       if (rc == 0) {

@@ -164,8 +164,10 @@ static void bm_stream(bench_state *st, const struct pat_arg *a,
                       enum stream_kind kind) {
   const int64_t hi = g_suite.messages / (kind == PIPELINE ? 4 : 1);
   int64_t batch;
-  int64_t msgs = 0;
+  int64_t msgs = 0, started = now_ns();
   while (bench_keep_running_batch(st, batch = round_batch(st, 500, hi))) {
+    if (suite_over_budget(st, started))
+      break;
     int64_t ns = stream_round(st, kind, a, (uint64_t)batch);
     if (ns < 0)
       break;
@@ -226,9 +228,11 @@ static void *bridge_feeder(void *p) {
 static void bm_bridge(bench_state *st, void *u) {
   const struct pat_arg *a = u;
   int64_t batch;
-  int64_t msgs = 0;
+  int64_t msgs = 0, started = now_ns();
   while (bench_keep_running_batch(
       st, batch = round_batch(st, 500, g_suite.messages))) {
+    if (suite_over_budget(st, started))
+      break;
     struct bridge_feed f = {.impl = a->impl, .count = (uint64_t)batch};
     chan_t *out = NULL;
     pat_proc *p = NULL;
@@ -389,13 +393,17 @@ static void bm_daisy(bench_state *st, void *u) {
 }
 
 /* Registers one pattern benchmark per chanlab implementation for each value
- * of its parameter (key: its name, NULL for none). */
+ * of its parameter (key: its name, NULL for none); the quick suite runs only
+ * the value `quick`. */
 static void reg(const struct scenario *sc, bench_fn fn, const char *key,
-                const int64_t *values, int nvalues, bool manual) {
+                const int64_t *values, int nvalues, int64_t quick,
+                bool manual) {
   const struct bq_ops *qs[QUEUES_MAX];
   int nq = suite_queues(sc, BQ_CHAN, qs);
   for (int i = 0; i < nq; i++)
     for (int v = 0; v < nvalues; v++) {
+      if (!g_suite.full && values[v] != quick)
+        continue;
       struct pat_arg a = {qs[i]->name, values[v]};
       bench_def *b = suite_register(sc, qs[i], NULL, fn, &a, sizeof a);
       if (key) {
@@ -412,7 +420,7 @@ static void reg(const struct scenario *sc, bench_fn fn, const char *key,
 static const int64_t none[] = {0};
 
 void register_pattern_pipeline(const struct scenario *sc) {
-  reg(sc, bm_pipeline, "depth", (const int64_t[]){1, 4, 16}, 3, true);
+  reg(sc, bm_pipeline, "depth", (const int64_t[]){1, 4, 16}, 3, 4, true);
 }
 
 void register_pattern_pool(const struct scenario *sc) {
@@ -420,31 +428,32 @@ void register_pattern_pool(const struct scenario *sc) {
   int n = 0;
   for (int64_t w = 1; w <= 4 * g_suite.npus && n < 16; w *= 2)
     workers[n++] = w;
-  reg(sc, bm_pool, "workers", workers, n, true);
+  /* quick: the second largest pool, about 2x the PUs */
+  reg(sc, bm_pool, "workers", workers, n, workers[n > 1 ? n - 2 : 0], true);
 }
 
 void register_pattern_fanin(const struct scenario *sc) {
-  reg(sc, bm_fanin, "inputs", (const int64_t[]){2, 4, 8}, 3, true);
+  reg(sc, bm_fanin, "inputs", (const int64_t[]){2, 4, 8}, 3, 4, true);
 }
 
 void register_pattern_ordone(const struct scenario *sc) {
-  reg(sc, bm_ordone, NULL, none, 1, true);
+  reg(sc, bm_ordone, NULL, none, 1, 0, true);
 }
 
 void register_pattern_tee(const struct scenario *sc) {
-  reg(sc, bm_tee, NULL, none, 1, true);
+  reg(sc, bm_tee, NULL, none, 1, 0, true);
 }
 
 void register_pattern_bridge(const struct scenario *sc) {
-  reg(sc, bm_bridge, NULL, none, 1, true);
+  reg(sc, bm_bridge, NULL, none, 1, 0, true);
 }
 
 void register_pattern_semaphore(const struct scenario *sc) {
-  reg(sc, bm_semaphore, "limit", (const int64_t[]){1, 2, 4}, 3, false);
+  reg(sc, bm_semaphore, "limit", (const int64_t[]){1, 2, 4}, 3, 2, false);
 }
 
 void register_pattern_errgroup(const struct scenario *sc) {
-  reg(sc, bm_errgroup, "waiters", (const int64_t[]){1, 4, 16}, 3, true);
+  reg(sc, bm_errgroup, "waiters", (const int64_t[]){1, 4, 16}, 3, 4, true);
 }
 
 void register_pattern_first(const struct scenario *sc) {
@@ -461,6 +470,6 @@ void register_pattern_first(const struct scenario *sc) {
 }
 
 void register_pattern_daisy(const struct scenario *sc) {
-  reg(sc, bm_daisy, "links", (const int64_t[]){g_suite.full ? 10000 : 1000}, 1,
-      false);
+  const int64_t links = g_suite.full ? 10000 : 1000;
+  reg(sc, bm_daisy, "links", &links, 1, links, false);
 }

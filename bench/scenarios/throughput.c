@@ -147,6 +147,18 @@ static void reg(const struct scenario *sc, struct tp_arg a) {
   bench_use_manual_time(b);
 }
 
+/* The quick suite measures fewer configurations rather than fewer
+ * repetitions: SPSC at capacity 128 on every placement, 0 and 1024 where the
+ * OS places the threads; the sweeps at capacity 128 up to 4 threads a side
+ * (2x2 and 4x4 for MPMC, which oversubscribes 2 PUs), and unbuffered MPMC
+ * 2x2. The full suite runs every capacity and thread count everywhere. */
+static bool in_quick(int64_t cap, int64_t n, bool spsc,
+                     const struct placement *pl) {
+  if (spsc)
+    return cap == 128 || (cap != 1 && pl->cls == PLACE_UNPINNED);
+  return (cap == 128 && n <= 4) || (cap == 0 && n == 2);
+}
+
 /* The thread-count sweeps: many-to-one and one-to-many with 2, 4, ...
  * producers (consumers) up to 4x the PUs; many-to-many n x n with 2n up to
  * 4x the PUs. SPSC runs on every placement, the sweeps on unpinned in the
@@ -166,13 +178,16 @@ static void register_shape(const struct scenario *sc, int p_mul, int c_mul) {
       for (int p = 0; p < npl; p++) {
         struct tp_arg a = {qs[i], pls[p], caps[c], 1, 1, 8};
         if (spsc) {
-          reg(sc, a);
+          if (g_suite.full || in_quick(a.cap, 1, true, a.pl))
+            reg(sc, a);
           continue;
         }
         for (int64_t n = 2; (p_mul + c_mul) * n <= max_threads; n *= 2) {
           a.producers = p_mul ? n : 1;
           a.consumers = c_mul ? n : 1;
-          reg(sc, a);
+          if (g_suite.full || (in_quick(a.cap, n, false, a.pl) &&
+                               (a.cap != 0 || (p_mul && c_mul))))
+            reg(sc, a);
         }
       }
 }
@@ -192,6 +207,8 @@ void register_mpmc(const struct scenario *sc) {
 
 void register_payload(const struct scenario *sc) {
   static const int64_t sizes[] = {0, 8, 64, 256, 1024, 4096};
+  /* quick: empty, a cache line, a page */
+  const unsigned quick = 1u << 0 | 1u << 2 | 1u << 5;
   const struct bq_ops *qs[QUEUES_MAX];
   int nq = suite_queues(sc, 0, qs);
   const struct placement *pls[PLACE_NCLASSES];
@@ -199,6 +216,8 @@ void register_payload(const struct scenario *sc) {
   for (int i = 0; i < nq; i++)
     for (int p = 0; p < npl; p++)
       for (int s = 0; s < 6; s++) {
+        if (!g_suite.full && !(quick >> s & 1))
+          continue;
         struct tp_arg a = {qs[i], pls[p], 128, 1, 1, (size_t)sizes[s]};
         const char *why = unfit(&a);
         if (why) {

@@ -99,16 +99,31 @@ void bench_counter(bench_state *st, const char *name, double value,
  * loop (bench_keep_running returns false from here on). */
 void bench_skip_with_error(bench_state *st, const char *msg);
 bool bench_error_occurred(const bench_state *st);
+/* The same for a repetition spoiled by the machine rather than by the code
+ * under test: the message starts with "noise: " and bench_errors() does not
+ * count it. */
+void bench_skip_noisy(bench_state *st, const char *why);
 
 /* ---- the run ------------------------------------------------------------- */
 
 /* A key/value written into the JSON "context" (and the console header). */
 void bench_add_context(const char *key, const char *value);
 
+/* With a prefix (NULL: off), bench_main prints a progress line to stderr at
+ * most every 10 s: repetitions done of (matching benchmarks x repetitions),
+ * time elapsed and an estimate of the time left. */
+void bench_progress(const char *prefix, int repetitions);
+
 /* Runs Google Benchmark: parses and removes its --benchmark_* flags from
  * argv, rejects unknown ones (message, returns 1), runs the registered
- * benchmarks matching --benchmark_filter, and returns 0. */
+ * benchmarks matching --benchmark_filter and returns 0; returns 2 with a
+ * message when no benchmark matches. */
 int bench_main(int argc, char **argv);
+
+/* After bench_main: how many benchmark runs reported an error, and how many
+ * benchmarks matched the filter. */
+int bench_errors(void);
+size_t bench_matched(void);
 
 #ifdef __cplusplus
 }
