@@ -193,7 +193,10 @@ class Row:
         metric = self.meta["metric"]
         m, lo, hi = self.stat(key)
         key = key or METRICS[metric]["key"]
-        if key.endswith("_ns") or key == "time_ns":
+        if key.endswith("_pct"):
+            def f(v):
+                return "-" if v is None or math.isnan(v) else f"{v:.2f}%"
+        elif key.endswith("_ns") or key == "time_ns":
             f = fmt_ns
         elif key == "items_per_second":
             def f(v):

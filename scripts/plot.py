@@ -29,6 +29,7 @@ stats.check_deps("plot.py")
 from chanlab_results import ResultsError, Run, speedup, verdict  # noqa: E402
 
 import matplotlib  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
@@ -90,6 +91,14 @@ def bars(ax, positions, rows, width, label, style, key=None, scale=1.0):
         hi.append(e[1][0])
     ax.bar(positions, ys, width, yerr=[lo, hi], capsize=2, label=label,
            color=style.get("color"), edgecolor="black" if style.get("color") == "black" else None)
+
+
+def ticks_at(ax, xs):
+    """Log-2 x axis labelled with the values measured, as plain numbers."""
+    xs = sorted(set(xs))
+    ax.set_xticks(xs)
+    ax.set_xticklabels([str(x) for x in xs])
+    ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
 
 
 def mark_oversubscribed(ax, pus, xmax):
@@ -155,6 +164,7 @@ def plot_sweeps(run, series, style, written):
                     errorbar(ax, xs, rows, s, style(s), scale=1e-6)
             mark_oversubscribed(ax, pus, xmax)
             ax.set_xscale("log", base=2)
+            ticks_at(ax, [r.params["p"] + r.params["c"] for r in run.select(shape, cap=cap)])
             ax.set_yscale("log")
             ax.set_title(f"{shape.upper()} cap {cap}")
             ax.set_xlabel("threads (producers + consumers)")
@@ -356,6 +366,7 @@ def plot_select(run, series, style, written):
             if rows:
                 errorbar(ax, [r.params["k"] for r in rows], rows, s, style(s), scale=1e-6)
         ax.set_xscale("log", base=2)
+        ticks_at(ax, [r.params["k"] for r in run.select("select_recv", cap=cap)])
         ax.set_yscale("log")
         ax.set_xlabel("cases (k)")
         ax.set_title(f"select receive over k channels, cap {cap}")
@@ -374,6 +385,7 @@ def plot_payload(run, series, style, written):
         if rows:
             errorbar(ax, [max(r.params["bytes"], 1) for r in rows], rows, s, style(s), scale=1e-6)
     ax.set_xscale("log", base=2)
+    ticks_at(ax, [max(r.params["bytes"], 1) for r in run.select("payload")])
     ax.set_yscale("log")
     ax.set_xlabel("message size, bytes (0 plotted at 1)")
     ax.set_ylabel("M msgs/s (median, 95% interval)")

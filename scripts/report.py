@@ -27,7 +27,7 @@ import chanlab_stats as stats  # noqa: E402
 stats.check_deps("report.py")
 
 from chanlab_results import (NOISE_OTHER_PCT, NOISE_STEAL_PCT, ResultsError,  # noqa: E402
-                             Run, fmt_ns, speedup, verdict)
+                             Run, speedup, verdict)
 
 PLOTS = [
     ("vs_go.png", "Each implementation against Go, same run (speed ratio, log scale)"),
@@ -336,7 +336,7 @@ def headlines(run):
              ("Select over 4, cap 128", "select_recv", dict(k=4, cap=128))]
     cross = run.cross_place()
     if cross:
-        items.insert(0, (f"Ping-pong ({cross})", "pingpong", {}))
+        items.insert(0, (f"Ping-pong ({cross}; Go unpinned)", "pingpong", {}))
     for label, scen, params in items:
         place = cross if scen == "pingpong" else "unpinned"
         rows = [r for r in run.select(scen, place=place, **params)]
@@ -355,7 +355,7 @@ def headlines(run):
     idle = [r for r in run.select("idle")]
     if idle:
         out.append("A parked receiver uses " + ", ".join(
-            f"{r.series} {r.fmt()}" for r in idle) + " of a CPU once its spin phase is over.")
+            f"{r.series} {r.fmt()}" for r in idle) + " of a CPU after its spin phase.")
     return out
 
 
@@ -366,7 +366,6 @@ def cost_table(run):
          "| implementation | SPSC cap 128 CPU ns/msg | vcsw/msg | alloc B/op | allocs/op | "
          "idle waiter CPU % | make+destroy (cap 128) |", "|---|---|---|---|---|---|---|"]
     for series in run.series():
-        impl = series.split()[0]
         s = [r for r in run.select("spsc", cap=128, series=series)
              if r.place in ("unpinned", "none")]
         s = s[0] if s else None
@@ -379,7 +378,6 @@ def cost_table(run):
                  f"{cell(s, 'alloc_bytes_per_op')} | {cell(s, 'allocs_per_op')} | "
                  f"{cell(idle[0] if idle else None, 'idle_cpu_pct')} | "
                  f"{life[0].fmt() if life else '-'} |")
-        del impl
     return L
 
 

@@ -19,6 +19,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"math/rand"
 	"os"
 	"path"
@@ -104,13 +105,15 @@ func measure(name string, messages int, minTime float64, round func(n int) time.
 		"alloc_bytes_per_op": float64(ms1.TotalAlloc-ms0.TotalAlloc) / float64(msgs),
 		"allocs_per_op":      float64(ms1.Mallocs-ms0.Mallocs) / float64(msgs),
 	}
-	if capacity := float64(wall) * float64(runtime.NumCPU()); ok0 && ok1 && capacity > 0 {
+	// Under 50 ms (5 ticks) the tick counts say nothing.
+	if capacity := float64(wall) * float64(runtime.NumCPU()); ok0 && ok1 && wall >= 50*time.Millisecond {
 		other := float64(time.Duration(m1.busy-m0.busy)*tick - cpu)
 		if other < 0 {
 			other = 0
 		}
-		r["noise_other_pct"] = 100 * other / capacity
-		r["noise_steal_pct"] = 100 * float64(time.Duration(m1.steal-m0.steal)*tick) / capacity
+		// Clock ticks make short repetitions coarse: a share, at most all.
+		r["noise_other_pct"] = math.Min(100, 100*other/capacity)
+		r["noise_steal_pct"] = math.Min(100, 100*float64(time.Duration(m1.steal-m0.steal)*tick)/capacity)
 	}
 	return r
 }
