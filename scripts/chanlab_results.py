@@ -55,17 +55,27 @@ class ResultsError(Exception):
     pass
 
 
-def load_json(path):
+def read_json(path):
+    """Any JSON document, or a ResultsError saying what is wrong."""
     if not os.path.exists(path):
         raise ResultsError(f"{path}: no such file")
     try:
         with open(path) as f:
-            doc = json.load(f)
+            return json.load(f)
     except json.JSONDecodeError as e:
         raise ResultsError(f"{path}: malformed JSON ({e})") from None
     except (OSError, UnicodeDecodeError) as e:
         raise ResultsError(f"{path}: cannot read ({e})") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("benchmarks"), list):
+
+
+def is_results(doc):
+    return isinstance(doc, dict) and isinstance(doc.get("benchmarks"), list)
+
+
+def load_json(path):
+    """A results file: Google Benchmark's JSON schema."""
+    doc = read_json(path)
+    if not is_results(doc):
         raise ResultsError(f"{path}: not Google Benchmark JSON (no 'benchmarks' list)")
     return doc
 
@@ -263,18 +273,12 @@ def result_files(folder):
     (chanbench.json first); a chanbench.json must be one."""
     out = []
     for path in sorted(glob.glob(os.path.join(folder, "*.json"))):
-        base = os.path.basename(path)
-        try:
-            with open(path) as f:
-                doc = json.load(f)
-        except json.JSONDecodeError as e:
-            raise ResultsError(f"{path}: malformed JSON ({e})") from None
-        except (OSError, UnicodeDecodeError) as e:
-            raise ResultsError(f"{path}: cannot read ({e})") from None
-        if isinstance(doc, dict) and isinstance(doc.get("benchmarks"), list):
+        if os.path.basename(path) == "chanbench.json":
+            out.append((path, load_json(path)))
+            continue
+        doc = read_json(path)
+        if is_results(doc):
             out.append((path, doc))
-        elif base == "chanbench.json":
-            raise ResultsError(f"{path}: not Google Benchmark JSON (no 'benchmarks' list)")
     out.sort(key=lambda pd: os.path.basename(pd[0]) != "chanbench.json")
     return out
 

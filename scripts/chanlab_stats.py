@@ -14,6 +14,7 @@ verdict is "~" (no difference shown). The distributions come from scipy.
 Import check: scipy is required; check_deps() says how to install it for the
 python that is running.
 """
+import argparse
 import functools
 import math
 import sys
@@ -37,6 +38,20 @@ def check_deps(prog):
               f"and run it with /usr/bin/python3; for another python: "
               f"{sys.executable} -m pip install {' '.join(missing)}", file=sys.stderr)
         sys.exit(2)
+
+
+def add_alpha(parser):
+    """The --alpha option every comparing script takes."""
+    def alpha(text):
+        try:
+            v = float(text)
+        except ValueError:
+            v = math.nan
+        if not 0 < v < 1:
+            raise argparse.ArgumentTypeError(f"must be between 0 and 1, not '{text}'")
+        return v
+    parser.add_argument("--alpha", type=alpha, default=ALPHA,
+                        help="significance level (default %(default)s)")
 
 
 def median(xs):

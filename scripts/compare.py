@@ -83,17 +83,13 @@ def main():
     ap.add_argument("old", help="results folder or JSON file (the baseline)")
     ap.add_argument("new", help="results folder or JSON file (the contender)")
     ap.add_argument("--filter", help="only benchmarks whose name matches this regex")
-    ap.add_argument("--alpha", type=float, default=stats.ALPHA,
-                    help="significance level (default %(default)s)")
+    stats.add_alpha(ap)
     ap.add_argument("--fail-on-regression", action="store_true",
                     help="exit 1 if any row got significantly worse")
     ap.add_argument("--changed", action="store_true",
                     help="list only the rows with a significant change")
     ap.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     args = ap.parse_args()
-    if not 0 < args.alpha < 1:
-        print("compare.py: --alpha must be between 0 and 1", file=sys.stderr)
-        return 2
     try:
         pattern = re.compile(args.filter) if args.filter is not None else None
     except re.error as e:

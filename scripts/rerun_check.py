@@ -56,11 +56,13 @@ def flips(va, vb):
 
 
 def duration(run):
-    secs = [float(v) for k, v in run.env.items() if k.endswith("_seconds")
-            and k != "total_seconds" and v.replace(".", "", 1).isdigit()]
-    total = run.env.get("total_seconds")
-    if total and total.replace(".", "", 1).isdigit():
-        return float(total)
+    """The suite's time (the benchmark programs, not the build or plots)."""
+    def num(v):
+        return float(v) if v and v.replace(".", "", 1).isdigit() else None
+    if num(run.env.get("suite_seconds")) is not None:
+        return num(run.env["suite_seconds"])
+    secs = [num(v) for k, v in run.env.items() if k.endswith("_seconds")
+            and k not in ("total_seconds", "suite_seconds") and num(v) is not None]
     return sum(secs) if secs else None
 
 
@@ -68,14 +70,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("a", help="the first run's results folder")
     ap.add_argument("b", help="the second run's results folder")
-    ap.add_argument("--alpha", type=float, default=stats.ALPHA,
-                    help="significance level (default %(default)s)")
+    stats.add_alpha(ap)
     ap.add_argument("--allow-mismatch", action="store_true",
                     help="compare runs of different commits, suites or machines anyway")
     args = ap.parse_args()
-    if not 0 < args.alpha < 1:
-        print("rerun_check.py: --alpha must be between 0 and 1", file=sys.stderr)
-        return 2
     try:
         for f in (args.a, args.b):
             if not os.path.isdir(f):
@@ -132,7 +130,7 @@ def main():
                         "unknown (no *_seconds in env.txt)" if d is None else
                         f"{d / 60:.1f} min ("
                         + ", ".join(f"{k[:-8]} {float(v):.0f} s" for k, v in run.env.items()
-                                    if k.endswith("_seconds") and k != "total_seconds") + ")", ok))
+                                    if k.endswith("_seconds")) + ")", ok))
     width = max(len(t) for t, _, _ in results)
     print(f"{'target':<{width}}  {'ok':<4}  measured")
     for t, m, ok in results:
