@@ -230,7 +230,7 @@ int queue_make(bench_state *st, const struct bq_ops *ops, size_t elem_size,
                size_t capacity, struct queue *q) {
   q->ops = ops;
   q->h = NULL;
-  bq_set_error("%s: make failed", ops->name);
+  bq_fail(0, "%s: make failed", ops->name); /* if the row says nothing */
   if (ops->make(&q->h, elem_size, capacity) != 0) {
     q->h = NULL;
     bench_skip_with_error(st, bq_error());

@@ -195,9 +195,11 @@ int main(int argc, char **argv) {
   char known_impls[1024], known_scen[1024], known_places[256];
   const char *names[QUEUES_MAX + 64];
   int n = 0;
-  for (const struct bq_ops *const *r = bq_rows(); *r && n < QUEUES_MAX; r++)
-    if (!(*r)->skipped)
-      names[n++] = (*r)->name;
+  size_t nrows;
+  const struct bq_row *rows = bq_rows(&nrows);
+  for (size_t i = 0; i < nrows && n < QUEUES_MAX; i++)
+    if (rows[i].ops)
+      names[n++] = rows[i].name;
   join(known_impls, sizeof known_impls, names, n);
   n = 0;
   for (const struct scenario *sc = scenarios; sc->name; sc++)
@@ -352,10 +354,9 @@ int main(int argc, char **argv) {
 
   /* Queues: every usable row, or the listed ones in order. */
   if (strcmp(impl_list, "all") == 0) {
-    for (const struct bq_ops *const *r = bq_rows();
-         *r && g_suite.nqueues < QUEUES_MAX; r++)
-      if (!(*r)->skipped)
-        g_suite.queues[g_suite.nqueues++] = *r;
+    for (size_t i = 0; i < nrows && g_suite.nqueues < QUEUES_MAX; i++)
+      if (rows[i].ops)
+        g_suite.queues[g_suite.nqueues++] = rows[i].ops;
   } else {
     char buf[1024];
     snprintf(buf, sizeof buf, "%s", impl_list);
@@ -365,19 +366,19 @@ int main(int argc, char **argv) {
   }
   /* Every row and what it is: queue.<name> = library and features, or for a
    * peer that was not built, peer.<name> = why not. */
-  for (const struct bq_ops *const *r = bq_rows(); *r; r++) {
+  for (size_t i = 0; i < nrows; i++) {
     char key[96], value[512];
-    if ((*r)->skipped) {
-      snprintf(key, sizeof key, "peer.%s", (*r)->name);
-      bench_add_context(key, (*r)->skipped);
+    if (!rows[i].ops) {
+      snprintf(key, sizeof key, "peer.%s", rows[i].name);
+      bench_add_context(key, rows[i].skipped ? rows[i].skipped : "skipped");
       continue;
     }
-    int used = snprintf(value, sizeof value, "%s;", (*r)->library);
+    int used = snprintf(value, sizeof value, "%s;", rows[i].ops->library);
     for (unsigned bit = 1; bit < 1u << BQ_NFEATURES; bit <<= 1)
-      if ((*r)->features & bit)
+      if (rows[i].ops->features & bit)
         used += snprintf(value + used, sizeof value - (size_t)used, " %s",
                          bq_feature_name(bit));
-    snprintf(key, sizeof key, "queue.%s", (*r)->name);
+    snprintf(key, sizeof key, "queue.%s", rows[i].name);
     bench_add_context(key, value);
   }
 
@@ -459,12 +460,13 @@ int main(int argc, char **argv) {
 
   if (list_only) {
     printf("implementations: %s\nscenarios: %s\n", known_impls, known_scen);
-    for (const struct bq_ops *const *r = bq_rows(); *r; r++) {
-      const char *what = (*r)->skipped ? (*r)->skipped
-                         : strcmp((*r)->library, "chanlab") == 0
-                             ? chan_impl_summary((*r)->name)
-                             : (*r)->library;
-      printf("queue    %-18s %s\n", (*r)->name, what ? what : "");
+    for (size_t i = 0; i < nrows; i++) {
+      const struct bq_ops *q = rows[i].ops;
+      const char *what = !q ? rows[i].skipped
+                         : strcmp(q->library, "chanlab") == 0
+                             ? chan_impl_summary(q->name)
+                             : q->library;
+      printf("queue    %-18s %s\n", rows[i].name, what ? what : "");
     }
     for (const struct scenario *sc = scenarios; sc->name; sc++)
       printf("scenario %-18s %-7s %-8s %s\n", sc->name,

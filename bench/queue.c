@@ -21,11 +21,9 @@ static int cl_make(const char *impl, void **q, size_t elem_size,
                    size_t capacity) {
   chan_t *ch = NULL;
   int rc = chan_make(&ch, impl, elem_size, capacity);
-  if (rc != CHAN_OK) {
-    bq_set_error("chan_make(%s, %zu, %zu): %s (%s)", impl, elem_size, capacity,
-                 chan_strerror(rc), chan_last_error());
-    return rc;
-  }
+  if (rc != CHAN_OK)
+    return bq_fail(rc, "chan_make(%s, %zu, %zu): %s (%s)", impl, elem_size,
+                   capacity, chan_strerror(rc), chan_last_error());
   *q = ch;
   return 0;
 }
@@ -70,37 +68,48 @@ static void cl_destroy(void *q) {
 #include CHAN_REGISTRY_DEF
 #undef CHAN_IMPL
 
-/* ---- the peers --------------------------------------------------------------
- * Each PEER(name) line of bench/peers/peers.def is a row `bq_peer_<name>`
- * defined by bench/peers/ (an adapter, or a skipped row with the reason).
- * Before the peers exist the list simply has none.
+/* ---- the list ------------------------------------------------------------
+ * chanlab's rows, then the peers' (bench/peers/: the rows of peers.def,
+ * built or skipped with the reason, from bq_peers()). Before the peers
+ * exist the list simply has none.
  */
-#if __has_include("peers/peers.def")
-#define PEER(n) extern const struct bq_ops bq_peer_##n;
-#include "peers/peers.def"
-#undef PEER
+#if __has_include("peers/peers.h")
+#include "peers/peers.h"
 #define CHAN_BENCH_HAVE_PEERS 1
 #endif
 
-static const struct bq_ops *const rows[] = {
-#define CHAN_IMPL(n) &cl_row_##n,
+static const struct bq_row chanlab_rows[] = {
+#define CHAN_IMPL(n) {#n, &cl_row_##n, NULL},
 #include CHAN_REGISTRY_DEF
 #undef CHAN_IMPL
-#ifdef CHAN_BENCH_HAVE_PEERS
-#define PEER(n) &bq_peer_##n,
-#include "peers/peers.def"
-#undef PEER
-#endif
-    NULL};
+};
+#define NCHANLAB (sizeof chanlab_rows / sizeof chanlab_rows[0])
 
-const struct bq_ops *const *bq_rows(void) {
+const struct bq_row *bq_rows(size_t *n) {
+  static struct bq_row rows[NCHANLAB + 64];
+  static size_t count;
+  if (count == 0) { /* filled once, before any thread starts */
+    for (size_t i = 0; i < NCHANLAB; i++)
+      rows[count++] = chanlab_rows[i];
+#ifdef CHAN_BENCH_HAVE_PEERS
+    size_t npeers;
+    const struct bq_peer *peers = bq_peers(&npeers);
+    for (size_t i = 0; i < npeers && count < sizeof rows / sizeof rows[0]; i++)
+      rows[count++] =
+          (struct bq_row){peers[i].name, peers[i].ops, peers[i].skipped};
+#endif
+  }
+  if (n)
+    *n = count;
   return rows;
 }
 
 const struct bq_ops *bq_find(const char *name) {
-  for (const struct bq_ops *const *r = rows; *r; r++)
-    if (!(*r)->skipped && strcmp((*r)->name, name) == 0)
-      return *r;
+  size_t n;
+  const struct bq_row *rows = bq_rows(&n);
+  for (size_t i = 0; i < n; i++)
+    if (rows[i].ops && strcmp(rows[i].name, name) == 0)
+      return rows[i].ops;
   return NULL;
 }
 
@@ -119,11 +128,12 @@ const char *bq_feature_name(unsigned bit) {
 
 static _Thread_local char last_error[256];
 
-void bq_set_error(const char *fmt, ...) {
+int bq_fail(int status, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(last_error, sizeof last_error, fmt, ap);
   va_end(ap);
+  return status;
 }
 
 const char *bq_error(void) {

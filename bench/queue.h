@@ -6,26 +6,34 @@
  * driver and cost meters measure chanlab's implementations and other
  * libraries' queues alike ("peers", issue 11), one small adapter each.
  *
- * The rows form one list (queue.c):
+ * The rows form one list (queue.c, bq_rows()):
  *   - chanlab's implementations, one row per line of impls/registry.def
  *     (the list chan_impl_names() returns); their functions call chan_*;
- *   - the C/C++ peers, one PEER(name) line each in bench/peers/peers.def.
- *     Every PEER(name) provides `const struct bq_ops bq_peer_<name>`; a
- *     peer whose library was not found at configure time is a row with
- *     `skipped` set to the reason and no functions (never registered; the
- *     reason goes into the JSON context as `peer.<name>`).
+ *   - the C/C++ peers: bench/peers/ lists them, one PEER(name) line each in
+ *     bench/peers/peers.def, and hands them over with bq_peers()
+ *     (bench/peers/peers.h): a built row's bq_ops, or for a library not
+ *     found at configure time the reason it was skipped (recorded in the
+ *     JSON context as `peer.<name>`, never registered). Without bench/peers/
+ *     the list has chanlab's rows only.
  *
  * Scenario code asks a row for the features it needs and registers nothing
  * for a row that lacks one: the reason goes into the JSON context
  * (`absent.<scenario>.<name>`), never a faked row.
  *
  * Results: send/recv return CHAN_OK or CHAN_CLOSED, try_send/try_recv
- * CHAN_OK or CHAN_WOULD_BLOCK (chan.h's codes; a peer maps its own).
+ * CHAN_OK or CHAN_WOULD_BLOCK (chan.h's codes; a peer maps its own);
+ * negative CHAN_E* codes are errors, with the reason in bq_error().
  */
 #ifndef CHAN_BENCH_QUEUE_H
 #define CHAN_BENCH_QUEUE_H
 
+#include <chan/chan.h>
+
 #include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* What a queue can do. */
 enum bq_feature {
@@ -48,7 +56,7 @@ struct bq_ops {
   const char *name;    /* impl:<name> in benchmark names: "futex", "tbb" */
   const char *library; /* "chanlab", "oneTBB 2021.8", ... (for the report) */
   unsigned features;   /* enum bq_feature bits */
-  /* 0, or an error with the reason set through bq_set_error(). */
+  /* 0, or an error (reason via bq_error) */
   int (*make)(void **q, size_t elem_size, size_t capacity);
   int (*send)(void *q, const void *elem); /* CHAN_OK or CHAN_CLOSED */
   int (*recv)(void *q, void *elem);       /* CHAN_OK or CHAN_CLOSED */
@@ -57,22 +65,34 @@ struct bq_ops {
   int (*try_recv)(void *q, void *elem);
   int (*close)(void *q); /* NULL without BQ_CLOSE */
   void (*destroy)(void *q);
-  /* NULL for a usable row; for a peer that was not built, why not. */
+};
+
+/* One row of the list: a queue (ops), or a peer that was not built (ops
+ * NULL, skipped = "skipped: <reason>"). */
+struct bq_row {
+  const char *name;
+  const struct bq_ops *ops;
   const char *skipped;
 };
 
-/* The rows: chanlab's first (registry order), then the peers; NULL after
- * the last. Skipped peers are included (check ->skipped). */
-const struct bq_ops *const *bq_rows(void);
-/* The usable row called name, or NULL. */
+/* The rows: chanlab's first (registry order), then the peers, skipped ones
+ * included; *n (if not NULL) gets the count. */
+const struct bq_row *bq_rows(size_t *n);
+/* The built row called name, or NULL. */
 const struct bq_ops *bq_find(const char *name);
 
 /* Short name of one feature bit ("close", "rendezvous", ...), for reasons. */
 const char *bq_feature_name(unsigned bit);
 
-/* Why a row's make failed: adapters set it (printf-style), callers read it.
- * Per thread. */
-void bq_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* For adapters: records why an operation failed (read back with bq_error()
+ * on the same thread) and returns status, a negative CHAN_E* code. */
+int bq_fail(int status, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Why the calling thread's last failed make (or other operation) failed. */
 const char *bq_error(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* CHAN_BENCH_QUEUE_H */

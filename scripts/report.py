@@ -130,8 +130,11 @@ def machine(run):
 # ---- quality ------------------------------------------------------------------
 
 def impossible(run):
-    """(floors marked noisy {row name: why}, list of impossible results)."""
-    noisy_floors, out = {}, []
+    """(floors marked noisy {row name: why}, impossible figures
+    {(row name, counter): why}). A channel cannot beat its hardware floor, so
+    a floor it beats was measured badly; CPU meters cannot exceed what the
+    PUs could spend, nor see nothing of work that was done."""
+    noisy_floors, bad = {}, {}
     pus = run.pus() or 1
     for place in run.places("pingpong"):
         floor = run.one("floor_cacheline", place=place)
@@ -148,28 +151,27 @@ def impossible(run):
             if verdict(c) == "a" and c["lo"] > 1.1:
                 noisy_floors[ring.name] = (f"beaten by {r.series} ({fmt_x(c['ratio'])}): the raw "
                                            "ring is the non-blocking floor, so it was measured badly")
-    for name, why in noisy_floors.items():
-        out.append(f"`{name}`: {why}")
     for r in run.rows:
         if r.error:
             continue
         cpu, wall = r.stat("cpu_ns_per_msg")[0], r.stat("time_ns")[0]
         if not math.isnan(cpu) and not math.isnan(wall) and wall > 0:
             if cpu > pus * wall * 1.1:
-                out.append(f"`{r.name}`: {cpu:.3g} CPU-ns per message is more than {pus} PUs "
-                           f"can spend in {wall:.3g} ns: the CPU meter is wrong")
+                bad[(r.name, "cpu_ns_per_msg")] = (
+                    f"{cpu:.3g} CPU-ns per message is more than {pus} PUs can spend in "
+                    f"{wall:.3g} ns: the CPU meter is wrong")
             if cpu == 0 and r.scenario in ("spsc", "mpsc", "spmc", "mpmc", "pingpong"):
-                out.append(f"`{r.name}`: 0 CPU-ns per message: the CPU meter cannot see this work")
+                bad[(r.name, "cpu_ns_per_msg")] = ("0 CPU-ns per message: the CPU meter cannot "
+                                                   "see this work")
         idle = r.stat("idle_cpu_pct")[0]
         if not math.isnan(idle) and idle > 100.5:
-            out.append(f"`{r.name}`: an idle waiter at {idle:.3g}% of a CPU")
-        if r.value is not None and not math.isnan(r.value) and r.value <= 0 \
-                and r.meta["metric"] in ("rate", "latency", "time"):
-            out.append(f"`{r.name}`: a figure of {r.value:.3g} is impossible")
-    return noisy_floors, out
+            bad[(r.name, "idle_cpu_pct")] = f"an idle waiter at {idle:.3g}% of a CPU"
+        if not math.isnan(r.value) and r.value <= 0 and r.meta["metric"] in ("rate", "latency", "time"):
+            bad[(r.name, "figure")] = f"a figure of {r.value:.3g} is impossible"
+    return noisy_floors, bad
 
 
-def quality(run, noisy_floors, impossible_list):
+def quality(run, noisy_floors, bad):
     rows = [r for r in run.rows if not r.error]
     reps = [len(r.good) for r in rows]
     all_reps = sum(reps)
@@ -206,9 +208,12 @@ def quality(run, noisy_floors, impossible_list):
     noisy_rows = flagged.get("noisy", [])
     if noisy_rows:
         L.append(f"- {len(noisy_rows)} benchmarks had most of their repetitions on a shared machine.")
-    if impossible_list:
-        L += ["", "Impossible results (not used for verdicts; targets that rest on them are "
-              "inconclusive):", ""] + [f"- {x}" for x in impossible_list]
+    if noisy_floors or bad:
+        L += ["", "Impossible results (marked where they appear; a target resting on a "
+              "mismeasured floor is inconclusive, an impossible figure is left out of the "
+              "rankings):", ""]
+        L += [f"- `{name}`: {why}" for name, why in noisy_floors.items()]
+        L += [f"- `{name}`: {why}" for (name, _), why in bad.items()]
     return L
 
 
@@ -359,7 +364,7 @@ def headlines(run):
     return out
 
 
-def cost_table(run):
+def cost_table(run, bad):
     L = ["## Cost", "",
          "Medians with 95% intervals. CPU per message from each role thread's "
          "CLOCK_THREAD_CPUTIME_ID (Go: the process's CPU clock), summed over the threads.", "",
@@ -373,7 +378,9 @@ def cost_table(run):
         life = [r for r in run.select("lifecycle", cap=128, series=series)]
 
         def cell(r, key):
-            return r.fmt(key) if r and not math.isnan(r.stat(key)[0]) else "-"
+            if not r or math.isnan(r.stat(key)[0]):
+                return "-"
+            return r.fmt(key) + (" (impossible)" if (r.name, key) in bad else "")
         L.append(f"| {series} | {cell(s, 'cpu_ns_per_msg')} | {cell(s, 'vcsw_per_msg')} | "
                  f"{cell(s, 'alloc_bytes_per_op')} | {cell(s, 'allocs_per_op')} | "
                  f"{cell(idle[0] if idle else None, 'idle_cpu_pct')} | "
@@ -403,8 +410,9 @@ def main():
          "(>1: faster) unless they say latency. Targets are met or missed only when the "
          "whole interval of the ratio is on one side of the bound; otherwise inconclusive.", ""]
     L += machine(run)
-    noisy_floors, impossible_list = impossible(run)
-    L += [""] + quality(run, noisy_floors, impossible_list)
+    noisy_floors, bad = impossible(run)
+    run.rows = [r for r in run.rows if (r.name, "figure") not in bad]
+    L += [""] + quality(run, noisy_floors, bad)
     errs = run.errors()
     if errs:
         L += ["", "## Benchmarks that reported an error", ""]
@@ -413,7 +421,7 @@ def main():
     L += ["", "## Targets (issue 4), checked against this run", "",
           "| target | measured | verdict |", "|---|---|---|"]
     L += [f"| {t} | {m} | {v} |" for t, m, v in targets(run, noisy_floors)]
-    L += [""] + cost_table(run)
+    L += [""] + cost_table(run, bad)
     L += ["", "## Plots", "",
           "Bars and points are medians; whiskers and bands are the 95% intervals.", ""]
     for png, title in PLOTS:
