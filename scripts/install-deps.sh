@@ -6,11 +6,11 @@
 #   -t, --test    only what the test command (scripts/test.sh) needs
 #   -l, --list    print the packages (of the chosen set) and exit
 #   -h, --help    this help
-# Checking takes a second; installing everything about 2 minutes on a
-# fresh Debian 12 (downloads permitting).
+# Checking takes under a second; installing takes what apt-get takes
+# to download and unpack the missing packages.
 set -euo pipefail
 
-usage() { sed -n '/^# usage:/,/^# fresh Debian/p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '/^# usage:/,/^# to download/p' "$0" | sed 's/^# \{0,1\}//'; }
 parsed=$(getopt -n install-deps.sh -o tlh -l test,list,help -- "$@") ||
   { echo "(scripts/install-deps.sh --help lists the flags)" >&2; exit 2; }
 eval set -- "$parsed"
