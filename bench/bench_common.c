@@ -103,17 +103,24 @@ int suite_queues(const struct scenario *sc, unsigned needs,
   return n;
 }
 
+/* Test hook (bench_cli): CHANBENCH_TEST_DROP_CALL=N drops the N-th call of
+ * every benchmark body as if it had run past its budget, so that some
+ * repetitions of a benchmark end early and others do not. */
+static _Thread_local bool test_drop_now;
+
 bool suite_over_budget(bench_state *st, int64_t started_ns) {
   double budget = 20 * g_suite.min_time > 1 ? 20 * g_suite.min_time : 1;
   double ran = (double)(now_ns() - started_ns) * 1e-9;
-  if (ran <= budget)
+  if (ran <= budget && !test_drop_now)
     return false;
   char why[160];
-  snprintf(why, sizeof why,
-           "repetition dropped: %.1f s, past its %.0f s budget (the machine "
-           "is busy)",
-           ran, budget);
-  bench_skip_noisy(st, why);
+  if (test_drop_now)
+    snprintf(why, sizeof why, "CHANBENCH_TEST_DROP_CALL");
+  else
+    snprintf(why, sizeof why,
+             "ran %.1f s, past its %.0f s budget (the machine is busy)", ran,
+             budget);
+  bench_drop(st, why);
   return true;
 }
 
@@ -177,11 +184,19 @@ static void noise_snap(struct noise *n) {
  * call, so each repetition carries its own noise figures. */
 struct registered {
   bench_fn fn;
+  _Atomic int calls; /* for the test hook */
   _Alignas(max_align_t) unsigned char arg[];
 };
 
 static void run_measured(bench_state *st, void *user) {
   struct registered *r = user;
+  static int drop_call = -1;
+  if (drop_call < 0) {
+    const char *e = getenv("CHANBENCH_TEST_DROP_CALL");
+    drop_call = e ? atoi(e) : 0;
+  }
+  test_drop_now =
+      drop_call > 0 && atomic_fetch_add(&r->calls, 1) + 1 == drop_call;
   struct noise a, b;
   noise_snap(&a);
   r->fn(st, r->arg);
@@ -219,6 +234,7 @@ bench_def *suite_register(const struct scenario *sc, const struct bq_ops *q,
     exit(1);
   }
   r->fn = fn;
+  atomic_init(&r->calls, 0);
   if (arg_size)
     memcpy(r->arg, arg, arg_size);
   return bench_register(name, run_measured, r);
@@ -233,7 +249,7 @@ int queue_make(bench_state *st, const struct bq_ops *ops, size_t elem_size,
   bq_fail(0, "%s: make failed", ops->name); /* if the row says nothing */
   if (ops->make(&q->h, elem_size, capacity) != 0) {
     q->h = NULL;
-    bench_skip_with_error(st, bq_error());
+    bench_fail(st, bq_error());
     return -1;
   }
   return 0;
@@ -387,7 +403,7 @@ chan_t *bench_chan(bench_state *st, const char *impl, size_t elem_size,
     char msg[256];
     snprintf(msg, sizeof msg, "chan_make(%s, %zu, %zu): %s (%s)", impl,
              elem_size, capacity, chan_strerror(rc), chan_last_error());
-    bench_skip_with_error(st, msg);
+    bench_fail(st, msg);
     return NULL;
   }
   return ch;

@@ -84,7 +84,7 @@ void suite_absent(const struct scenario *sc, const struct bq_ops *q,
 /* Writes the recorded absences into the JSON context (once, before the run). */
 void suite_absent_flush(void);
 
-/* True, after dropping the repetition as noisy (bench_skip_noisy), when the
+/* True, after dropping the repetition as noisy (bench_drop), when the
  * benchmark body that started at started_ns (now_ns()) has run past its
  * budget, 20x the minimum time and at least 1 s. Google Benchmark fixes a
  * repetition's iterations from the first one, so a machine that turns busy
@@ -201,9 +201,13 @@ int round_run(struct round *r, const struct placement *pl, int n0, role_fn f0,
               uint64_t total0, int n1, role_fn f1, uint64_t total1,
               void *shared, struct hist *hists);
 
-/* Operations per round: what Google Benchmark still wants, at least lo (to
- * amortize starting the threads) and at most hi, so slow configurations do
- * not run far past the minimum time. */
+/* Operations per round: what Google Benchmark still wants, at most hi (so
+ * slow configurations do not run far past the minimum time), and at least
+ * lo (to amortize starting the threads) unless fewer are wanted. Never more
+ * than wanted: every repetition of a benchmark, one that ends early with an
+ * error included, then reports exactly the iterations Google Benchmark asked
+ * for, which its statistics check (they abort on a mismatch). Loops with a
+ * fixed unit of work ask round_batch(st, n, n). */
 int64_t round_batch(bench_state *st, int64_t lo, int64_t hi);
 
 /* A round-based scenario: its roles and its per-round state. */

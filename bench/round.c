@@ -119,7 +119,9 @@ int round_run(struct round *rd, const struct placement *pl, int n0, role_fn f0,
 
 int64_t round_batch(bench_state *st, int64_t lo, int64_t hi) {
   int64_t want = bench_max_iterations(st) - bench_iteration_count(st);
-  return want < lo ? lo : want > hi ? hi : want;
+  if (want < 1)
+    return 1; /* the loop is over: Google Benchmark ends it */
+  return want < lo ? want : want > hi ? hi : want;
 }
 
 void round_drive(bench_state *st, const struct placement *pl,
@@ -133,7 +135,7 @@ void round_drive(bench_state *st, const struct placement *pl,
                   ro->latency ? calloc((size_t)nroles, sizeof *hists) : NULL,
               *total = ro->latency ? calloc(1, sizeof *total) : NULL;
   if (!rd || !shared || (ro->latency && (!hists || !total))) {
-    bench_skip_with_error(st, "out of memory");
+    bench_fail(st, "out of memory");
   } else {
     struct cost cost = {0};
     int64_t batch, ops = 0, started = now_ns();
@@ -152,7 +154,7 @@ void round_drive(bench_state *st, const struct placement *pl,
           rc =
               ro->verify(arg, shared, (uint64_t)batch, rd->err, sizeof rd->err);
         if (rc != 0)
-          bench_skip_with_error(st, rd->err);
+          bench_fail(st, rd->err);
       }
       if (ro->teardown)
         ro->teardown(shared);

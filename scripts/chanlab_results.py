@@ -155,13 +155,17 @@ class Row:
         self.params = {k: v for k, v in params.items() if not isinstance(v, str)}
         self.series = self.impl + "".join(f" {k}:{v}" for k, v in sorted(self.ident.items()))
         self.reps = reps
-        self.dropped = [r for r in reps if r.get("error_occurred")
-                        and str(r.get("error_message", "")).startswith("noise: ")]
-        errors = [r for r in reps if r.get("error_occurred") and r not in self.dropped]
-        self.error = str(errors[0].get("error_message", "error")) if errors else None
-        self.good = [r for r in reps if not r.get("error_occurred")]
+        # chanbench marks a repetition the machine spoiled (counter
+        # "dropped", label "dropped: why") or that failed (counter "failed",
+        # label "error: why"), rather than Google Benchmark's error fields,
+        # which its own statistics cannot survive; other programs use those.
+        self.dropped = [r for r in reps if r.get("dropped")]
+        errors = [r for r in reps if r.get("failed") or r.get("error_occurred")]
+        self.error = (str(errors[0].get("error_message") or errors[0].get("label") or "error")
+                      if errors else None)
+        self.good = [r for r in reps if r not in self.dropped and r not in errors]
         if not self.good and self.dropped and not self.error:
-            self.error = str(self.dropped[0]["error_message"])
+            self.error = str(self.dropped[0].get("label", "every repetition dropped"))
         self._stats = {}
 
     # -- samples and figures --

@@ -209,7 +209,7 @@ static int ring_setup(bench_state *st, const void *arg, void *shared) {
   q->cap = (uint64_t)a->cap;
   q->slots = calloc((size_t)a->cap, sizeof *q->slots);
   if (!q->slots) {
-    bench_skip_with_error(st, "out of memory");
+    bench_fail(st, "out of memory");
     return -1;
   }
   return 0;

@@ -33,14 +33,15 @@ static void bm_lifecycle(bench_state *st, void *user) {
   struct cost c0, c1, cost = {0};
   int64_t n = 0;
   cost_snap(&c0);
-  while (bench_keep_running_batch(st, 16)) {
-    for (int i = 0; i < 16; i++) {
+  int64_t batch;
+  while (bench_keep_running_batch(st, batch = round_batch(st, 16, 16))) {
+    for (int64_t i = 0; i < batch; i++) {
       struct queue q;
       if (queue_make(st, a->q, 8, (size_t)a->cap, &q) != 0)
         break;
       queue_destroy(&q);
     }
-    n += 16;
+    n += batch;
   }
   cost_snap(&c1);
   cost_add_delta(&cost, &c0, &c1);
@@ -104,9 +105,9 @@ static void bm_close_storm(bench_state *st, void *user) {
       pthread_join(threads[i], NULL);
     chan_destroy(s.ch);
     if (started < w || !parked || atomic_load(&s.bad)) {
-      bench_skip_with_error(st, started < w ? "pthread_create failed"
-                                : !parked   ? "waiters never all parked (10 s)"
-                                          : "a waiter did not get CHAN_CLOSED");
+      bench_fail(st, started < w ? "pthread_create failed"
+                     : !parked   ? "waiters never all parked (10 s)"
+                                 : "a waiter did not get CHAN_CLOSED");
       break;
     }
     bench_set_iteration_time(st, (double)(t1 - t0) * 1e-9);
@@ -154,7 +155,7 @@ static void bm_idle(bench_state *st, void *user) {
       break;
     pthread_t t;
     if (pthread_create(&t, NULL, idle_waiter, &s) != 0) {
-      bench_skip_with_error(st, "pthread_create failed");
+      bench_fail(st, "pthread_create failed");
       chan_destroy(s.ch);
       break;
     }
@@ -164,7 +165,7 @@ static void bm_idle(bench_state *st, void *user) {
         now_ns() < deadline)
       sched_yield();
     if (chan_debug_waiters(s.ch, CHAN_RECV) < 1) {
-      bench_skip_with_error(st, "the receiver never parked (10 s)");
+      bench_fail(st, "the receiver never parked (10 s)");
       chan_close(s.ch);
       pthread_join(t, NULL);
       chan_destroy(s.ch);

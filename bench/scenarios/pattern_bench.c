@@ -53,7 +53,7 @@ static void fail(bench_state *st, const char *what, int rc) {
   char msg[256];
   snprintf(msg, sizeof msg, "%s: %s (%s)", what, pat_strerror(rc),
            pat_last_error());
-  bench_skip_with_error(st, msg);
+  bench_fail(st, msg);
 }
 
 /* Drains ch until closed; returns the number of values. */
@@ -128,13 +128,13 @@ static int64_t stream_round(bench_state *st, enum stream_kind kind,
       pthread_join(other, NULL);
     elapsed = now_ns() - t0;
     if (kind == TEE && !two) {
-      bench_skip_with_error(st, "pthread_create failed");
+      bench_fail(st, "pthread_create failed");
       elapsed = -1;
     } else if (got != count) {
       char msg[128];
       snprintf(msg, sizeof msg, "received %llu of %llu values",
                (unsigned long long)got, (unsigned long long)count);
-      bench_skip_with_error(st, msg);
+      bench_fail(st, msg);
       elapsed = -1;
     }
   }
@@ -282,9 +282,9 @@ static int task_nothing(pat_ctx *ctx, void *arg, size_t index) {
 
 static void bm_semaphore(bench_state *st, void *u) {
   const struct pat_arg *a = u;
-  const size_t tasks = 64;
-  while (bench_keep_running_batch(st, (int64_t)tasks)) {
-    int rc = pat_for_each_bounded(NULL, a->impl, tasks, (size_t)a->n,
+  int64_t tasks;
+  while (bench_keep_running_batch(st, tasks = round_batch(st, 64, 64))) {
+    int rc = pat_for_each_bounded(NULL, a->impl, (size_t)tasks, (size_t)a->n,
                                   task_nothing, NULL);
     if (rc != PAT_OK) {
       fail(st, "pat_for_each_bounded", rc);
@@ -381,10 +381,11 @@ static void bm_first(bench_state *st, void *u) {
 
 static void bm_daisy(bench_state *st, void *u) {
   const struct pat_arg *a = u;
-  while (bench_keep_running_batch(st, a->n)) {
+  int64_t links;
+  while (bench_keep_running_batch(st, links = round_batch(st, a->n, a->n))) {
     pat_item result = 0;
-    int rc = pat_daisy_chain(NULL, a->impl, (size_t)a->n, 1, &result);
-    if (rc != PAT_OK || result != 1 + a->n) {
+    int rc = pat_daisy_chain(NULL, a->impl, (size_t)links, 1, &result);
+    if (rc != PAT_OK || result != 1 + links) {
       fail(st, "pat_daisy_chain", rc);
       break;
     }

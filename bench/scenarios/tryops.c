@@ -34,29 +34,30 @@ static void bm_tryops(bench_state *st, void *user) {
   if (place_pin_self(cpu) != 0) {
     char msg[64];
     snprintf(msg, sizeof msg, "cannot pin thread %d to PU %d", t, cpu);
-    bench_skip_with_error(st, msg); /* the others only try: none can hang */
+    bench_fail(st, msg); /* the others only try: none can hang */
   }
   if (t == 0)
     queue_make(st, a->q, 8, (size_t)a->cap, &try_queue);
   uint64_t v = (uint64_t)t, ok = 0, attempts = 0;
   struct cost c0, c1, cost = {0};
   cost_snap(&c0);
-  while (bench_keep_running_batch(st, 64)) {
+  int64_t batch;
+  while (bench_keep_running_batch(st, batch = round_batch(st, 64, 64))) {
     const struct queue q = try_queue;
     if (!q.h) {
-      bench_skip_with_error(st, "no queue");
+      bench_fail(st, "no queue");
       break;
     }
-    for (int i = 0; i < 64; i++) {
+    for (int64_t i = 0; i < batch; i++) {
       int rc =
           (t % 2 == 0) ? q.ops->try_send(q.h, &v) : q.ops->try_recv(q.h, &v);
       ok += rc == CHAN_OK;
       if (rc != CHAN_OK && rc != CHAN_WOULD_BLOCK) {
-        bench_skip_with_error(st, chan_strerror(rc));
+        bench_fail(st, chan_strerror(rc));
         break;
       }
     }
-    attempts += 64;
+    attempts += (uint64_t)batch;
   }
   cost_snap(&c1);
   cost_add_delta(&cost, &c0, &c1);
@@ -115,12 +116,12 @@ static void bm_timed(bench_state *st, void *user) {
     int64_t took = now_ns() - t;
     int want = a->timeout_ns == 0 ? CHAN_WOULD_BLOCK : CHAN_TIMEOUT;
     if (rc != want) {
-      bench_skip_with_error(st, "timed receive on an empty channel did not "
-                                "expire");
+      bench_fail(st, "timed receive on an empty channel did not "
+                     "expire");
       break;
     }
     if (took < a->timeout_ns) {
-      bench_skip_with_error(st, "timed receive returned before its timeout");
+      bench_fail(st, "timed receive returned before its timeout");
       break;
     }
     hist_add(late, (uint64_t)(took - a->timeout_ns));

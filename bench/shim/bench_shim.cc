@@ -7,6 +7,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <mutex>
@@ -79,8 +80,41 @@ void ProgressNote(const void *body, const benchmark::State &st) {
       Clock(elapsed).c_str(), Clock(left).c_str());
 }
 
-// The prefix of bench_skip_noisy's messages.
-const char kNoise[] = "noise: ";
+// ---- failed and dropped repetitions -----------------------------------
+// Google Benchmark 1.7.1 cannot compute its statistics over repetitions of
+// which some failed (SkipWithError) and others did not: it reads the first
+// one's statistics list, which a failed run leaves unset (a crash), and
+// checks that every run did the same iterations (an abort). So bench_fail
+// and bench_drop do not use SkipWithError: they mark the repetition (a
+// counter and a label in the JSON), and the next bench_keep_running* call
+// (or, if the body returns first, the shim after it) ends it after
+// consuming exactly the iterations it still owed, as a completed one does.
+// The marked repetition's times are not a measurement; the scripts leave
+// them out.
+thread_local benchmark::State *marked;   // the state to end, on this thread
+thread_local benchmark::State *finished; // its loop has ended
+thread_local const char *current;        // the running benchmark's name
+std::atomic<int> failures{0};
+
+void Mark(benchmark::State *st, const char *counter, const char *prefix,
+          const char *why) {
+  std::string label = std::string(prefix) + (why ? why : "");
+  st->counters[counter] = 1;
+  st->SetLabel(label);
+  std::fprintf(stderr, "%s in %s\n", label.c_str(), current ? current : "?");
+  marked = st;
+}
+
+// Ends a marked repetition: consumes what it still owes, then finishes.
+bool EndMarked(benchmark::State *st) {
+  marked = nullptr;
+  finished = st;
+  int64_t left = static_cast<int64_t>(st->max_iterations) -
+                 static_cast<int64_t>(st->iterations());
+  if (left > 0)
+    st->KeepRunningBatch(left);
+  return st->KeepRunningBatch(1); // false: the loop is over
+}
 
 // Counts matching benchmarks without running any (ReportContext refusing).
 class CountOnly : public benchmark::BenchmarkReporter {
@@ -104,13 +138,11 @@ public:
     for (const Run &r : runs) {
       if (!r.error_occurred || r.run_type != Run::RT_Iteration)
         continue;
-      bool noise = r.error_message.rfind(kNoise, 0) == 0;
-      std::fprintf(stderr, "%s %s (repetition %lld): %s\n",
-                   noise ? "dropped:" : "ERROR:", r.benchmark_name().c_str(),
+      std::fprintf(stderr, "ERROR: %s (repetition %lld): %s\n",
+                   r.benchmark_name().c_str(),
                    static_cast<long long>(r.repetition_index),
                    r.error_message.c_str());
-      if (!noise)
-        errors++;
+      errors++;
     }
     inner_->ReportRuns(runs);
   }
@@ -145,10 +177,15 @@ bench_def *bench_register(const char *name, bench_fn fn, void *user) {
                  name == nullptr ? "name" : "function");
     return nullptr;
   }
-  auto *b =
-      benchmark::RegisterBenchmark(name, [fn, user](benchmark::State &st) {
+  auto *b = benchmark::RegisterBenchmark(
+      name, [fn, user, copy = std::string(name)](benchmark::State &st) {
         ProgressNote(user, st);
+        current = copy.c_str();
+        marked = finished = nullptr;
         fn(reinterpret_cast<bench_state *>(&st), user);
+        if (marked == &st && finished != &st)
+          EndMarked(&st); // the body left its loop after marking
+        marked = nullptr;
       });
   return reinterpret_cast<bench_def *>(b);
 }
@@ -218,11 +255,16 @@ void bench_unit(bench_def *b, enum bench_unit unit) {
 }
 
 bool bench_keep_running(bench_state *st) {
-  return S(st)->KeepRunning();
+  return bench_keep_running_batch(st, 1);
 }
 
 bool bench_keep_running_batch(bench_state *st, int64_t n) {
-  return S(st)->KeepRunningBatch(n > 0 ? n : 1);
+  if (marked == S(st))
+    return EndMarked(S(st));
+  bool more = S(st)->KeepRunningBatch(n > 0 ? n : 1);
+  if (!more)
+    finished = S(st);
+  return more;
 }
 
 int64_t bench_range(const bench_state *st, size_t index) {
@@ -284,8 +326,13 @@ void bench_counter(bench_state *st, const char *name, double value,
 void bench_skip_with_error(bench_state *st, const char *msg) {
   S(st)->SkipWithError(msg ? msg : "error");
 }
-void bench_skip_noisy(bench_state *st, const char *why) {
-  S(st)->SkipWithError((std::string(kNoise) + (why ? why : "")).c_str());
+void bench_fail(bench_state *st, const char *why) {
+  failures++;
+  Mark(S(st), "failed", "error: ", why);
+}
+
+void bench_drop(bench_state *st, const char *why) {
+  Mark(S(st), "dropped", "dropped: ", why);
 }
 bool bench_error_occurred(const bench_state *st) {
   return S(st)->error_occurred();
@@ -303,7 +350,7 @@ void bench_progress(const char *prefix, int repetitions) {
 }
 
 int bench_errors(void) {
-  return run_errors;
+  return run_errors + failures;
 }
 size_t bench_matched(void) {
   return matched_count;

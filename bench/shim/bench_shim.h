@@ -99,10 +99,15 @@ void bench_counter(bench_state *st, const char *name, double value,
  * loop (bench_keep_running returns false from here on). */
 void bench_skip_with_error(bench_state *st, const char *msg);
 bool bench_error_occurred(const bench_state *st);
-/* The same for a repetition spoiled by the machine rather than by the code
- * under test: the message starts with "noise: " and bench_errors() does not
- * count it. */
-void bench_skip_noisy(bench_state *st, const char *why);
+/* Safe with repetitions (Google Benchmark 1.7.1 crashes computing the
+ * statistics of repetitions some of which used bench_skip_with_error): the
+ * repetition is marked, as an error (counter failed = 1, label "error: why",
+ * counted by bench_errors) or as dropped because the machine spoiled it
+ * (counter dropped = 1, label "dropped: why"), and the next
+ * bench_keep_running* call returns false; the caller leaves its loop as it
+ * would at the end. Its times are not a measurement. */
+void bench_fail(bench_state *st, const char *why);
+void bench_drop(bench_state *st, const char *why);
 
 /* ---- the run ------------------------------------------------------------- */
 
@@ -120,8 +125,8 @@ void bench_progress(const char *prefix, int repetitions);
  * message when no benchmark matches. */
 int bench_main(int argc, char **argv);
 
-/* After bench_main: how many benchmark runs reported an error, and how many
- * benchmarks matched the filter. */
+/* After bench_main: how many benchmark runs reported an error (either way),
+ * and how many benchmarks matched the filter. */
 int bench_errors(void);
 size_t bench_matched(void);
 

@@ -74,7 +74,17 @@ expect 0 "placement shared_l2 skipped" "$bench" --topology="$synth" --impl="$imp
 expect 0 "pair_cacheline/a:0/b:31" "$bench" --topology="$synth" --impl="$impl" --full --list
 expect 3 "cannot pin" timeout 60 "$bench" --topology="$synth" --impl="$impl" \
   --scenario=pingpong,spsc,tryops,floor_futex --filter=diff_package \
-  --min-time=0.001 --repetitions=1 --no-progress
+  --min-time=0.001 --repetitions=3 --no-progress
+
+# A repetition dropped (the machine too busy) or failed among good ones:
+# Google Benchmark 1.7.1's statistics crash on that unless chanbench marks
+# it and ends it with exactly the iterations the others did. The hook drops
+# the N-th call of every benchmark body (a probe or a repetition).
+for n in 1 3; do
+  expect 0 "dropped: CHANBENCH_TEST_DROP_CALL" env CHANBENCH_TEST_DROP_CALL=$n \
+    "$bench" --impl="$impl" --scenario=spsc,pattern_pipeline,pingpong,tryops \
+    --filter=unpinned --min-time=0.002 --repetitions=3 --messages=3000 --no-progress
+done
 
 # A tiny real run: every repetition in the JSON, with its noise figures.
 run=$tmp/run
@@ -261,6 +271,14 @@ check(any(b.get("aggregate_name") == "median" for b in reps), "aggregates")
 check(all(3 <= b["iterations"] <= 20 for b in reps if b.get("run_type") == "iteration"),
       "min time 3 ms at 1 ms per iteration")
 check(doc["context"].get("shim.test") == "yes", "custom context")
+marked = [b for b in doc["benchmarks"] if b["name"].startswith("shim_marked")
+          and b.get("run_type") == "iteration"]
+check(len(marked) == 5 and all(b["iterations"] == 8 for b in marked)
+      and not any(b.get("error_occurred") for b in marked), "marked repetitions")
+check([b.get("failed", 0) for b in marked] == [1, 0, 0, 0, 0]
+      and marked[0]["label"] == "error: planned failure", "bench_fail")
+check([b.get("dropped", 0) for b in marked] == [0, 0, 0, 1, 0]
+      and marked[3]["label"] == "dropped: planned drop", "bench_drop")
 print("shim JSON ok")
 PY
   expect nonzero "unrecognized" "$shim" --benchmark_bogus
