@@ -31,7 +31,7 @@ static const struct {
   int repetitions;
   const char *min_time;
   int64_t messages;
-} suites[2] = {{"quick", 6, "0.1", 20000}, {"full", 10, "0.2", 50000}};
+} suites[2] = {{"quick", 6, "0.08", 20000}, {"full", 10, "0.2", 50000}};
 
 static void usage(FILE *f, const char *known_impls, const char *places) {
   fprintf(

@@ -11,7 +11,7 @@
 #   -f, --full              every configuration on every placement, 10
 #                           repetitions; about 45 minutes on 2 PUs
 #   -r, --repetitions N     repetitions per benchmark (default 6 quick, 10 full)
-#   -t, --min-time S        seconds per repetition (default 0.1 quick, 0.2 full)
+#   -t, --min-time S        seconds per repetition (default 0.08 quick, 0.2 full)
 #   -F, --filter REGEX      only benchmarks whose name matches
 #   -i, --impl LIST         implementations (chanbench's and go), comma-separated
 #   -s, --scenario LIST     scenarios (names or globs; chanbench --list)

@@ -336,7 +336,7 @@ Flags (--x=v and --x v, as with chanbench; Go's -x=v and -x v work too):
 		flag.PrintDefaults()
 	}
 	out := flag.String("out", "", "write the JSON here (default: stdout)")
-	minTime := flag.Float64("min-time", 0, "seconds per repetition (default 0.1 quick, 0.2 full)")
+	minTime := flag.Float64("min-time", 0, "seconds per repetition (default 0.08 quick, 0.2 full)")
 	full := flag.Bool("full", false, "the full suite (every configuration)")
 	messages := flag.Int("messages", 0, "messages per round (default 20000 quick, 50000 full)")
 	repetitions := flag.Int("repetitions", 0, "repetitions of each benchmark (default 6 quick, 10 full)")
@@ -353,7 +353,7 @@ Flags (--x=v and --x v, as with chanbench; Go's -x=v and -x v work too):
 		fail("unexpected argument %q (gochan --help lists the flags)", flag.Arg(0))
 	}
 	if *minTime == 0 {
-		*minTime = map[bool]float64{false: 0.1, true: 0.2}[*full]
+		*minTime = map[bool]float64{false: 0.08, true: 0.2}[*full]
 	}
 	if *messages == 0 {
 		*messages = map[bool]int{false: 20000, true: 50000}[*full]
