@@ -330,7 +330,7 @@ func main() {
 		fmt.Fprintf(flag.CommandLine.Output(), `usage: gochan [flags]
 
 Go's runtime channels on chanlab's scenarios, in Google Benchmark's JSON
-schema. The quick suite takes about 20 s on 2 PUs, the full one about 4 min.
+schema. The quick suite takes about 10 s on 2 PUs, the full one about 1.5 min.
 Flags (--x=v and --x v, as with chanbench; Go's -x=v and -x v work too):
 `)
 		flag.PrintDefaults()
