@@ -218,6 +218,18 @@ static void run_measured(bench_state *st, void *user) {
                 BENCH_COUNTER_AVG_THREADS);
 }
 
+/* The registered argument blocks, freed after the run. */
+static struct registered **registered;
+static size_t nregistered, registered_cap;
+
+void suite_release(void) {
+  for (size_t i = 0; i < nregistered; i++)
+    free(registered[i]);
+  free(registered);
+  registered = NULL;
+  nregistered = registered_cap = 0;
+}
+
 bench_def *suite_register(const struct scenario *sc, const struct bq_ops *q,
                           const struct placement *pl, bench_fn fn,
                           const void *arg, size_t arg_size) {
@@ -229,10 +241,17 @@ bench_def *suite_register(const struct scenario *sc, const struct bq_ops *q,
     snprintf(name + len, sizeof name - (size_t)len, "/place:%s",
              place_class_name(pl->cls));
   struct registered *r = malloc(sizeof *r + arg_size);
-  if (!r) {
+  if (r && nregistered == registered_cap) {
+    size_t cap = registered_cap ? 2 * registered_cap : 256;
+    struct registered **grown = realloc(registered, cap * sizeof *grown);
+    if (grown)
+      registered = grown, registered_cap = cap;
+  }
+  if (!r || nregistered == registered_cap) {
     fprintf(stderr, "chanbench: out of memory registering %s\n", name);
     exit(1);
   }
+  registered[nregistered++] = r;
   r->fn = fn;
   atomic_init(&r->calls, 0);
   if (arg_size)

@@ -84,6 +84,9 @@ void suite_absent(const struct scenario *sc, const struct bq_ops *q,
 /* Writes the recorded absences into the JSON context (once, before the run). */
 void suite_absent_flush(void);
 
+/* Frees what the registrations hold (after the run). */
+void suite_release(void);
+
 /* True, after dropping the repetition as noisy (bench_drop), when the
  * benchmark body that started at started_ns (now_ns()) has run past its
  * budget, 20x the minimum time and at least 1 s. Google Benchmark fixes a
@@ -99,7 +102,7 @@ int suite_placements(const struct placement **out, bool all_in_quick);
 
 /* Registers a benchmark named "<scenario>/impl:<queue>/place:<place>" (parts
  * that are NULL are left out) with a heap copy of the given argument block,
- * which stays alive for the run. */
+ * which stays alive until suite_release(), after the run. */
 bench_def *suite_register(const struct scenario *sc, const struct bq_ops *q,
                           const struct placement *pl, bench_fn fn,
                           const void *arg, size_t arg_size);

@@ -163,6 +163,8 @@ static bool parse_count(const char *flag, const char *s, int64_t lo, int64_t hi,
 struct gb_args {
   char *argv[256];
   int argc;
+  char *owned[256]; /* what gb_add allocated (Google Benchmark reorders argv) */
+  int nowned;
 };
 
 static void gb_add(struct gb_args *g, const char *fmt, const char *value) {
@@ -177,6 +179,7 @@ static void gb_add(struct gb_args *g, const char *fmt, const char *value) {
     exit(1);
   }
   snprintf(s, n, fmt, value);
+  g->owned[g->nowned++] = s;
   g->argv[g->argc++] = s;
   g->argv[g->argc] = NULL;
 }
@@ -211,7 +214,7 @@ int main(int argc, char **argv) {
 
   /* Google Benchmark's flags (--benchmark_*, --v=N) are set aside for it;
    * getopt_long parses the rest. */
-  struct gb_args gb = {{argv[0], NULL}, 1};
+  struct gb_args gb = {{argv[0], NULL}, 1, {NULL}, 0};
   char *ours[256] = {argv[0]};
   int nours = 1;
   const char *user_gb[256];
@@ -481,6 +484,9 @@ int main(int argc, char **argv) {
   }
   int rc = bench_main(gb.argc, gb.argv);
   topo_close(g_suite.topo);
+  suite_release();
+  for (int i = 0; i < gb.nowned; i++)
+    free(gb.owned[i]);
   if (rc != 0)
     return 2;
   if (list_only) {
