@@ -8,13 +8,18 @@ chanbench.json, go.json, the peers') or single results JSON files. For every
 benchmark in both, prints each side's figure (the median of its repetitions
 with a 95% interval; latency rows use the median round trip from the
 histogram, like the report), the change NEW/OLD with its interval, and the
-p-value of a Mann-Whitney U test; the change shows as "~" unless p < alpha.
+p-value of a Mann-Whitney U test; the change shows as "~" unless p < alpha
+and its whole interval lies beyond a noise margin (--min-change, 5%: two
+quick runs of one commit on the quiet reference VM had 12 of 140 rows
+significant at p < 0.05, all but 2 with intervals reaching inside +-5%:
+real differences between runs, but not the code's doing).
 Warns about rows missing on one side, about repetitions too few for any test
 to reach alpha, and about a changed machine, kernel, topology, compiler,
 library or commit between the two runs.
 
   --filter REGEX        only benchmarks whose name matches
   --alpha A             significance level (default 0.05)
+  --min-change PCT      smallest change reported, in per cent (default 5)
   --fail-on-regression  exit 1 if any row got significantly worse
   --changed             list only the rows with a significant change
   --color WHEN          auto (default: only on a terminal), always, never
@@ -24,7 +29,6 @@ Exit status: 0, 1 (regressions, with --fail-on-regression), 2 (bad input).
 """
 import argparse
 import hashlib
-import math
 import os
 import re
 import sys
@@ -66,6 +70,15 @@ def env_warnings(a, b):
     return out
 
 
+MIN_CHANGE = 5.0
+
+
+def changed(c, min_change=MIN_CHANGE):
+    """A significant change whose interval lies wholly beyond +-min_change%."""
+    m = min_change / 100
+    return c["different"] and (c["lo"] >= 1 + m or c["hi"] <= 1 - m)
+
+
 def compare_runs(a, b, pattern=None, alpha=stats.ALPHA):
     """[(name, row_a, row_b, c)] for the rows in both (c: speedup of b over
     a, >1 = better), the names only in a, the names only in b."""
@@ -84,6 +97,17 @@ def main():
     ap.add_argument("new", help="results folder or JSON file (the contender)")
     ap.add_argument("--filter", help="only benchmarks whose name matches this regex")
     stats.add_alpha(ap)
+
+    def pct(text):
+        try:
+            v = float(text)
+        except ValueError:
+            v = -1
+        if not 0 <= v < 100:
+            raise argparse.ArgumentTypeError(f"must be a percentage from 0 to 100, not '{text}'")
+        return v
+    ap.add_argument("--min-change", type=pct, default=MIN_CHANGE,
+                    help="smallest change reported, in per cent (default %(default)s)")
     ap.add_argument("--fail-on-regression", action="store_true",
                     help="exit 1 if any row got significantly worse")
     ap.add_argument("--changed", action="store_true",
@@ -126,22 +150,24 @@ def main():
         if names:
             print(paint(f"warning: {len(names)} rows only in the {label} run "
                         f"(e.g. {names[0]})", "33"))
-    worse = better = 0
+    worse = better = within = 0
     width = max(len(n) for n, _, _, _ in both)
     print()
     print(f"{'benchmark':<{width}}  {'old':>30}  {'new':>30}  {'new vs old':>26}  {'p':>6}")
     for name, ra, rb, c in both:
-        sig = c["different"]
+        sig = changed(c, args.min_change)
         if sig:
             if c["ratio"] > 1:
                 better += 1
             else:
                 worse += 1
+        elif c["different"]:
+            within += 1
         if not sig and args.changed:
             continue
         if sig:
             pct = (c["ratio"] - 1) * 100
-            ci = "" if math.isnan(c["lo"]) else f" [{(c['lo'] - 1) * 100:+.0f}, {(c['hi'] - 1) * 100:+.0f}]"
+            ci = f" [{(c['lo'] - 1) * 100:+.0f}, {(c['hi'] - 1) * 100:+.0f}]"
             change = f"{pct:+.1f}%{ci}"
             change = paint(f"{change:>26}", "32" if c["ratio"] > 1 else "31")
         else:
@@ -149,7 +175,8 @@ def main():
         print(f"{name:<{width}}  {ra.fmt():>30}  {rb.fmt():>30}  {change}  {c['p']:6.3f}")
     print()
     print(f"{len(both)} rows: {better} significantly better, {worse} significantly worse, "
-          f"{len(both) - better - worse} ~ (no significant change at alpha {args.alpha}). "
+          f"{len(both) - better - worse} ~ (no change beyond ±{args.min_change:g}% at alpha "
+          f"{args.alpha}; {within} of them significant but within it). "
           "Changes are in speed: + is better (higher rate, lower time or latency).")
     if args.fail_on_regression and worse:
         print(f"compare.py: {worse} significant regression(s)", file=sys.stderr)

@@ -11,7 +11,7 @@ twice), then give this the two folders. It counts:
     (not ~) within a configuration, the share the other run declares the
     other way round (target: at most 1%, each way);
   - false alarms: the share of rows compare.py flags as a significant change
-    between the two runs (target: at most 5%);
+    between the two runs, with its defaults (target: at most 5%);
   - durations: each run's suite time from env.txt (target: the quick suite
     in about 5 minutes on 2 PUs).
 It prints a table and exits 0 if every target is met, 1 if not, 2 on bad
@@ -28,7 +28,7 @@ import chanlab_stats as stats  # noqa: E402
 stats.check_deps("rerun_check.py")
 
 from chanlab_results import ResultsError, Run, speedup, verdict  # noqa: E402
-from compare import compare_runs, env_warnings  # noqa: E402
+from compare import changed, compare_runs, env_warnings  # noqa: E402
 
 MIN_REPS = 5
 MAX_FLIPS = 0.01
@@ -116,7 +116,7 @@ def main():
                         f"{len(flipped)} of {len(different)} = {share:.1%}{example}",
                         share <= MAX_FLIPS))
     both, only_a, only_b = compare_runs(a, b, None, args.alpha)
-    flagged = [n for n, _, _, c in both if c["different"]]
+    flagged = [n for n, _, _, c in both if changed(c)]
     share = len(flagged) / len(both) if both else 1.0
     results.append((f"rows compare.py flags as significant changes: at most {MAX_FALSE_ALARMS:.0%}",
                     f"{len(flagged)} of {len(both)} = {share:.1%}"
