@@ -1,16 +1,19 @@
 /*
- * bench_common.c - the suite configuration, latency histogram, cost meters
- * and role runner shared by the scenarios (see bench_common.h).
+ * bench_common.c - the scenario list, the suite configuration, queues under
+ * test, the latency histogram and the cost meters shared by the scenarios
+ * (see bench_common.h; the role threads and rounds are in round.c).
  */
 #include "bench_common.h"
 
 #include <errno.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #ifdef CHAN_BENCH_JEMALLOC
 #include <jemalloc/jemalloc.h>
@@ -18,21 +21,107 @@
 
 struct suite g_suite;
 
-bool suite_wants(const char *scenario) {
-  const char *f = g_suite.scenario_filter;
-  if (!f || !*f)
-    return true;
-  size_t n = strlen(scenario);
-  for (const char *p = f; *p;) {
-    const char *comma = strchr(p, ',');
-    size_t len = comma ? (size_t)(comma - p) : strlen(p);
-    if (len == n && strncmp(p, scenario, n) == 0)
-      return true;
-    if (!comma)
-      break;
-    p = comma + 1;
+static int64_t clock_read(clockid_t clock) {
+  struct timespec ts;
+  clock_gettime(clock, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---- the scenarios ------------------------------------------------------- */
+
+const struct scenario scenarios[] = {
+#define SCENARIO(n, g, m, s) {#n, GROUP_##g, METRIC_##m, s, register_##n},
+#include "scenarios.def"
+#undef SCENARIO
+    {NULL, 0, 0, NULL, NULL}};
+
+const char *scenario_group_name(enum scenario_group g) {
+  static const char *const names[] = {"queue", "floor", "pattern"};
+  return names[g];
+}
+
+const char *scenario_metric_name(enum scenario_metric m) {
+  static const char *const names[] = {"rate", "latency", "time", "idle_cpu"};
+  return names[m];
+}
+
+/* ---- the suite ----------------------------------------------------------- */
+
+/* Absences recorded during registration, written into the context once. */
+#define ABSENT_MAX 512
+static struct {
+  char key[96];
+  char why[256];
+} absent[ABSENT_MAX];
+static int nabsent;
+
+void suite_absent(const struct scenario *sc, const struct bq_ops *q,
+                  const char *why) {
+  char key[96];
+  snprintf(key, sizeof key, "absent.%s.%s", sc->name, q->name);
+  int i = 0;
+  while (i < nabsent && strcmp(absent[i].key, key) != 0)
+    i++;
+  if (i == nabsent) {
+    if (nabsent == ABSENT_MAX)
+      return;
+    snprintf(absent[i].key, sizeof absent[i].key, "%s", key);
+    nabsent++;
   }
-  return false;
+  char *w = absent[i].why;
+  if (strstr(w, why))
+    return; /* said already */
+  size_t used = strlen(w);
+  snprintf(w + used, sizeof absent[i].why - used, "%s%s", used ? "; " : "",
+           why);
+}
+
+void suite_absent_flush(void) {
+  for (int i = 0; i < nabsent; i++)
+    bench_add_context(absent[i].key, absent[i].why);
+  nabsent = 0;
+}
+
+int suite_queues(const struct scenario *sc, unsigned needs,
+                 const struct bq_ops **out) {
+  int n = 0;
+  for (int i = 0; i < g_suite.nqueues; i++) {
+    const struct bq_ops *q = g_suite.queues[i];
+    unsigned missing = needs & ~q->features;
+    if (!missing) {
+      out[n++] = q;
+      continue;
+    }
+    char why[128] = "lacks";
+    for (unsigned bit = 1; bit < 1u << BQ_NFEATURES; bit <<= 1)
+      if (missing & bit) {
+        size_t used = strlen(why);
+        snprintf(why + used, sizeof why - used, " %s", bq_feature_name(bit));
+      }
+    suite_absent(sc, q, why);
+  }
+  return n;
+}
+
+/* Test hook (bench_cli): CHANBENCH_TEST_DROP_CALL=N drops the N-th call of
+ * every benchmark body as if it had run past its budget, so that some
+ * repetitions of a benchmark end early and others do not. */
+static _Thread_local bool test_drop_now;
+
+bool suite_over_budget(bench_state *st, int64_t started_ns) {
+  double budget = 20 * g_suite.min_time > 1 ? 20 * g_suite.min_time : 1;
+  double ran = (double)(now_ns() - started_ns) * 1e-9;
+  if (ran <= budget && !test_drop_now)
+    return false;
+  char why[160];
+  if (test_drop_now)
+    snprintf(why, sizeof why, "CHANBENCH_TEST_DROP_CALL");
+  else
+    snprintf(why, sizeof why,
+             "ran %.1f s, past its %.0f s budget (the machine is busy)", ran,
+             budget);
+  bench_drop(st, why);
+  return true;
 }
 
 int suite_placements(const struct placement **out, bool all_in_quick) {
@@ -55,32 +144,146 @@ int suite_placements(const struct placement **out, bool all_in_quick) {
   return n;
 }
 
-bench_def *suite_register(const char *scenario, const char *impl,
+/* ---- noise ----------------------------------------------------------------
+ * What else the machine did while a benchmark ran, from /proc/stat: the CPU
+ * time all processes used minus this process's own (other processes), and
+ * the time the hypervisor gave our virtual CPUs to someone else (steal),
+ * each as a share of the machine's capacity over the run. /proc/stat counts
+ * in clock ticks (10 ms), so one repetition's figure is coarse (a 0.1 s
+ * repetition on 2 PUs: steps of 5%) and none is given under 50 ms; the
+ * report judges a benchmark by its repetitions together.
+ */
+struct noise {
+  int64_t busy_ns, steal_ns; /* whole machine, from /proc/stat */
+  int64_t self_ns, wall_ns;
+  bool ok;
+};
+
+static void noise_snap(struct noise *n) {
+  static int64_t tick_ns;
+  if (!tick_ns)
+    tick_ns = 1000000000 / sysconf(_SC_CLK_TCK);
+  n->ok = false;
+  n->wall_ns = now_ns();
+  n->self_ns = clock_read(CLOCK_PROCESS_CPUTIME_ID);
+  FILE *f = fopen("/proc/stat", "r");
+  if (!f)
+    return;
+  unsigned long long user, nice, sys, idle, iowait, irq, softirq, steal = 0;
+  if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &user, &nice,
+             &sys, &idle, &iowait, &irq, &softirq, &steal) >= 7) {
+    n->busy_ns = (int64_t)(user + nice + sys + irq + softirq) * tick_ns;
+    n->steal_ns = (int64_t)steal * tick_ns;
+    n->ok = true;
+  }
+  fclose(f);
+}
+
+/* The benchmark as registered: the scenario's body between two noise
+ * snapshots. Google Benchmark keeps the counters of a repetition's last
+ * call, so each repetition carries its own noise figures. */
+struct registered {
+  bench_fn fn;
+  _Atomic int calls; /* for the test hook */
+  _Alignas(max_align_t) unsigned char arg[];
+};
+
+static void run_measured(bench_state *st, void *user) {
+  struct registered *r = user;
+  static int drop_call = -1;
+  if (drop_call < 0) {
+    const char *e = getenv("CHANBENCH_TEST_DROP_CALL");
+    drop_call = e ? atoi(e) : 0;
+  }
+  test_drop_now =
+      drop_call > 0 && atomic_fetch_add(&r->calls, 1) + 1 == drop_call;
+  struct noise a, b;
+  noise_snap(&a);
+  r->fn(st, r->arg);
+  noise_snap(&b);
+  /* Below 50 ms (5 ticks) the tick counts say nothing. */
+  double wall = (double)(b.wall_ns - a.wall_ns);
+  if (!a.ok || !b.ok || wall < 50e6)
+    return;
+  double capacity = wall * g_suite.npus;
+  double other = (double)((b.busy_ns - a.busy_ns) - (b.self_ns - a.self_ns));
+  double steal = (double)(b.steal_ns - a.steal_ns);
+  bench_counter(st, "noise_other_pct",
+                other <= 0          ? 0
+                : other >= capacity ? 100
+                                    : 100 * other / capacity,
+                BENCH_COUNTER_AVG_THREADS);
+  bench_counter(st, "noise_steal_pct",
+                steal >= capacity ? 100 : 100 * steal / capacity,
+                BENCH_COUNTER_AVG_THREADS);
+}
+
+/* The registered argument blocks, freed after the run. */
+static struct registered **registered;
+static size_t nregistered, registered_cap;
+
+void suite_release(void) {
+  for (size_t i = 0; i < nregistered; i++)
+    free(registered[i]);
+  free(registered);
+  registered = NULL;
+  nregistered = registered_cap = 0;
+}
+
+bench_def *suite_register(const struct scenario *sc, const struct bq_ops *q,
                           const struct placement *pl, bench_fn fn,
                           const void *arg, size_t arg_size) {
   char name[256];
-  int len = snprintf(name, sizeof name, "%s", scenario);
-  if (impl)
-    len += snprintf(name + len, sizeof name - (size_t)len, "/impl:%s", impl);
+  int len = snprintf(name, sizeof name, "%s", sc->name);
+  if (q)
+    len += snprintf(name + len, sizeof name - (size_t)len, "/impl:%s", q->name);
   if (pl)
     snprintf(name + len, sizeof name - (size_t)len, "/place:%s",
              place_class_name(pl->cls));
-  void *copy = malloc(arg_size ? arg_size : 1);
-  if (!copy) {
+  struct registered *r = malloc(sizeof *r + arg_size);
+  if (r && nregistered == registered_cap) {
+    size_t cap = registered_cap ? 2 * registered_cap : 256;
+    struct registered **grown = realloc(registered, cap * sizeof *grown);
+    if (grown)
+      registered = grown, registered_cap = cap;
+  }
+  if (!r || nregistered == registered_cap) {
     fprintf(stderr, "chanbench: out of memory registering %s\n", name);
     exit(1);
   }
+  registered[nregistered++] = r;
+  r->fn = fn;
+  atomic_init(&r->calls, 0);
   if (arg_size)
-    memcpy(copy, arg, arg_size);
-  return bench_register(name, fn, copy);
+    memcpy(r->arg, arg, arg_size);
+  return bench_register(name, run_measured, r);
+}
+
+/* ---- queues under test ------------------------------------------------- */
+
+int queue_make(bench_state *st, const struct bq_ops *ops, size_t elem_size,
+               size_t capacity, struct queue *q) {
+  q->ops = ops;
+  q->h = NULL;
+  bq_fail(0, "%s: make failed", ops->name); /* if the row says nothing */
+  if (ops->make(&q->h, elem_size, capacity) != 0) {
+    q->h = NULL;
+    bench_fail(st, bq_error());
+    return -1;
+  }
+  return 0;
+}
+
+void queue_destroy(struct queue *q) {
+  if (q->h)
+    q->ops->destroy(q->h);
+  q->h = NULL;
 }
 
 /* ---- time and latency ---------------------------------------------------- */
 
 int64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+  return clock_read(CLOCK_MONOTONIC);
 }
 
 void hist_clear(struct hist *h) {
@@ -123,6 +326,12 @@ double hist_quantile(const struct hist *h, double q) {
       return hist_upper(i);
   }
   return hist_upper(HIST_BUCKETS - 1);
+}
+
+void latency_report(bench_state *st, const struct hist *h) {
+  bench_counter(st, "p50_ns", hist_quantile(h, 0.50), 0);
+  bench_counter(st, "p99_ns", hist_quantile(h, 0.99), 0);
+  bench_counter(st, "p999_ns", hist_quantile(h, 0.999), 0);
 }
 
 /* ---- cost meters ----------------------------------------------------------
@@ -175,10 +384,12 @@ const char *alloc_name(void) {
 }
 
 void cost_snap(struct cost *c) {
+  /* CPU time from the thread's CPU clock, which counts nanoseconds:
+   * getrusage's thread times move in scheduler ticks (4 ms on the reference
+   * VM), longer than most rounds, so most rounds would record none. */
+  c->cpu_ns = clock_read(CLOCK_THREAD_CPUTIME_ID);
   struct rusage ru;
   getrusage(RUSAGE_THREAD, &ru);
-  c->cpu_ns = ((int64_t)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000 +
-              ((int64_t)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000;
   c->vcsw = ru.ru_nvcsw;
   c->ivcsw = ru.ru_nivcsw;
   c->alloc_bytes = thread_alloc_bytes();
@@ -203,115 +414,6 @@ void cost_report(bench_state *st, const struct cost *t, double messages) {
   bench_counter(st, "allocs_per_op", (double)t->alloc_calls / messages, 0);
 }
 
-/* ---- role threads -------------------------------------------------------- */
-
-int role_fail(struct role *r, const char *what, int status) {
-  snprintf(r->err, sizeof r->err, "%s: %s (%s)", what, chan_strerror(status),
-           chan_last_error());
-  return -1;
-}
-
-static void *role_main(void *p) {
-  struct role *r = p;
-  int rc = place_pin_self(r->cpu);
-  if (rc != 0)
-    snprintf(r->err, sizeof r->err, "cannot pin to PU %d: %s", r->cpu,
-             strerror(rc));
-  if (rc != 0)
-    atomic_fetch_add(r->pin_failures, 1);
-  pthread_barrier_wait(r->start);
-  /* The barrier orders every thread's pinning before anyone starts: if one
-   * could not be pinned, none runs, since its peers would wait forever. */
-  bool run = atomic_load(r->pin_failures) == 0;
-  if (!run && rc == 0)
-    snprintf(r->err, sizeof r->err, "not run: a peer could not be pinned");
-  struct cost c0, c1;
-  cost_snap(&c0);
-  r->t_start = now_ns();
-  if (run)
-    r->fn(r);
-  r->t_end = now_ns();
-  cost_snap(&c1);
-  memset(&r->cost, 0, sizeof r->cost);
-  cost_add_delta(&r->cost, &c0, &c1);
-  return NULL;
-}
-
-static void split(struct round *rd, int side, int n, role_fn f, uint64_t total,
-                  const struct placement *pl, void *shared,
-                  struct hist *hists) {
-  for (int k = 0; k < n; k++) {
-    struct role *r = &rd->roles[rd->nroles];
-    memset(r, 0, sizeof *r);
-    r->side = side;
-    r->k = k;
-    r->nside = n;
-    r->cpu = placement_cpu(pl, side, k);
-    r->count = total / (uint64_t)n + ((uint64_t)k < total % (uint64_t)n);
-    r->shared = shared;
-    r->hist = hists ? &hists[rd->nroles] : NULL;
-    r->fn = f;
-    rd->nroles++;
-  }
-}
-
-int round_run(struct round *rd, const struct placement *pl, int n0, role_fn f0,
-              uint64_t total0, int n1, role_fn f1, uint64_t total1,
-              void *shared, struct hist *hists) {
-  rd->nroles = 0;
-  rd->err[0] = '\0';
-  if (n0 < 0 || n1 < 0 || n0 + n1 <= 0 || n0 + n1 > ROLES_MAX) {
-    snprintf(rd->err, sizeof rd->err, "bad thread counts %d+%d", n0, n1);
-    return -1;
-  }
-  split(rd, 0, n0, f0, total0, pl, shared, hists);
-  split(rd, 1, n1, f1, total1, pl, shared, hists);
-  pthread_barrier_t start;
-  pthread_barrier_init(&start, NULL, (unsigned)rd->nroles);
-  _Atomic int pin_failures = 0;
-  int started = 0;
-  for (; started < rd->nroles; started++) {
-    rd->roles[started].start = &start;
-    rd->roles[started].pin_failures = &pin_failures;
-    int rc = pthread_create(&rd->roles[started].thread, NULL, role_main,
-                            &rd->roles[started]);
-    if (rc != 0) {
-      snprintf(rd->err, sizeof rd->err, "pthread_create: %s", strerror(rc));
-      break;
-    }
-  }
-  if (started < rd->nroles) {
-    /* The started threads wait at the barrier forever; this is a resource
-     * failure the benchmark cannot recover from. */
-    fprintf(stderr, "chanbench: %s\n", rd->err);
-    exit(1);
-  }
-  for (int i = 0; i < rd->nroles; i++)
-    pthread_join(rd->roles[i].thread, NULL);
-  pthread_barrier_destroy(&start);
-  int64_t t0 = INT64_MAX, t1 = INT64_MIN;
-  memset(&rd->cost, 0, sizeof rd->cost);
-  for (int i = 0; i < rd->nroles; i++) {
-    struct role *r = &rd->roles[i];
-    if (r->t_start < t0)
-      t0 = r->t_start;
-    if (r->t_end > t1)
-      t1 = r->t_end;
-    struct cost zero = {0};
-    cost_add_delta(&rd->cost, &zero, &r->cost);
-    if (r->err[0] && !rd->err[0] && strncmp(r->err, "not run", 7) != 0)
-      snprintf(rd->err, sizeof rd->err, "%s %d: %s",
-               r->side ? "consumer" : "producer", r->k, r->err);
-  }
-  rd->elapsed_ns = t1 - t0;
-  return rd->err[0] ? -1 : 0;
-}
-
-int64_t round_batch(bench_state *st, int64_t lo, int64_t hi) {
-  int64_t want = bench_max_iterations(st) - bench_iteration_count(st);
-  return want < lo ? lo : want > hi ? hi : want;
-}
-
 chan_t *bench_chan(bench_state *st, const char *impl, size_t elem_size,
                    size_t capacity) {
   chan_t *ch = NULL;
@@ -320,7 +422,7 @@ chan_t *bench_chan(bench_state *st, const char *impl, size_t elem_size,
     char msg[256];
     snprintf(msg, sizeof msg, "chan_make(%s, %zu, %zu): %s (%s)", impl,
              elem_size, capacity, chan_strerror(rc), chan_last_error());
-    bench_skip_with_error(st, msg);
+    bench_fail(st, msg);
     return NULL;
   }
   return ch;

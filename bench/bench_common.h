@@ -1,20 +1,22 @@
 /*
- * bench_common.h - what every chanlab scenario shares: the suite's
- * configuration (implementations, placements, quick or full), a latency
- * histogram, the cost meters (CPU time, context switches, allocations) and
- * the role runner that gives producers and consumers their own pinned
- * threads with fixed message counts.
+ * bench_common.h - what every chanlab scenario shares: the scenario list
+ * (scenarios.def), the suite's configuration (queues, placements, quick or
+ * full), a latency histogram, the cost meters (CPU time, context switches,
+ * allocations) and the round driver that runs a scenario's roles.
  *
  * Google Benchmark runs the same function on every one of its threads, which
  * fits symmetric scenarios (try-ops contention) but not producer/consumer
- * shapes; for those a benchmark iteration is one "round": start the role
- * threads, let them move a fixed number of messages, and report the round's
- * wall time as manual time (real time, as throughput needs).
+ * shapes; for those a benchmark iteration is one message and a "round" moves
+ * a batch of them: start the role threads, let them move a fixed number of
+ * messages, and report the round's wall time as manual time (real time, as
+ * throughput needs). round_drive() is that loop, written once; a scenario
+ * keeps only its roles and its per-round setup.
  */
 #ifndef CHAN_BENCH_COMMON_H
 #define CHAN_BENCH_COMMON_H
 
 #include "placement.h"
+#include "queue.h"
 #include "shim/bench_shim.h"
 
 #include <chan/chan.h>
@@ -23,35 +25,101 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* ---- the scenarios (scenarios.def) --------------------------------------- */
+
+enum scenario_group { GROUP_QUEUE, GROUP_FLOOR, GROUP_PATTERN };
+enum scenario_metric {
+  METRIC_RATE,
+  METRIC_LATENCY,
+  METRIC_TIME,
+  METRIC_IDLE_CPU
+};
+
+struct scenario {
+  const char *name;
+  enum scenario_group group;
+  enum scenario_metric metric;
+  const char *summary;
+  void (*reg)(const struct scenario *sc); /* registers its benchmarks */
+};
+
+/* Every scenario, in scenarios.def order; a NULL name ends the list. */
+extern const struct scenario scenarios[];
+
+const char *scenario_group_name(enum scenario_group g);   /* "queue", ... */
+const char *scenario_metric_name(enum scenario_metric m); /* "rate", ... */
+
+#define SCENARIO(n, g, m, s) void register_##n(const struct scenario *sc);
+#include "scenarios.def"
+#undef SCENARIO
+
 /* ---- the suite ----------------------------------------------------------- */
+
+#define QUEUES_MAX 64
 
 struct suite {
   struct topo *topo;
   int npus;
-  bool full;             /* --full: every axis; otherwise the quick suite */
-  const char *impls[16]; /* implementations to run */
-  int nimpls;
+  bool full; /* --full: every axis; otherwise the quick suite */
+  const struct bq_ops *queues[QUEUES_MAX]; /* queue rows to run */
+  int nqueues;
   bool place_on[PLACE_NCLASSES]; /* placements selected (and available) */
-  const char *scenario_filter;   /* comma list of scenario names, or NULL */
   int64_t messages;              /* messages per round (throughput scenarios) */
+  double min_time;               /* seconds per repetition */
 };
 
 extern struct suite g_suite;
 
-/* True if scenario name is selected by --scenario. */
-bool suite_wants(const char *scenario);
+/* The suite's queue rows that have every feature in needs, into out[]
+ * (QUEUES_MAX); returns the count. A row lacking some is recorded as absent
+ * from sc, with the missing features named. */
+int suite_queues(const struct scenario *sc, unsigned needs,
+                 const struct bq_ops **out);
+
+/* Records in the JSON context (`absent.<scenario>.<queue>`) why sc has no
+ * benchmark (or not every configuration) for queue q. */
+void suite_absent(const struct scenario *sc, const struct bq_ops *q,
+                  const char *why);
+
+/* Writes the recorded absences into the JSON context (once, before the run). */
+void suite_absent_flush(void);
+
+/* Frees what the registrations hold (after the run). */
+void suite_release(void);
+
+/* True, after dropping the repetition as noisy (bench_drop), when the
+ * benchmark body that started at started_ns (now_ns()) has run past its
+ * budget, 20x the minimum time and at least 1 s. Google Benchmark fixes a
+ * repetition's iterations from the first one, so a machine that turns busy
+ * (a spinning floor time-slicing with other processes: 300x slower) would
+ * otherwise stretch one repetition to minutes. Loops call it between rounds. */
+bool suite_over_budget(bench_state *st, int64_t started_ns);
 
 /* Placements to use for a multi-thread scenario: all selected ones (full or
  * when all_in_quick), else only "unpinned". Fills out[] and returns the
  * count. */
 int suite_placements(const struct placement **out, bool all_in_quick);
 
-/* Registers a benchmark named "<scenario>/impl:<impl>/place:<place>" (parts
+/* Registers a benchmark named "<scenario>/impl:<queue>/place:<place>" (parts
  * that are NULL are left out) with a heap copy of the given argument block,
- * which stays alive for the run. */
-bench_def *suite_register(const char *scenario, const char *impl,
+ * which stays alive until suite_release(), after the run. */
+bench_def *suite_register(const struct scenario *sc, const struct bq_ops *q,
                           const struct placement *pl, bench_fn fn,
                           const void *arg, size_t arg_size);
+
+/* ---- queues under test ------------------------------------------------- */
+
+/* A queue made from a row: what the roles call. */
+struct queue {
+  const struct bq_ops *ops;
+  void *h;
+};
+
+/* Makes a queue, or skips the benchmark with the reason and returns -1. */
+int queue_make(bench_state *st, const struct bq_ops *ops, size_t elem_size,
+               size_t capacity, struct queue *q);
+/* Destroys a queue made by queue_make (nothing for one never made). */
+void queue_destroy(struct queue *q);
 
 /* ---- time and latency ---------------------------------------------------- */
 
@@ -94,7 +162,7 @@ void cost_report(bench_state *st, const struct cost *total, double messages);
 const char *alloc_name(void);
 bool alloc_is_jemalloc(void);
 
-/* ---- role threads -------------------------------------------------------- */
+/* ---- role threads and rounds --------------------------------------------- */
 
 #define ROLES_MAX 1024
 
@@ -129,38 +197,64 @@ struct round {
 };
 
 /* Runs one round: n0 threads run f0 on side 0 sharing total0 operations,
- * n1 threads run f1 on side 1 sharing total1, pinned by pl. Returns 0, or -1
- * with r->err set (thread start failure or a role's error). */
+ * n1 threads run f1 on side 1 sharing total1, pinned by pl. This is the one
+ * place role threads are started. Returns 0, or -1 with r->err set (thread
+ * start failure or a role's error). */
 int round_run(struct round *r, const struct placement *pl, int n0, role_fn f0,
               uint64_t total0, int n1, role_fn f1, uint64_t total1,
               void *shared, struct hist *hists);
 
-/* Messages per round: what Google Benchmark still wants, at least lo (to
- * amortize starting the threads) and at most hi, so slow configurations do
- * not run far past the minimum time. */
+/* Operations per round: what Google Benchmark still wants, at most hi (so
+ * slow configurations do not run far past the minimum time), and at least
+ * lo (to amortize starting the threads) unless fewer are wanted. Never more
+ * than wanted: every repetition of a benchmark, one that ends early with an
+ * error included, then reports exactly the iterations Google Benchmark asked
+ * for, which its statistics check (they abort on a mismatch). Loops with a
+ * fixed unit of work ask round_batch(st, n, n). */
 int64_t round_batch(bench_state *st, int64_t lo, int64_t hi);
 
-/* ---- helpers for chan results ---------------------------------------------
- */
+/* A round-based scenario: its roles and its per-round state. */
+struct roles {
+  role_fn side0, side1; /* producer (initiator) side, consumer (echo) side */
+  int n0, n1;           /* threads per side */
+  /* Operations per round, each side: round_batch() within [batch_lo,
+   * batch_hi] (0: the suite's --messages). */
+  int64_t batch_lo, batch_hi;
+  size_t shared_size; /* the round's shared state, zeroed, 64-byte aligned */
+  /* Before each round, untimed: fills the shared state (makes the queues);
+   * 0, or -1 after skipping the benchmark with the reason. */
+  int (*setup)(bench_state *st, const void *arg, void *shared);
+  /* After a round that ran: checks what the roles did (e.g. that every
+   * value arrived once); 0, or -1 with a message in err. May be NULL. */
+  int (*verify)(const void *arg, void *shared, uint64_t ops, char *err,
+                size_t errlen);
+  /* After each round, also after a failed setup (so it must cope with a
+   * half-made state); may be NULL. */
+  void (*teardown)(void *shared);
+  bool latency;         /* roles fill r->hist: report p50/p99/p99.9 */
+  bool report_bytes;    /* report bytes per second too, */
+  int64_t bytes_per_op; /* counting this many bytes per operation */
+};
 
-/* Formats "what: status (last error)" into err; returns -1 for chaining. */
+/* A round trip: one initiator timing each exchange into its histogram, one
+ * echo, and round sizes fit for latency (a round trip costs up to tens of
+ * microseconds). The caller adds its shared state, setup and teardown. */
+#define ROLES_ROUNDTRIP(init, echo)                                            \
+  .side0 = (init), .side1 = (echo), .n0 = 1, .n1 = 1, .batch_lo = 200,         \
+  .batch_hi = g_suite.full ? 5000 : 2000, .latency = true
+
+/* The round loop every round-based scenario runs: rounds until Google
+ * Benchmark has its iterations, each round's wall time as manual time, then
+ * items (and bytes) processed, latency percentiles and cost per message. */
+void round_drive(bench_state *st, const struct placement *pl,
+                 const struct roles *ro, const void *arg);
+
+/* Formats "what: status" into r->err; returns -1 for chaining. */
 int role_fail(struct role *r, const char *what, int status);
 
-/* Makes a channel or skips the benchmark with the reason; NULL on failure. */
+/* Makes a chanlab channel or skips the benchmark with the reason; NULL on
+ * failure. For the scenarios that need chanlab's own API (BQ_CHAN). */
 chan_t *bench_chan(bench_state *st, const char *impl, size_t elem_size,
                    size_t capacity);
-
-/* Per-scenario registration hooks (one file each under scenarios/). */
-void register_pingpong(void);
-void register_floor(void);
-void register_throughput(void);
-void register_select(void);
-void register_tryops(void);
-void register_timed(void);
-void register_close_storm(void);
-void register_lifecycle(void);
-void register_payload(void);
-void register_idle(void);
-void register_patterns(void);
 
 #endif /* CHAN_BENCH_COMMON_H */

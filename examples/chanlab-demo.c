@@ -5,13 +5,14 @@
  * search results).
  *
  *   chanlab-demo --list
- *   chanlab-demo [--impl NAME] PATTERN|all
+ *   chanlab-demo [--impl NAME] PATTERN|all      (chanlab-demo --help)
  *
  * Every demo is built from the components of include/chan/patterns.h; the
  * sleeps here only simulate slow talkers, workers and servers.
  */
 #include <chan/patterns.h>
 
+#include <getopt.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -895,42 +896,58 @@ static const struct demo {
 #define NDEMOS (sizeof demos / sizeof demos[0])
 
 static void usage(FILE *to) {
-  fprintf(to, "usage: chanlab-demo --list\n"
-              "       chanlab-demo [--impl NAME] PATTERN|all\n");
+  fprintf(
+      to,
+      "usage: chanlab-demo [options] PATTERN|all\n"
+      "Runs a Go concurrency pattern (or all of them) the way the notes' "
+      "demos do.\n"
+      "  -i, --impl NAME   channel implementation (default: the first "
+      "registered)\n"
+      "  -l, --list        list the patterns and exit\n"
+      "  -h, --help        this help\n"
+      "One pattern takes well under a second, all of them about 3 seconds.\n");
 }
 
 int main(int argc, char **argv) {
-  const char *pattern = NULL;
-  for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--list")) {
+  static const struct option opts[] = {{"impl", required_argument, NULL, 'i'},
+                                       {"list", no_argument, NULL, 'l'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
+  opterr = 0; /* our own messages, naming the flag as given */
+  for (int c; (c = getopt_long(argc, argv, ":i:lh", opts, NULL)) != -1;) {
+    switch (c) {
+    case 'i':
+      impl = optarg;
+      break;
+    case 'l':
       for (size_t d = 0; d < NDEMOS; d++)
         printf("%-15s %s\n", demos[d].name, demos[d].what);
       return 0;
-    } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+    case 'h':
       usage(stdout);
       return 0;
-    } else if (!strcmp(argv[i], "--impl")) {
-      if (i + 1 == argc) {
-        fprintf(stderr, "chanlab-demo: --impl needs a name\n");
-        return 2;
-      }
-      impl = argv[++i];
-    } else if (argv[i][0] == '-') {
-      fprintf(stderr, "chanlab-demo: unknown flag '%s'\n", argv[i]);
+    case ':':
+      fprintf(stderr, "chanlab-demo: %s needs a name\n", argv[optind - 1]);
+      return 2;
+    default:
+      if (optopt)
+        fprintf(stderr, "chanlab-demo: unknown flag '-%c'\n", optopt);
+      else
+        fprintf(stderr, "chanlab-demo: unknown flag '%s'\n", argv[optind - 1]);
       usage(stderr);
       return 2;
-    } else if (pattern) {
-      fprintf(stderr, "chanlab-demo: one pattern at a time ('%s', '%s')\n",
-              pattern, argv[i]);
-      return 2;
-    } else {
-      pattern = argv[i];
     }
   }
-  if (!pattern) {
+  if (optind + 1 < argc) {
+    fprintf(stderr, "chanlab-demo: one pattern at a time ('%s', '%s')\n",
+            argv[optind], argv[optind + 1]);
+    return 2;
+  }
+  if (optind == argc) {
     usage(stderr);
     return 2;
   }
+  const char *pattern = argv[optind];
   size_t nimpls;
   const char *const *names = chan_impl_names(&nimpls);
   if (!impl)

@@ -1,44 +1,108 @@
 """chanlab_results - load and index chanlab benchmark results.
 
-Reads the Google Benchmark JSON written by chanbench (--benchmark_out) and
-the Go peer's JSON (same schema), checks them, and turns every benchmark name
-"<scenario>/impl:<impl>/place:<place>/<key>:<value>/..." into a row with its
-parameters, so plot.py, report.py and compare.py share one reading of it.
-Errors are raised as ResultsError with a message meant for the user.
+A results folder holds one JSON file per program in Google Benchmark's
+schema: chanbench.json, go.json, and the peers' (peers-rust.json, ...):
+every *.json in the folder with a "benchmarks" list is read. Each benchmark
+name "<scenario>/impl:<queue>/place:<place>/<key>:<value>/..." becomes a row
+with its parameters and one sample per repetition; the scenario list (with
+each scenario's group and metric) comes from chanbench's JSON context,
+written from bench/scenarios.def. plot.py, report.py, compare.py and
+rerun_check.py share this one reading. Errors are raised as ResultsError
+with a message meant for the user.
+
+Name parts: numeric values are configuration (cap:128, p:2); other values
+besides impl and place (exec:fiber, ...) identify the thing measured
+together with the implementation, so a row's series is "ring" or
+"ring exec:fiber" and configurations compare series against each other.
 """
+import glob
 import json
+import math
 import os
+import re
 import statistics
 
-KNOWN_SCENARIOS = {
-    "pingpong", "floor_cacheline", "floor_futex", "floor_ring",
-    "pair_cacheline", "spsc", "mpsc", "spmc", "mpmc", "payload",
-    "select_recv", "select_both", "select_many", "tryops", "timed",
-    "close_storm", "lifecycle", "idle", "patterns",
-}
-# Scenario name prefixes of pattern benchmarks ("pattern_pipeline", ...).
-PATTERN_PREFIX = "pattern_"
+import chanlab_stats as stats
 
 TO_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+GB_SUFFIXES = ("manual_time", "real_time", "process_time")
+
+# Which way is better, and the unit, for each metric of scenarios.def.
+METRICS = {
+    "rate": {"key": "items_per_second", "higher": True, "unit": "msgs/s"},
+    "latency": {"key": "p50_ns", "higher": False, "unit": "ns"},
+    "time": {"key": "time_ns", "higher": False, "unit": "ns"},
+    "idle_cpu": {"key": "idle_cpu_pct", "higher": False, "unit": "% CPU"},
+}
+
+# A repetition is noisy when other processes took this share of the
+# machine's CPU capacity while it ran, or the hypervisor stole this much
+# (/proc/stat, measured by chanbench and gochan around each repetition).
+NOISE_OTHER_PCT = 20.0
+NOISE_STEAL_PCT = 5.0
+# A row's spread is high when its interval is wider than this share of its
+# median on either side.
+SPREAD = 0.25
+PLACES = ["same_pu", "smt", "shared_l2", "shared_l3", "diff_l3", "diff_numa",
+          "diff_package", "unpinned"]
+
+# bench/scenarios.def, for results whose JSON does not carry the list.
+SCENARIOS_DEF = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                             "..", "bench", "scenarios.def")
 
 
 class ResultsError(Exception):
     pass
 
 
-def load_json(path):
+def read_json(path):
+    """Any JSON document, or a ResultsError saying what is wrong."""
     if not os.path.exists(path):
         raise ResultsError(f"{path}: no such file")
     try:
         with open(path) as f:
-            doc = json.load(f)
+            return json.load(f)
     except json.JSONDecodeError as e:
         raise ResultsError(f"{path}: malformed JSON ({e})") from None
-    except OSError as e:
-        raise ResultsError(f"{path}: {e.strerror}") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("benchmarks"), list):
+    except (OSError, UnicodeDecodeError) as e:
+        raise ResultsError(f"{path}: cannot read ({e})") from None
+
+
+def is_results(doc):
+    return isinstance(doc, dict) and isinstance(doc.get("benchmarks"), list)
+
+
+def load_json(path):
+    """A results file: Google Benchmark's JSON schema."""
+    doc = read_json(path)
+    if not is_results(doc):
         raise ResultsError(f"{path}: not Google Benchmark JSON (no 'benchmarks' list)")
     return doc
+
+
+def scenarios_of(doc):
+    """{name: {"group", "metric", "summary"}} from a chanbench JSON context
+    (chanlab.scenarios and scenario.<name>), or {} without the list."""
+    ctx = doc.get("context") if isinstance(doc.get("context"), dict) else {}
+    out = {}
+    for name in filter(None, str(ctx.get("chanlab.scenarios", "")).split(",")):
+        m = re.match(r"(\w+) (\w+): (.*)", str(ctx.get(f"scenario.{name}", "")))
+        if m:
+            out[name] = {"group": m[1], "metric": m[2], "summary": m[3]}
+    return out
+
+
+def scenarios_from_source():
+    """The same from bench/scenarios.def itself (results from before the
+    list was written into the JSON)."""
+    out = {}
+    try:
+        with open(SCENARIOS_DEF) as f:
+            for m in re.finditer(r'^SCENARIO\((\w+), (\w+), (\w+), "(.*)"\)$', f.read(), re.M):
+                out[m[1]] = {"group": m[2].lower(), "metric": m[3].lower(), "summary": m[4]}
+    except OSError:
+        pass
+    return out
 
 
 def parse_name(name):
@@ -47,7 +111,7 @@ def parse_name(name):
     parts = name.split("/")
     scenario, params = parts[0], {}
     for seg in parts[1:]:
-        if seg in ("manual_time", "real_time", "process_time"):
+        if seg in GB_SUFFIXES:
             continue
         if ":" not in seg:
             raise ResultsError(f"benchmark name '{name}': segment '{seg}' is not key:value")
@@ -59,66 +123,208 @@ def parse_name(name):
     return scenario, params
 
 
-def rows_from(doc, path, strict=True):
-    """One row per benchmark run (median over repetitions)."""
+def fmt_si(v, unit=""):
+    if v is None or math.isnan(v):
+        return "-"
+    for scale, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= scale:
+            return f"{v / scale:.3g} {prefix}{unit}".rstrip()
+    return f"{v:.3g} {unit}".rstrip()
+
+
+def fmt_ns(ns):
+    if ns is None or math.isnan(ns):
+        return "-"
+    if ns >= 1e6:
+        return f"{ns / 1e6:.3g} ms"
+    if ns >= 1e3:
+        return f"{ns / 1e3:.3g} us"
+    return f"{ns:.3g} ns"
+
+
+class Row:
+    """One benchmark: its parameters and its repetitions (samples)."""
+
+    def __init__(self, name, scenario, params, meta, reps, source):
+        self.name, self.scenario, self.source = name, scenario, source
+        self.meta = meta
+        self.impl = params.pop("impl", "floor")
+        self.place = params.pop("place", "none")
+        # Non-numeric parts identify the thing measured (exec:fiber, ...).
+        self.ident = {k: v for k, v in params.items() if isinstance(v, str)}
+        self.params = {k: v for k, v in params.items() if not isinstance(v, str)}
+        self.series = self.impl + "".join(f" {k}:{v}" for k, v in sorted(self.ident.items()))
+        self.reps = reps
+        # chanbench marks a repetition the machine spoiled (counter
+        # "dropped", label "dropped: why") or that failed (counter "failed",
+        # label "error: why"), rather than Google Benchmark's error fields,
+        # which its own statistics cannot survive; other programs use those.
+        self.dropped = [r for r in reps if r.get("dropped")]
+        errors = [r for r in reps if r.get("failed") or r.get("error_occurred")]
+        self.error = (str(errors[0].get("error_message") or errors[0].get("label") or "error")
+                      if errors else None)
+        self.good = [r for r in reps if r not in self.dropped and r not in errors]
+        if not self.good and self.dropped and not self.error:
+            self.error = str(self.dropped[0].get("label", "every repetition dropped"))
+        self._stats = {}
+
+    # -- samples and figures --
+    def samples(self, key=None):
+        """Per-repetition values of a counter (default: the metric's)."""
+        key = key or METRICS[self.meta["metric"]]["key"]
+        out = []
+        for r in self.good:
+            unit = TO_NS.get(r.get("time_unit", "ns"), 1.0)
+            if key == "time_ns":
+                v = r.get("real_time")
+                v = v * unit if isinstance(v, (int, float)) else None
+            elif key == "p50_ns" and "p50_ns" not in r:
+                v = r.get("real_time")  # no histogram: the mean round trip
+                v = v * unit if isinstance(v, (int, float)) else None
+            else:
+                v = r.get(key)
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                out.append(float(v))
+        return out
+
+    def stat(self, key=None):
+        """(median, lo, hi) of a counter over the repetitions."""
+        key = key or METRICS[self.meta["metric"]]["key"]
+        if key not in self._stats:
+            self._stats[key] = stats.median_ci(self.samples(key))
+        return self._stats[key]
+
+    @property
+    def higher_is_better(self):
+        return METRICS[self.meta["metric"]]["higher"]
+
+    @property
+    def value(self):
+        return self.stat()[0]
+
+    def fmt(self, key=None):
+        """The figure with its interval: '21.8 M msgs/s [19.9, 23.1]'."""
+        metric = self.meta["metric"]
+        m, lo, hi = self.stat(key)
+        key = key or METRICS[metric]["key"]
+        if key.endswith("_pct"):
+            def f(v):
+                return "-" if v is None or math.isnan(v) else f"{v:.2f}%"
+        elif key.endswith("_ns") or key == "time_ns":
+            f = fmt_ns
+        elif key == "items_per_second":
+            def f(v):
+                return fmt_si(v, "/s")
+        else:
+            def f(v):
+                return "-" if v is None or math.isnan(v) else f"{v:.3g}"
+        interval = f" [{f(lo)}, {f(hi)}]" if not math.isnan(lo) else " [too few samples]"
+        return f"{f(m)}{interval}"
+
+    # -- quality --
+    def noisy_reps(self):
+        return [r for r in self.good
+                if r.get("noise_other_pct", 0) >= NOISE_OTHER_PCT
+                or r.get("noise_steal_pct", 0) >= NOISE_STEAL_PCT]
+
+    def noise(self):
+        """(median other-process %, median steal %) over the repetitions."""
+        other = [r["noise_other_pct"] for r in self.good if "noise_other_pct" in r]
+        steal = [r["noise_steal_pct"] for r in self.good if "noise_steal_pct" in r]
+        return (statistics.median(other) if other else math.nan,
+                statistics.median(steal) if steal else math.nan)
+
+    def flags(self):
+        """Short warnings about this row's figure."""
+        out = []
+        if self.dropped:
+            out.append(f"{len(self.dropped)} repetition(s) dropped (machine busy)")
+        noisy = self.noisy_reps()
+        if self.good and len(noisy) * 2 >= len(self.good):
+            out.append(f"noisy: {len(noisy)}/{len(self.good)} repetitions shared the machine")
+        m, lo, hi = self.stat()
+        if math.isnan(lo):
+            out.append(f"{len(self.good)} sample(s): no interval")
+        elif m > 0 and (hi / m - 1 > SPREAD or 1 - lo / m > SPREAD):
+            out.append("high spread")
+        return out
+
+
+def rows_from(doc, path, known):
+    """One Row per benchmark (its repetitions grouped by run_name)."""
     groups = {}
     for b in doc["benchmarks"]:
-        if not isinstance(b, dict) or "name" not in b:
+        if not isinstance(b, dict) or not isinstance(b.get("name"), str):
             raise ResultsError(f"{path}: a benchmark entry has no name")
         if b.get("run_type", "iteration") != "iteration":
-            continue  # aggregates: we recompute medians ourselves
-        name = b.get("run_name", b["name"])
-        groups.setdefault(name, []).append(b)
+            continue  # aggregates: recomputed here with intervals
+        groups.setdefault(b.get("run_name", b["name"]), []).append(b)
     rows = []
-    for name, runs in groups.items():
+    for name, reps in groups.items():
         scenario, params = parse_name(name)
-        if strict and scenario not in KNOWN_SCENARIOS and not scenario.startswith(PATTERN_PREFIX):
-            raise ResultsError(f"{path}: unknown scenario '{scenario}' in '{name}'")
-        row = {"name": name, "scenario": scenario, "impl": params.pop("impl", "floor"),
-               "place": params.pop("place", "none"), "params": params,
-               "error": None, "reps": len(runs)}
-        errors = [r.get("error_message", "error") for r in runs if r.get("error_occurred")]
-        if errors:
-            row["error"] = errors[0]
-            rows.append(row)
-            continue
-        unit = TO_NS.get(runs[0].get("time_unit", "ns"))
-        if unit is None:
-            raise ResultsError(f"{path}: '{name}' has unknown time_unit")
-        keys = set()
-        for r in runs:
-            keys.update(k for k, v in r.items() if isinstance(v, (int, float)))
-        for k in keys:
-            vals = [r[k] for r in runs if isinstance(r.get(k), (int, float))]
-            row[k] = statistics.median(vals)
-        row["time_ns"] = row.get("real_time", 0) * unit
-        rows.append(row)
+        if scenario not in known:
+            raise ResultsError(f"{path}: unknown scenario '{scenario}' in '{name}' "
+                               f"(known: {', '.join(sorted(known))})")
+        for r in reps:
+            if r.get("time_unit", "ns") not in TO_NS:
+                raise ResultsError(f"{path}: '{name}' has unknown time_unit '{r.get('time_unit')}'")
+        rows.append(Row(name, scenario, params, known[scenario], reps, path))
     return rows
 
 
-class Run:
-    """A results folder: chanbench.json (+ go.json, env.txt, topology.xml)."""
+def result_files(folder):
+    """The results files of a folder: every *.json with a 'benchmarks' list
+    (chanbench.json first); a chanbench.json must be one."""
+    out = []
+    for path in sorted(glob.glob(os.path.join(folder, "*.json"))):
+        if os.path.basename(path) == "chanbench.json":
+            out.append((path, load_json(path)))
+            continue
+        doc = read_json(path)
+        if is_results(doc):
+            out.append((path, doc))
+    out.sort(key=lambda pd: os.path.basename(pd[0]) != "chanbench.json")
+    return out
 
-    def __init__(self, folder, impls=None, strict=True):
+
+class Run:
+    """A results folder (or one results JSON file)."""
+
+    def __init__(self, folder, impls=None):
         if not os.path.exists(folder):
             raise ResultsError(f"{folder}: no such file or directory")
-        if not os.path.isdir(folder):
-            raise ResultsError(f"{folder}: not a results folder")
-        self.folder = folder
-        main = os.path.join(folder, "chanbench.json")
-        self.doc = load_json(main)
-        self.context = self.doc.get("context", {})
-        self.rows = rows_from(self.doc, main, strict)
-        self.go_doc = None
-        gopath = os.path.join(folder, "go.json")
-        if os.path.exists(gopath):
-            self.go_doc = load_json(gopath)
-            self.rows += rows_from(self.go_doc, gopath, strict)
+        if os.path.isdir(folder):
+            self.folder = folder
+            self.files = result_files(folder)
+            if not self.files:
+                raise ResultsError(f"{folder}: no results (no *.json with a 'benchmarks' list)")
+        else:
+            self.folder = os.path.dirname(folder) or "."
+            self.files = [(folder, load_json(folder))]
+        self.contexts = {os.path.basename(p): d.get("context", {}) if isinstance(d.get("context"), dict) else {}
+                         for p, d in self.files}
+        self.context = {}
+        for ctx in self.contexts.values():
+            for k, v in ctx.items():
+                self.context.setdefault(k, v)
+        self.scenarios = {}
+        for _, doc in self.files:
+            for k, v in scenarios_of(doc).items():
+                self.scenarios.setdefault(k, v)
+        if not self.scenarios:
+            self.scenarios = scenarios_from_source()
+        self.rows, seen = [], {}
+        for path, doc in self.files:
+            for row in rows_from(doc, path, self.scenarios):
+                if row.name in seen:
+                    raise ResultsError(f"'{row.name}' is in both {seen[row.name]} and {path}")
+                seen[row.name] = path
+                self.rows.append(row)
         if not self.rows:
-            raise ResultsError(f"{main}: no benchmark results")
+            raise ResultsError(f"{self.files[0][0]}: no benchmark results")
         self.env = {}
-        envpath = os.path.join(folder, "env.txt")
-        if os.path.exists(envpath):
+        envpath = os.path.join(self.folder, "env.txt")
+        if os.path.isdir(folder) and os.path.exists(envpath):
             with open(envpath) as f:
                 for line in f:
                     if ":" in line:
@@ -129,21 +335,41 @@ class Run:
             if i not in known:
                 raise ResultsError(f"unknown implementation '{i}' (this run has: {', '.join(known)})")
 
-    def impls(self):
-        """Channel implementations in the run (the floor excluded), Go last."""
-        names = sorted({r["impl"] for r in self.rows if r["impl"] != "floor"})
-        return [n for n in names if n != "go"] + (["go"] if "go" in names else [])
+    def pus(self):
+        for v in (self.context.get("chanlab.pus"), self.env.get("pus")):
+            try:
+                return int(v)
+            except (TypeError, ValueError):
+                pass
+        return None
 
-    def select(self, scenario, impl=None, place=None, **params):
+    def impls(self):
+        """Implementations in the run (the floor excluded): chanlab's first,
+        then Go and the peers."""
+        ours = [k[6:] for k in self.contexts.get("chanbench.json", {}) if k.startswith("queue.")]
+        names = sorted({r.impl for r in self.rows if r.impl != "floor"},
+                       key=lambda n: (n not in ours, n == "go", n))
+        return names
+
+    def series(self, scenario=None):
+        """Series (implementation plus identifying parts) in the run."""
+        names = {r.series for r in self.rows if r.impl != "floor"
+                 and (scenario is None or r.scenario == scenario)}
+        order = {n: i for i, n in enumerate(self.impls())}
+        return sorted(names, key=lambda s: (order.get(s.split()[0], 99), s))
+
+    def select(self, scenario, impl=None, place=None, series=None, **params):
         out = []
         for r in self.rows:
-            if r["scenario"] != scenario or r["error"]:
+            if r.scenario != scenario or r.error:
                 continue
-            if impl is not None and r["impl"] != impl:
+            if impl is not None and r.impl != impl:
                 continue
-            if place is not None and r["place"] != place:
+            if series is not None and r.series != series:
                 continue
-            if any(r["params"].get(k) != v for k, v in params.items()):
+            if place is not None and r.place != place:
+                continue
+            if any(r.params.get(k) != v for k, v in params.items()):
                 continue
             out.append(r)
         return out
@@ -153,10 +379,8 @@ class Run:
         return rows[0] if rows else None
 
     def places(self, scenario):
-        order = ["same_pu", "smt", "shared_l2", "shared_l3", "diff_l3",
-                 "diff_numa", "diff_package", "unpinned"]
-        seen = {r["place"] for r in self.select(scenario)}
-        return [p for p in order if p in seen]
+        seen = {r.place for r in self.select(scenario)}
+        return [p for p in PLACES if p in seen]
 
     def cross_place(self):
         """The nearest pinned placement with the two sides on different PUs
@@ -167,4 +391,35 @@ class Run:
         return None
 
     def errors(self):
-        return [r for r in self.rows if r["error"]]
+        return [r for r in self.rows if r.error]
+
+    def groups(self):
+        """Rows by configuration (scenario, place, parameters): the rows of a
+        group are the series that compete in it. Go and the peers run
+        unpinned and join the unpinned groups."""
+        out = {}
+        for r in self.rows:
+            if r.error:
+                continue
+            key = (r.scenario, r.place, tuple(sorted(r.params.items())))
+            out.setdefault(key, []).append(r)
+        return out
+
+
+def speedup(a, b, alpha=stats.ALPHA):
+    """How many times better row a is than row b by their metric (>1: a is
+    better), with interval and test: stats.compare on the samples, inverted
+    for lower-is-better metrics."""
+    c = stats.compare(a.samples(), b.samples(), alpha)
+    if not a.higher_is_better:
+        c = dict(c, ratio=1 / c["ratio"] if c["ratio"] else math.nan,
+                 lo=1 / c["hi"] if c["hi"] else math.nan,
+                 hi=1 / c["lo"] if c["lo"] else math.nan)
+    return c
+
+
+def verdict(c):
+    """'a' (a better), 'b' (b better) or '~' from a speedup() result."""
+    if not c["different"]:
+        return "~"
+    return "a" if c["ratio"] > 1 else "b"

@@ -1,21 +1,44 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages chanlab needs, if any are missing.
-# Runs apt-get as root; otherwise prints the exact command to run.
-#   scripts/install-deps.sh          everything (build, tests, benchmarks, plots)
-#   scripts/install-deps.sh --test   only what the test command needs
+# install-deps.sh - installs the Debian 12 packages chanlab needs, if any are
+# missing. Runs apt-get as root; otherwise prints the exact command to run.
+#
+# usage: scripts/install-deps.sh [options]
+#   -t, --test    only what the test command (scripts/test.sh) needs
+#   -l, --list    print the packages (of the chosen set) and exit
+#   -h, --help    this help
+# Checking takes under a second; installing takes what apt-get takes
+# to download and unpack the missing packages.
 set -euo pipefail
 
-# The test command also builds the release preset's benchmark binary and
-# runs its placement and command-line tests, hence the benchmark libraries.
-test_pkgs=(cmake ninja-build pkg-config gcc g++ clang libclang-rt-14-dev spin
-           libbenchmark-dev libhwloc-dev hwloc libjemalloc-dev python3-matplotlib)
-bench_pkgs=(libbenchmark-tools python3-scipy golang-go)
+usage() { sed -n '/^# usage:/,/^# to download/p' "$0" | sed 's/^# \{0,1\}//'; }
+parsed=$(getopt -n install-deps.sh -o tlh -l test,list,help -- "$@") ||
+  { echo "(scripts/install-deps.sh --help lists the flags)" >&2; exit 2; }
+eval set -- "$parsed"
+only_test=0 list=0
+while true; do
+  case "$1" in
+    -t|--test) only_test=1; shift ;;
+    -l|--list) list=1; shift ;;
+    -h|--help) usage; exit 0 ;;
+    --) shift; break ;;
+  esac
+done
+[ $# -eq 0 ] || { echo "install-deps.sh: unexpected argument '$1'" >&2; exit 2; }
 
-case "${1:-}" in
-  --test) pkgs=("${test_pkgs[@]}") ;;
-  "") pkgs=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
-  *) echo "install-deps.sh: unknown argument '$1' (use --test or nothing)" >&2; exit 2 ;;
-esac
+# The test command also builds the release preset's benchmark binary and
+# runs its placement and command-line tests (which run the report and
+# compare scripts: matplotlib and scipy), hence the benchmark libraries.
+test_pkgs=(cmake ninja-build pkg-config gcc g++ clang libclang-rt-14-dev spin
+           libbenchmark-dev libhwloc-dev hwloc libjemalloc-dev python3-matplotlib
+           python3-scipy)
+bench_pkgs=(golang-go)
+
+pkgs=("${test_pkgs[@]}")
+[ $only_test = 1 ] || pkgs+=("${bench_pkgs[@]}")
+if [ $list = 1 ]; then
+  printf '%s\n' "${pkgs[@]}"
+  exit 0
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -3,41 +3,131 @@
 
     /usr/bin/python3 scripts/plot.py results/<run> [--impl a,b]
 
-Writes PNGs into the folder: throughput vs threads per implementation and
-capacity, SPSC by capacity next to the raw ring and Go, latency by placement
-with the cache-line and futex floors drawn in, latency percentiles, CPU and
-context switches per message, ours vs Go, select and payload sweeps, and a
-per-PU-pair latency heatmap when the machine has more than 2 PUs.
-Uses Debian's python3-matplotlib (Agg backend). Exits non-zero with a message
-on a missing or malformed JSON or an unknown implementation.
+Writes PNGs into the folder. Every point or bar is a median over the
+benchmark's repetitions with its 95% interval drawn as a whisker; there is
+one series per implementation (and per extra name part such as exec:fiber),
+never a "best of"; panels of one figure share their y scale; ratios are on
+log axes; thread counts beyond the machine's PUs are shaded as
+oversubscribed. Plots: throughput vs threads per shape, SPSC by capacity
+beside the raw ring, latency by placement with the floors, latency
+percentiles, CPU and context switches per message, each implementation
+against Go, select and payload sweeps, every pattern scenario, and a
+per-PU-pair heatmap when the machine has more than 2 PUs. Uses Debian's
+python3-matplotlib (Agg backend). Exits non-zero with a message on missing
+or malformed results or an unknown implementation.
 """
 import argparse
+import math
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from chanlab_results import Run, ResultsError  # noqa: E402
+import chanlab_stats as stats  # noqa: E402
+
+stats.check_deps("plot.py")
+
+from chanlab_results import ResultsError, Run, speedup, verdict  # noqa: E402
 
 import matplotlib  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 CAPS = [0, 1, 128, 1024]
 
 
-def style(impl):
-    if impl == "go":
-        return dict(color="black", linestyle="--", marker="s")
-    return dict(marker="o")
+class Style:
+    """One colour and marker per series, the same in every plot."""
+
+    def __init__(self, series):
+        cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+        markers = "os^vDP*Xh<>p"
+        self.map, i = {}, 0
+        for s in series:
+            if s.split()[0] == "go":
+                self.map[s] = dict(color="black", marker="s", linestyle="--")
+            else:
+                self.map[s] = dict(color=cycle[i % len(cycle)], marker=markers[i % len(markers)])
+                i += 1
+
+    def __call__(self, series, line=True):
+        st = dict(self.map.get(series, {}))
+        if not line:
+            st.pop("marker", None)
+            st.pop("linestyle", None)
+        return st
 
 
-def median(row):
-    """Median round trip (robust to preemption on a shared machine)."""
-    return row.get("p50_ns") or row["time_ns"]
+def med_err(row, key=None, scale=1.0):
+    """(median, [[below], [above]]) for matplotlib's yerr; no whisker
+    without an interval."""
+    m, lo, hi = row.stat(key)
+    if math.isnan(lo):
+        return m * scale, [[0], [0]]
+    return m * scale, [[(m - lo) * scale], [(hi - m) * scale]]
 
 
-def mps(row):
-    return row.get("items_per_second", 0) / 1e6
+def errorbar(ax, xs, rows, label, style, key=None, scale=1.0):
+    ys, lo, hi = [], [], []
+    for r in rows:
+        m, e = med_err(r, key, scale)
+        ys.append(m)
+        lo.append(e[0][0])
+        hi.append(e[1][0])
+    ax.errorbar(xs, ys, yerr=[lo, hi], label=label, capsize=3, **style)
+
+
+def bars(ax, positions, rows, width, label, style, key=None, scale=1.0):
+    ys, lo, hi = [], [], []
+    for r in rows:
+        if r is None:
+            ys.append(0)
+            lo.append(0)
+            hi.append(0)
+            continue
+        m, e = med_err(r, key, scale)
+        ys.append(m)
+        lo.append(e[0][0])
+        hi.append(e[1][0])
+    ax.bar(positions, ys, width, yerr=[lo, hi], capsize=2, label=label,
+           color=style.get("color"), edgecolor="black" if style.get("color") == "black" else None)
+
+
+def ticks_at(ax, xs):
+    """Log-2 x axis labelled with the values measured, as plain numbers."""
+    xs = sorted(set(xs))
+    ax.set_xticks(xs)
+    ax.set_xticklabels([str(x) for x in xs])
+    ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+
+
+def mark_oversubscribed(ax, pus, xmax):
+    if pus and xmax > pus:
+        ax.axvspan(pus + 0.5, xmax * 1.5, color="grey", alpha=0.12, lw=0,
+                   label=f"oversubscribed (> {pus} PUs)")
+
+
+def legend(axes, **kw):
+    """One legend on the first panel with every series any panel drew."""
+    handles, labels = [], []
+    for ax in axes:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
+    axes[0].legend(handles, labels, fontsize=kw.get("fontsize", 8))
+
+
+def log_ylim(axes, rows, key=None, scale=1.0):
+    """Log-scale limits that show every bar and whisker of rows (bars start
+    at 0, which a log axis cannot show)."""
+    vals = []
+    for r in rows:
+        m, lo, hi = r.stat(key)
+        vals += [v * scale for v in (m, lo, hi) if not math.isnan(v) and v > 0]
+    if vals:
+        for ax in axes:
+            ax.set_ylim(min(vals) / 2, max(vals) * 2)
 
 
 def save(fig, folder, name, written):
@@ -48,151 +138,175 @@ def save(fig, folder, name, written):
     written.append(name)
 
 
-def plot_sweeps(run, impls, written):
+def sweep_place(run, scenario):
+    places = run.places(scenario)
+    return "unpinned" if "unpinned" in places else (places[0] if places else None)
+
+
+def plot_sweeps(run, series, style, written):
+    pus = run.pus()
     for shape in ("mpsc", "spmc", "mpmc"):
-        if not run.select(shape):
+        place = sweep_place(run, shape)
+        if not place:
             continue
-        places = run.places(shape)
-        place = "unpinned" if "unpinned" in places else places[0]
-        fig, axes = plt.subplots(1, 4, figsize=(16, 4), sharey=False)
-        for ax, cap in zip(axes, CAPS):
-            for impl in impls:
-                rows = run.select(shape, impl, None if impl == "go" else place, cap=cap)
-                rows.sort(key=lambda r: r["params"]["p"] + r["params"]["c"])
+        caps = sorted({r.params.get("cap") for r in run.select(shape)})
+        fig, axes = plt.subplots(1, len(caps), figsize=(4.5 * len(caps), 4), sharey=True,
+                                 squeeze=False)
+        xmax = 0
+        for ax, cap in zip(axes[0], caps):
+            for s in series:
+                rows = [r for r in run.select(shape, series=s, cap=cap)
+                        if r.place == place or r.impl == "go" or r.place == "unpinned"]
+                rows.sort(key=lambda r: r.params["p"] + r.params["c"])
                 if rows:
-                    ax.plot([r["params"]["p"] + r["params"]["c"] for r in rows],
-                            [mps(r) for r in rows], label=impl, **style(impl))
+                    xs = [r.params["p"] + r.params["c"] for r in rows]
+                    xmax = max(xmax, max(xs))
+                    errorbar(ax, xs, rows, s, style(s), scale=1e-6)
+            mark_oversubscribed(ax, pus, xmax)
+            ax.set_xscale("log", base=2)
+            ticks_at(ax, [r.params["p"] + r.params["c"] for r in run.select(shape, cap=cap)])
+            ax.set_yscale("log")
             ax.set_title(f"{shape.upper()} cap {cap}")
             ax.set_xlabel("threads (producers + consumers)")
-            ax.set_ylabel("M msgs/s")
-            ax.set_ylim(bottom=0)
-            ax.grid(alpha=0.3)
-        axes[0].legend()
-        fig.suptitle(f"{shape.upper()} throughput vs threads ({place}; "
-                     f"{run.env.get('pus', '?')} PUs)")
+            ax.grid(alpha=0.3, which="both")
+        axes[0][0].set_ylabel("M msgs/s (median, 95% interval)")
+        legend(axes[0])
+        fig.suptitle(f"{shape.upper()} throughput vs threads ({place}; {pus or '?'} PUs)")
         save(fig, run.folder, f"throughput_{shape}.png", written)
 
 
-def plot_spsc(run, impls, written):
-    if not run.select("spsc"):
-        return
+def plot_spsc(run, series, style, written):
     places = run.places("spsc")
-    fig, axes = plt.subplots(1, len(places), figsize=(5 * len(places), 4), squeeze=False)
+    if not places:
+        return
+    fig, axes = plt.subplots(1, len(places), figsize=(5 * len(places), 4.2), squeeze=False,
+                             sharey=True)
     for ax, place in zip(axes[0], places):
-        width = 0.8 / max(1, len(impls) + 1)
-        for i, impl in enumerate(impls + ["floor"]):
-            vals = []
-            for cap in CAPS:
-                if impl == "floor":
-                    r = run.one("floor_ring", place=place, cap=cap)
-                elif impl == "go":
-                    r = run.one("spsc", "go", cap=cap)
-                else:
-                    r = run.one("spsc", impl, place, cap=cap)
-                vals.append(mps(r) if r else 0)
-            label = "raw ring (floor)" if impl == "floor" else impl
-            ax.bar([x + i * width for x in range(4)], vals, width, label=label,
-                   color="black" if impl == "go" else ("grey" if impl == "floor" else None))
-        ax.set_xticks([x + width * len(impls) / 2 for x in range(4)])
-        ax.set_xticklabels([f"cap {c}" for c in CAPS])
-        ax.set_title(f"SPSC, {place}" + (" (Go: unpinned)" if "go" in impls else ""))
-        ax.set_ylabel("M msgs/s")
-        ax.grid(axis="y", alpha=0.3)
-    axes[0][0].legend(fontsize=8)
+        caps = sorted({r.params["cap"] for r in run.select("spsc", place=place)})
+        names = [s for s in series if s.split()[0] != "go" or place == "unpinned"]
+        names += ["raw ring (floor)"] if run.select("floor_ring", place=place) else []
+        width = 0.8 / max(1, len(names))
+        for i, s in enumerate(names):
+            if s == "raw ring (floor)":
+                rows = [run.one("floor_ring", place=place, cap=c) for c in caps]
+                st = {"color": "grey"}
+            else:
+                rows = [next(iter(run.select("spsc", series=s, cap=c, place=place)
+                                  or run.select("spsc", series=s, cap=c)), None)
+                        if s.split()[0] != "go" else run.one("spsc", "go", cap=c) for c in caps]
+                st = style(s, line=False)
+            bars(ax, [x + i * width for x in range(len(caps))], rows, width, s, st, scale=1e-6)
+        ax.set_xticks([x + width * (len(names) - 1) / 2 for x in range(len(caps))])
+        ax.set_xticklabels([f"cap {c}" for c in caps])
+        ax.set_yscale("log")
+        ax.set_title(f"SPSC, {place}" + (" (Go: unpinned)" if any(
+            s.startswith("go") for s in series) and place != "unpinned" else ""))
+        ax.grid(axis="y", alpha=0.3, which="both")
+    log_ylim(axes[0], run.select("spsc") + run.select("floor_ring"), scale=1e-6)
+    axes[0][0].set_ylabel("M msgs/s (median, 95% interval)")
+    legend(axes[0], fontsize=7)
     save(fig, run.folder, "spsc_by_capacity.png", written)
 
 
-def plot_latency_by_placement(run, impls, written):
+def plot_latency_by_placement(run, series, style, written):
     places = run.places("pingpong")
     if not places:
         return
-    fig, ax = plt.subplots(figsize=(max(6, 2.5 * len(places)), 4.5))
-    ours = [i for i in impls if i != "go"]
+    ours = [s for s in series if run.select("pingpong", series=s, place=places[0])
+            or any(run.select("pingpong", series=s, place=p) for p in places)]
+    ours = [s for s in ours if not s.startswith("go")]
+    fig, ax = plt.subplots(figsize=(max(6, 2.8 * len(places)), 4.5))
     width = 0.8 / max(1, len(ours))
-    for i, impl in enumerate(ours):
-        vals = []
-        for p in places:
-            r = run.one("pingpong", impl, p)
-            vals.append(median(r) if r else 0)
-        ax.bar([x + i * width for x in range(len(places))], vals, width, label=impl)
+    for i, s in enumerate(ours):
+        rows = [next(iter(run.select("pingpong", series=s, place=p)), None) for p in places]
+        bars(ax, [x + i * width for x in range(len(places))], rows, width, s, style(s, line=False))
     for x, p in enumerate(places):
         for floor, color in (("floor_cacheline", "red"), ("floor_futex", "purple")):
             r = run.one(floor, place=p)
             if r:
-                ax.hlines(median(r), x - width / 2, x + width * (len(ours) - 0.5),
-                          colors=color, linestyles="--",
+                m, lo, hi = r.stat()
+                x0, x1 = x - width / 2, x + width * (len(ours) - 0.5)
+                ax.hlines(m, x0, x1, colors=color, linestyles="--",
                           label=floor.replace("floor_", "floor: ") if x == 0 else None)
+                if not math.isnan(lo):
+                    ax.fill_between([x0, x1], lo, hi, color=color, alpha=0.15, lw=0)
     go = run.one("pingpong", "go")
     if go:
-        ax.axhline(median(go), color="black", linestyle=":", label="go (unpinned)")
+        m, lo, hi = go.stat()
+        ax.axhline(m, color="black", linestyle=":", label="go (unpinned)")
+        if not math.isnan(lo):
+            ax.axhspan(lo, hi, color="black", alpha=0.08, lw=0)
     ax.set_xticks([x + width * (len(ours) - 1) / 2 for x in range(len(places))])
     ax.set_xticklabels(places)
     ax.set_yscale("log")
-    ax.set_ylabel("round trip, ns (median, log scale)")
-    ax.set_title("Ping-pong latency by placement, with the hardware floors (medians)")
+    log_ylim([ax], run.select("pingpong") + run.select("floor_cacheline")
+             + run.select("floor_futex"))
+    ax.set_ylabel("round trip, ns (median of p50s, 95% interval)")
+    ax.set_title("Ping-pong latency by placement, with the hardware floors")
     ax.grid(axis="y", alpha=0.3, which="both")
     ax.legend(fontsize=8)
     save(fig, run.folder, "latency_by_placement.png", written)
 
 
-def plot_percentiles(run, impls, written):
+def plot_percentiles(run, series, style, written):
     place = run.cross_place() or "unpinned"
-    series = []
-    for impl in impls:
-        r = run.one("pingpong", impl, None if impl == "go" else place)
-        if r:
-            series.append((impl, r))
+    entries = []
+    for s in series:
+        rows = run.select("pingpong", series=s, place=place) or (
+            run.select("pingpong", series=s) if s.startswith("go") else [])
+        if rows:
+            entries.append((s, rows[0]))
     for floor in ("floor_cacheline", "floor_futex"):
         r = run.one(floor, place=place)
         if r:
-            series.append((floor.replace("floor_", "floor: "), r))
-    if not series:
+            entries.append((floor.replace("floor_", "floor: "), r))
+    if not entries:
         return
-    fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(series)), 4.5))
+    fig, ax = plt.subplots(figsize=(max(6, 1.7 * len(entries)), 4.5))
     qs = [("p50_ns", "p50"), ("p99_ns", "p99"), ("p999_ns", "p99.9")]
     width = 0.8 / len(qs)
     for i, (key, label) in enumerate(qs):
-        ax.bar([x + i * width for x in range(len(series))],
-               [r.get(key, 0) for _, r in series], width, label=label)
-    ax.set_xticks([x + width for x in range(len(series))])
-    ax.set_xticklabels([n for n, _ in series], rotation=15)
+        bars(ax, [x + i * width for x in range(len(entries))], [r for _, r in entries], width,
+             label, {"color": plt.rcParams["axes.prop_cycle"].by_key()["color"][i]}, key=key)
+    ax.set_xticks([x + width for x in range(len(entries))])
+    ax.set_xticklabels([n for n, _ in entries], rotation=15)
     ax.set_yscale("log")
-    ax.set_ylabel("round trip, ns (log scale)")
+    vals = [r.stat(k)[i] for _, r in entries for k, _ in qs for i in range(3)]
+    vals = [v for v in vals if not math.isnan(v) and v > 0]
+    if vals:
+        ax.set_ylim(min(vals) / 2, max(vals) * 2)
+    ax.set_ylabel("round trip, ns (median over repetitions)")
     ax.set_title(f"Ping-pong latency percentiles ({place}; Go unpinned)")
     ax.grid(axis="y", alpha=0.3, which="both")
     ax.legend()
     save(fig, run.folder, "latency_percentiles.png", written)
 
 
-def plot_cpu(run, impls, written):
-    if not run.select("spsc"):
+def plot_cpu(run, series, style, written):
+    if not run.select("spsc", place="unpinned"):
         return
-    place = "unpinned"
+    caps = sorted({r.params["cap"] for r in run.select("spsc", place="unpinned")})
     fig, axes = plt.subplots(1, 2, figsize=(12, 4))
-    width = 0.8 / max(1, len(impls))
-    for i, impl in enumerate(impls):
-        cpu, csw = [], []
-        for cap in CAPS:
-            r = run.one("spsc", impl, None if impl == "go" else place, cap=cap)
-            cpu.append(r.get("cpu_ns_per_msg", 0) if r else 0)
-            csw.append(r.get("vcsw_per_msg", 0) if r else 0)
-        xs = [x + i * width for x in range(4)]
-        kw = {"color": "black"} if impl == "go" else {}
-        axes[0].bar(xs, cpu, width, label=impl, **kw)
-        axes[1].bar(xs, csw, width, label=impl, **kw)
+    width = 0.8 / max(1, len(series))
+    for i, s in enumerate(series):
+        rows = [next(iter(run.select("spsc", series=s, cap=c, place="unpinned")), None)
+                for c in caps]
+        xs = [x + i * width for x in range(len(caps))]
+        bars(axes[0], xs, rows, width, s, style(s, line=False), key="cpu_ns_per_msg")
+        bars(axes[1], xs, rows, width, s, style(s, line=False), key="vcsw_per_msg")
     for ax, title in zip(axes, ("CPU ns per message (all threads)",
                                 "voluntary context switches per message")):
-        ax.set_xticks([x + width * (len(impls) - 1) / 2 for x in range(4)])
-        ax.set_xticklabels([f"cap {c}" for c in CAPS])
-        ax.set_title(f"SPSC {title}")
+        ax.set_xticks([x + width * (len(series) - 1) / 2 for x in range(len(caps))])
+        ax.set_xticklabels([f"cap {c}" for c in caps])
+        ax.set_title(f"SPSC unpinned: {title}")
+        ax.set_yscale("symlog", linthresh=1e-3 if "switches" in title else 1)
         ax.grid(axis="y", alpha=0.3)
-    axes[0].legend()
+    legend(axes)
     save(fig, run.folder, "cpu_per_message.png", written)
 
 
-def headline(run):
-    """(label, scenario, params) of the scenarios Go also runs."""
-    items = [("ping-pong (ns, lower is better)", "pingpong", {})]
+def headline_configs():
+    items = [("ping-pong", "pingpong", {})]
     for cap in CAPS:
         items.append((f"SPSC cap {cap}", "spsc", {"cap": cap}))
     items += [("MPSC 4x1 cap 128", "mpsc", {"cap": 128, "p": 4, "c": 1}),
@@ -202,126 +316,118 @@ def headline(run):
     return items
 
 
-def best_ours(run, scenario, params, place="unpinned"):
-    rows = [r for r in run.select(scenario, place=place, **params) if r["impl"] != "go"]
-    if not rows:
-        return None
-    if scenario == "pingpong":
-        return min(rows, key=lambda r: r["time_ns"])
-    return max(rows, key=lambda r: r.get("items_per_second", 0))
-
-
-def plot_vs_go(run, impls, written):
-    if "go" not in impls:
+def plot_vs_go(run, series, style, written):
+    """Each series' speed against Go's on the configurations Go runs (all
+    unpinned): a ratio with its interval, on a log axis."""
+    ours = [s for s in series if not s.startswith("go")]
+    configs = [(label, scen, params) for label, scen, params in headline_configs()
+               if run.one(scen, "go", **params)]
+    if not configs or not ours:
         return
-    labels, ratios, names = [], [], []
-    for label, scen, params in headline(run):
-        ours, go = best_ours(run, scen, params), run.one(scen, "go", **params)
-        if not ours or not go:
-            continue
-        if scen == "pingpong":
-            ratio = go["time_ns"] / ours["time_ns"]
-        else:
-            ratio = mps(ours) / max(mps(go), 1e-9)
-        labels.append(label.replace(" (ns, lower is better)", ""))
-        ratios.append(ratio)
-        names.append(ours["impl"])
-    if not labels:
-        return
-    fig, ax = plt.subplots(figsize=(10, 4.5))
-    bars = ax.bar(range(len(labels)), ratios,
-                  color=["tab:green" if r >= 1 else "tab:red" for r in ratios])
-    for b, n, r in zip(bars, names, ratios):
-        ax.text(b.get_x() + b.get_width() / 2, b.get_height(), f"{n}\n{r:.2f}x",
-                ha="center", va="bottom", fontsize=8)
+    fig, ax = plt.subplots(figsize=(max(8, 1.3 * len(configs) * max(1, len(ours)) / 2), 4.8))
+    width = 0.8 / len(ours)
+    for i, s in enumerate(ours):
+        xs, ys, lo, hi, colors = [], [], [], [], []
+        for x, (label, scen, params) in enumerate(configs):
+            rows = run.select(scen, series=s, place="unpinned", **params)
+            go = run.one(scen, "go", **params)
+            if not rows:
+                continue
+            c = speedup(rows[0], go)
+            xs.append(x + i * width)
+            ys.append(c["ratio"])
+            lo.append(c["ratio"] - c["lo"] if not math.isnan(c["lo"]) else 0)
+            hi.append(c["hi"] - c["ratio"] if not math.isnan(c["hi"]) else 0)
+            colors.append({"a": "tab:green", "b": "tab:red"}.get(verdict(c), "lightgrey"))
+        st = style(s, line=False)
+        # Bars grow from 1 (as fast as Go) up or down on the log axis.
+        ax.bar(xs, [y - 1 for y in ys], width, bottom=1, yerr=[lo, hi], capsize=2,
+               color=st.get("color"), label=s, edgecolor=colors, linewidth=2)
     ax.axhline(1, color="black", linewidth=1)
-    ax.set_xticks(range(len(labels)))
-    ax.set_xticklabels(labels, rotation=20, ha="right")
-    ax.set_ylabel("best chanlab / Go (speed; >1 = faster)")
-    ax.set_title("Ours vs Go 1.19 channels (both unpinned, same run)")
-    ax.grid(axis="y", alpha=0.3)
-    save(fig, run.folder, "ours_vs_go.png", written)
+    ax.set_xticks([x + width * (len(ours) - 1) / 2 for x in range(len(configs))])
+    ax.set_xticklabels([c[0] for c in configs], rotation=20, ha="right")
+    ax.set_yscale("log")
+    ax.set_ylabel("speed / Go's (log; >1 = faster)")
+    ax.set_title("Each implementation against Go's channels (unpinned, same run)\n"
+                 "bar edge: green significantly faster, red slower, grey ~", fontsize=10)
+    ax.grid(axis="y", alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    save(fig, run.folder, "vs_go.png", written)
 
 
-def plot_select(run, impls, written):
+def plot_select(run, series, style, written):
     if not run.select("select_recv"):
         return
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4))
-    for ax, cap in zip(axes, (0, 128)):
-        for impl in impls:
-            rows = sorted(run.select("select_recv", impl, cap=cap), key=lambda r: r["params"]["k"])
+    caps = sorted({r.params["cap"] for r in run.select("select_recv")})
+    fig, axes = plt.subplots(1, len(caps), figsize=(6 * len(caps), 4), sharey=True, squeeze=False)
+    for ax, cap in zip(axes[0], caps):
+        for s in series:
+            rows = sorted(run.select("select_recv", series=s, cap=cap), key=lambda r: r.params["k"])
             if rows:
-                ax.plot([r["params"]["k"] for r in rows], [mps(r) for r in rows],
-                        label=impl, **style(impl))
+                errorbar(ax, [r.params["k"] for r in rows], rows, s, style(s), scale=1e-6)
         ax.set_xscale("log", base=2)
+        ticks_at(ax, [r.params["k"] for r in run.select("select_recv", cap=cap)])
+        ax.set_yscale("log")
         ax.set_xlabel("cases (k)")
-        ax.set_ylabel("M msgs/s")
         ax.set_title(f"select receive over k channels, cap {cap}")
-        ax.set_ylim(bottom=0)
-        ax.grid(alpha=0.3)
-    axes[0].legend()
+        ax.grid(alpha=0.3, which="both")
+    axes[0][0].set_ylabel("M msgs/s (median, 95% interval)")
+    legend(axes[0])
     save(fig, run.folder, "select.png", written)
 
 
-def plot_payload(run, impls, written):
+def plot_payload(run, series, style, written):
     if not run.select("payload"):
         return
     fig, ax = plt.subplots(figsize=(7, 4))
-    for impl in impls:
-        rows = sorted(run.select("payload", impl), key=lambda r: r["params"]["bytes"])
+    for s in series:
+        rows = sorted(run.select("payload", series=s), key=lambda r: r.params["bytes"])
         if rows:
-            ax.plot([max(r["params"]["bytes"], 1) for r in rows], [mps(r) for r in rows],
-                    label=impl, **style(impl))
+            errorbar(ax, [max(r.params["bytes"], 1) for r in rows], rows, s, style(s), scale=1e-6)
     ax.set_xscale("log", base=2)
+    ticks_at(ax, [max(r.params["bytes"], 1) for r in run.select("payload")])
+    ax.set_yscale("log")
     ax.set_xlabel("message size, bytes (0 plotted at 1)")
-    ax.set_ylabel("M msgs/s")
+    ax.set_ylabel("M msgs/s (median, 95% interval)")
     ax.set_title("SPSC cap 128: payload size sweep")
-    ax.grid(alpha=0.3)
-    ax.legend()
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
     save(fig, run.folder, "payload.png", written)
 
 
-def plot_patterns(run, impls, written):
-    sweeps = [("pattern_pipeline", "depth", "pipeline: stages"),
-              ("pattern_pool", "workers", "worker pool: workers"),
-              ("pattern_fanin", "inputs", "fan-in: inputs")]
-    singles = ["pattern_ordone", "pattern_tee", "pattern_bridge", "pattern_errgroup",
-               "pattern_first", "pattern_semaphore", "pattern_daisy"]
-    if not any(run.select(s) for s, _, _ in sweeps) and not any(run.select(s) for s in singles):
+def plot_patterns(run, series, style, written):
+    """One panel per pattern scenario (scenarios.def's PATTERN group), one
+    group of bars per configuration the run measured."""
+    scens = [n for n, m in run.scenarios.items() if m["group"] == "pattern" and run.select(n)]
+    if not scens:
         return
-    ours = [i for i in impls if i != "go"]
-    fig, axes = plt.subplots(1, 4, figsize=(18, 4))
-    for ax, (scen, key, title) in zip(axes, sweeps):
-        for impl in ours:
-            rows = sorted(run.select(scen, impl), key=lambda r: r["params"].get(key, 0))
-            if rows:
-                ax.plot([r["params"][key] for r in rows], [r["time_ns"] for r in rows],
-                        label=impl, **style(impl))
-        ax.set_xscale("log", base=2)
+    cols = min(5, len(scens))
+    nrows = (len(scens) + cols - 1) // cols
+    fig, axes = plt.subplots(nrows, cols, figsize=(3.6 * cols, 3.2 * nrows), sharey=True,
+                             squeeze=False)
+    panels = [a for row in axes for a in row]
+    for ax, scen in zip(panels, scens):
+        rows = run.select(scen)
+        configs = sorted({tuple(sorted(r.params.items())) for r in rows})
+        names = [s for s in series if run.select(scen, series=s)]
+        width = 0.8 / max(1, len(names))
+        for i, s in enumerate(names):
+            rs = [next(iter(run.select(scen, series=s, **dict(cfg))), None) for cfg in configs]
+            bars(ax, [x + i * width for x in range(len(configs))], rs, width, s,
+                 style(s, line=False))
+        ax.set_xticks([x + width * (len(names) - 1) / 2 for x in range(len(configs))])
+        ax.set_xticklabels([" ".join(f"{k}={v}" for k, v in cfg) or "-" for cfg in configs],
+                           fontsize=7, rotation=20 if len(configs) > 3 else 0)
         ax.set_yscale("log")
-        ax.set_xlabel(title.split(": ")[1])
-        ax.set_ylabel("ns per value")
-        ax.set_title(title.split(":")[0])
-        ax.grid(alpha=0.3, which="both")
-    axes[0].legend()
-    ax = axes[3]
-    labels = []
-    width = 0.8 / max(1, len(ours))
-    for i, impl in enumerate(ours):
-        vals = []
-        for scen in singles:
-            rows = run.select(scen, impl)
-            # One figure per pattern: its smallest configuration.
-            rows.sort(key=lambda r: sorted(r["params"].items()))
-            vals.append(rows[0]["time_ns"] if rows else 0)
-        ax.bar([x + i * width for x in range(len(singles))], vals, width, label=impl)
-    labels = [s.replace("pattern_", "") for s in singles]
-    ax.set_xticks([x + width * (len(ours) - 1) / 2 for x in range(len(singles))])
-    ax.set_xticklabels(labels, rotation=30, ha="right", fontsize=8)
-    ax.set_yscale("log")
-    ax.set_ylabel("ns per value / call / link")
-    ax.set_title("other patterns (smallest configuration)")
-    ax.grid(axis="y", alpha=0.3, which="both")
+        ax.set_title(scen.replace("pattern_", ""))
+        ax.grid(axis="y", alpha=0.3, which="both")
+    log_ylim(panels, [r for scen in scens for r in run.select(scen)])
+    for ax in panels[len(scens):]:
+        ax.set_visible(False)
+    for row in axes:
+        row[0].set_ylabel("ns per value / call / link")
+    legend(panels, fontsize=7)
+    fig.suptitle("Go's concurrency patterns (medians, 95% intervals)")
     save(fig, run.folder, "patterns.png", written)
 
 
@@ -329,19 +435,19 @@ def plot_heatmap(run, written):
     rows = run.select("pair_cacheline")
     if not rows:
         return
-    pus = sorted({r["params"]["a"] for r in rows} | {r["params"]["b"] for r in rows})
+    pus = sorted({r.params["a"] for r in rows} | {r.params["b"] for r in rows})
     index = {p: i for i, p in enumerate(pus)}
     grid = [[float("nan")] * len(pus) for _ in pus]
     for r in rows:
-        a, b = index[r["params"]["a"]], index[r["params"]["b"]]
-        grid[a][b] = grid[b][a] = r["time_ns"]
+        a, b = index[r.params["a"]], index[r.params["b"]]
+        grid[a][b] = grid[b][a] = r.value
     fig, ax = plt.subplots(figsize=(1 + 0.4 * len(pus), 0.6 + 0.4 * len(pus)))
     im = ax.imshow(grid, cmap="viridis")
     ax.set_xticks(range(len(pus)))
     ax.set_xticklabels(pus)
     ax.set_yticks(range(len(pus)))
     ax.set_yticklabels(pus)
-    fig.colorbar(im, label="cache-line round trip, ns")
+    fig.colorbar(im, label="cache-line round trip, ns (median)")
     ax.set_title("Per-PU-pair cache-line ping-pong")
     save(fig, run.folder, "pair_heatmap.png", written)
 
@@ -352,22 +458,27 @@ def main():
     ap.add_argument("--impl", help="comma-separated implementations to plot")
     args = ap.parse_args()
     try:
-        wanted = args.impl.split(",") if args.impl else None
+        if os.path.exists(args.folder) and not os.path.isdir(args.folder):
+            raise ResultsError(f"{args.folder}: not a results folder")
+        wanted = args.impl.split(",") if args.impl is not None else None
+        if wanted is not None and not all(wanted):
+            raise ResultsError("empty name in --impl")
         run = Run(args.folder, wanted)
     except ResultsError as e:
         print(f"plot.py: {e}", file=sys.stderr)
         return 1
-    impls = wanted or run.impls()
+    series = [s for s in run.series() if wanted is None or s.split()[0] in wanted]
+    style = Style(run.series())
     written = []
-    plot_sweeps(run, impls, written)
-    plot_spsc(run, impls, written)
-    plot_latency_by_placement(run, impls, written)
-    plot_percentiles(run, impls, written)
-    plot_cpu(run, impls, written)
-    plot_vs_go(run, impls, written)
-    plot_select(run, impls, written)
-    plot_payload(run, impls, written)
-    plot_patterns(run, impls, written)
+    plot_sweeps(run, series, style, written)
+    plot_spsc(run, series, style, written)
+    plot_latency_by_placement(run, series, style, written)
+    plot_percentiles(run, series, style, written)
+    plot_cpu(run, series, style, written)
+    plot_vs_go(run, series, style, written)
+    plot_select(run, series, style, written)
+    plot_payload(run, series, style, written)
+    plot_patterns(run, series, style, written)
     plot_heatmap(run, written)
     if not written:
         print(f"plot.py: {args.folder}: nothing to plot", file=sys.stderr)

@@ -3,23 +3,35 @@
 
     /usr/bin/python3 scripts/report.py results/<run>
 
-The page gives the environment, the placements the machine has (and the
-ones it lacks, with why), the issue's targets checked against this run's own
-floors and Go, the winner of every scenario configuration, the cost figures
-(CPU, context switches, bytes allocated per operation, idle CPU) and embeds
-the plots written by plot.py. Exits non-zero with a message on missing or
+Every figure on the page is the median of the benchmark's repetitions with
+its 95% interval; every comparison is a verdict with three values (one side
+faster, or "~" when a Mann-Whitney U test cannot tell them apart at
+p < 0.05); every target is met, missed or inconclusive from the interval of
+its ratio. The page also says what the run itself shows about the machine
+(topology.xml, env.txt, the JSON contexts), how noisy the run was (other
+processes' CPU and steal time per repetition, dropped repetitions, spread),
+which results are impossible (a channel beating its hardware floor marks the
+floor noisy; CPU meters beyond what the threads could use), and Google
+Benchmark's own warnings. Exits non-zero with a message on missing or
 malformed input.
 """
 import argparse
+import math
 import os
 import sys
+import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from chanlab_results import Run, ResultsError  # noqa: E402
+import chanlab_stats as stats  # noqa: E402
+
+stats.check_deps("report.py")
+
+from chanlab_results import (NOISE_OTHER_PCT, NOISE_STEAL_PCT, ResultsError,  # noqa: E402
+                             Run, speedup, verdict)
 
 PLOTS = [
-    ("ours_vs_go.png", "Best chanlab implementation vs Go, same run"),
-    ("latency_by_placement.png", "Ping-pong by placement, floors dashed"),
+    ("vs_go.png", "Each implementation against Go, same run (speed ratio, log scale)"),
+    ("latency_by_placement.png", "Ping-pong by placement, with the floors"),
     ("latency_percentiles.png", "Ping-pong percentiles"),
     ("spsc_by_capacity.png", "SPSC by capacity, with the raw ring"),
     ("throughput_mpsc.png", "MPSC vs threads"),
@@ -33,257 +45,405 @@ PLOTS = [
 ]
 
 
-def fmt_rate(r):
-    return f"{r.get('items_per_second', 0) / 1e6:.2f} M/s"
+def fmt_x(v):
+    return "-" if v is None or math.isnan(v) else f"{v:.3g}x"
 
 
-def fmt_ns(ns):
-    if ns >= 1e6:
-        return f"{ns / 1e6:.2f} ms"
-    if ns >= 1e3:
-        return f"{ns / 1e3:.2f} us"
-    return f"{ns:.0f} ns"
+def fmt_ratio(c):
+    """'1.20x [1.05, 1.37]' from a speedup()/compare() result."""
+    ci = "" if math.isnan(c["lo"]) else f" [{c['lo']:.3g}, {c['hi']:.3g}]"
+    return f"{fmt_x(c['ratio'])}{ci}"
 
 
-def lat(r):
-    """A round trip's typical cost: the median when the histogram has one
-    (on a shared machine a few preempted round trips inflate the mean)."""
-    return r.get("p50_ns") or r["time_ns"]
+def invert(c):
+    """The same comparison read the other way (b against a)."""
+    return dict(c, ratio=1 / c["ratio"], lo=1 / c["hi"] if c["hi"] else math.nan,
+                hi=1 / c["lo"] if c["lo"] else math.nan)
 
 
-def fmt_lat(r):
-    return f"p50 {fmt_ns(lat(r))} (mean {fmt_ns(r['time_ns'])})"
+# ---- the machine, from the run --------------------------------------------
+
+def topology_facts(folder):
+    """Sentences about the machine from its hwloc topology.xml."""
+    path = os.path.join(folder, "topology.xml")
+    if not os.path.exists(path):
+        return ["(no topology.xml in this run)"]
+    try:
+        root = ET.parse(path).getroot()
+    except ET.ParseError as e:
+        return [f"(topology.xml unreadable: {e})"]
+    objs = list(root.iter("object"))
+
+    def count(t):
+        return sum(1 for o in objs if o.get("type") == t)
+
+    def pus_below(o):
+        return sum(1 for x in o.iter("object") if x.get("type") == "PU")
+
+    pus, cores = count("PU"), count("Core")
+    facts = [f"{count('Package')} package(s), {count('NUMANode')} NUMA node(s), "
+             f"{cores} core(s), {pus} PU(s)"
+             + (" (SMT: several PUs per core)" if pus > cores else " (no SMT)")]
+    for level in ("L3Cache", "L2Cache"):
+        caches = [o for o in objs if o.get("type") == level]
+        if caches:
+            shares = sorted({pus_below(o) for o in caches})
+            size = int(caches[0].get("cache_size", 0)) // 1024
+            facts.append(f"{len(caches)} {level[:2]} cache(s) of {size} KiB, "
+                         f"each shared by {'/'.join(map(str, shares))} PU(s)")
+    return facts
 
 
-def best(rows, latency):
-    rows = [r for r in rows if r["impl"] not in ("go", "floor")]
-    if not rows:
-        return None
-    if latency:
-        return min(rows, key=lat)
-    return max(rows, key=lambda r: r.get("items_per_second", 0))
+def machine(run):
+    L = ["## The machine and the run", "",
+         "From this run's `env.txt`, `topology.xml` and JSON contexts:", ""]
+    env = run.env
+    for k in ("cpu_model", "pus", "kernel", "compiler", "c_flags", "allocator",
+              "google_benchmark", "go", "git_commit", "suite", "command"):
+        if k in env:
+            L.append(f"- {k}: {env[k]}")
+    L.append("- topology: " + "; ".join(topology_facts(run.folder)))
+    for k, v in sorted(run.context.items()):
+        if k.startswith("placement."):
+            L.append(f"- placement `{k[10:]}`: {v}")
+    durations = [f"{k[:-8]} {float(v) / 60:.1f} min" for k, v in env.items()
+                 if k.endswith("_seconds") and v.replace(".", "").isdigit()]
+    if durations:
+        L.append("- durations: " + ", ".join(durations))
+    if "load_before" in env:
+        L.append(f"- load average before / after: {env['load_before']} / {env.get('load_after', '?')}")
+    warnings = []
+    for name, ctx in run.contexts.items():
+        if str(ctx.get("library_build_type", "")).lower() == "debug":
+            warnings.append(f"{name}: Google Benchmark reports its library as a DEBUG build "
+                            "(Debian's libbenchmark says so; chanbench times its rounds itself "
+                            "with manual time, so the timing loop's own overhead is outside the "
+                            "figures)")
+        if ctx.get("cpu_scaling_enabled") is True:
+            warnings.append(f"{name}: Google Benchmark saw CPU frequency scaling enabled: "
+                            "real time figures may vary with the clock")
+    if warnings:
+        L += ["", "Google Benchmark's warnings:", ""] + [f"- {w}" for w in warnings]
+    return L
 
 
-def targets(run):
-    """Rows of (target, measured, verdict) computed from this run only."""
-    out = []
-    cross = run.cross_place()
+# ---- quality ------------------------------------------------------------------
 
-    def verdict(ok, miss):
-        return "met" if ok else f"missed ({miss})"
-
-    if cross:
-        pp = best(run.select("pingpong", place=cross), True)
-        fl = run.one("floor_cacheline", place=cross)
-        if pp and fl:
-            ratio = lat(pp) / lat(fl)
-            out.append((f"Ping-pong across cores ({cross}) within 1.3x of the cache-line floor (medians)",
-                        f"{pp['impl']} {fmt_lat(pp)} vs floor {fmt_lat(fl)} = {ratio:.2f}x",
-                        verdict(ratio <= 1.3, f"{ratio / 1.3:.1f}x over the bound")))
-    sp0 = best(run.select("spsc", cap=0), False)
-    go0 = run.one("spsc", "go", cap=0)
-    if sp0:
-        rate = sp0["items_per_second"] / 1e6
-        out.append(("Unbuffered SPSC at least 2x crossbeam (issue's figure: 1 M/s, so 2 M/s; "
-                    "crossbeam is not run here)",
-                    f"{sp0['impl']} {rate:.2f} M/s ({sp0['place']})"
-                    + (f"; Go {go0['items_per_second'] / 1e6:.2f} M/s" if go0 else ""),
-                    verdict(rate >= 2.0, f"{rate / 2.0:.2f}x of 2 M/s")))
-    for cap in (128, 1024):
-        rows = run.select("spsc", cap=cap)
-        b = best(rows, False)
-        go = run.one("spsc", "go", cap=cap)
-        if b and go:
-            ratio = b["items_per_second"] / go["items_per_second"]
-            out.append((f"SPSC cap {cap}: at least 2x Go",
-                        f"{b['impl']} {fmt_rate(b)} ({b['place']}) vs Go {fmt_rate(go)} = {ratio:.2f}x",
-                        verdict(ratio >= 2, f"{ratio:.2f}x")))
-        for place in run.places("floor_ring"):
-            ring = run.one("floor_ring", place=place, cap=cap)
-            ours = best(run.select("spsc", place=place, cap=cap), False)
-            if ring and ours:
-                ratio = ours["items_per_second"] / ring["items_per_second"]
-                out.append((f"SPSC cap {cap} within 10% of a raw ring ({place})",
-                            f"{ours['impl']} {fmt_rate(ours)} vs ring {fmt_rate(ring)} = {ratio:.2f}x",
-                            verdict(ratio >= 0.9, f"{ratio:.2f}x of the ring")))
-    for label, scen, params in (("MPMC 2x2 cap 128", "mpmc", dict(cap=128, p=2, c=2)),
-                                ("MPSC 4x1 cap 128", "mpsc", dict(cap=128, p=4, c=1))):
-        b = best(run.select(scen, **params), False)
-        go = run.one(scen, "go", **params)
-        if b and go:
-            ratio = b["items_per_second"] / go["items_per_second"]
-            out.append((f"{label}: at least Go's (and crossbeam's cited best)",
-                        f"{b['impl']} {fmt_rate(b)} vs Go {fmt_rate(go)} = {ratio:.2f}x",
-                        verdict(ratio >= 1, f"{ratio:.2f}x of Go")))
-    for cap in (0, 128):
-        b = best(run.select("select_recv", k=4, cap=cap), False)
-        go = run.one("select_recv", "go", k=4, cap=cap)
-        if b and go:
-            ratio = b["items_per_second"] / go["items_per_second"]
-            out.append((f"Select over 4 (cap {cap}): at least 1.5x Go",
-                        f"{b['impl']} {fmt_rate(b)} vs Go {fmt_rate(go)} = {ratio:.2f}x",
-                        verdict(ratio >= 1.5, f"{ratio:.2f}x")))
-    pp = best(run.select("pingpong", place="same_pu"), True)
-    fl = run.one("floor_futex", place="same_pu")
-    if pp and fl:
-        ratio = lat(pp) / lat(fl)
-        out.append(("Pinned to one CPU: ping-pong within 1.5x of the one-core futex floor (medians)",
-                    f"{pp['impl']} {fmt_lat(pp)} vs futex {fmt_lat(fl)} = {ratio:.2f}x",
-                    verdict(ratio <= 1.5, f"{ratio:.2f}x")))
-    per_impl = {}
-    for r in run.rows:
-        if r["scenario"] in ("pingpong", "spsc", "mpsc", "spmc", "mpmc", "select_recv",
-                             "select_both", "select_many", "payload") \
-                and not r["error"] and r["impl"] not in ("go", "floor"):
-            # Channels are made outside the timed region but inside the
-            # counted one once per round; subtract nothing, report as is.
-            per_impl[r["impl"]] = max(per_impl.get(r["impl"], 0), r.get("alloc_bytes_per_op", 0))
-    if per_impl:
-        worst = max(per_impl.values())
-        out.append(("0 bytes allocated per send, receive and select",
-                    ", ".join(f"{k}: max {v:.3g} B/op" for k, v in sorted(per_impl.items())),
-                    verdict(worst == 0, f"worst {worst:.3g} B/op")))
-    return out
-
-
-def summary(run):
-    """Plain sentences: who wins the headline scenarios, by how much."""
-    out = []
-    cross = run.cross_place()
-    go = lambda scen, **p: run.one(scen, "go", **p)  # noqa: E731
-    if cross:
-        pp = best(run.select("pingpong", place=cross), True)
-        fl, fu = run.one("floor_cacheline", place=cross), run.one("floor_futex", place=cross)
-        if pp:
-            s = f"Ping-pong across PUs ({cross}), medians: **{pp['impl']}** {fmt_ns(lat(pp))}"
-            if fl:
-                s += f", {lat(pp) / lat(fl):.1f}x the cache-line floor ({fmt_ns(lat(fl))})"
-            if fu:
-                s += f" and {lat(pp) / lat(fu):.2f}x the futex floor ({fmt_ns(lat(fu))})"
-            g = go("pingpong")
-            if g:
-                s += f"; Go {fmt_ns(lat(g))} (unpinned)"
-            out.append(s + ".")
-    for label, scen, params in (("Unbuffered SPSC", "spsc", dict(cap=0)),
-                                ("SPSC cap 128", "spsc", dict(cap=128)),
-                                ("SPSC cap 1024", "spsc", dict(cap=1024)),
-                                ("MPSC 4x1 cap 128", "mpsc", dict(cap=128, p=4, c=1)),
-                                ("MPMC 2x2 cap 128", "mpmc", dict(cap=128, p=2, c=2)),
-                                ("Select over 4, cap 128", "select_recv", dict(k=4, cap=128))):
-        b = best(run.select(scen, place="unpinned", **params), False)
-        if not b:
+def impossible(run):
+    """(floors marked noisy {row name: why}, impossible figures
+    {(row name, counter): why}). A channel cannot beat its hardware floor, so
+    a floor it beats was measured badly; CPU meters cannot exceed what the
+    PUs could spend, nor see nothing of work that was done."""
+    noisy_floors, bad = {}, {}
+    pus = run.pus() or 1
+    for place in run.places("pingpong"):
+        floor = run.one("floor_cacheline", place=place)
+        if not floor:
             continue
-        s = f"{label} (unpinned): **{b['impl']}** {fmt_rate(b)}"
-        g = go(scen, **params)
-        if g:
-            s += f", {b['items_per_second'] / g['items_per_second']:.2f}x Go ({fmt_rate(g)})"
-        out.append(s + ".")
-    # Oversubscription: the best MPMC at the most threads vs its best count.
-    rows = run.select("mpmc", place="unpinned", cap=128)
-    if rows:
-        most = max(r["params"]["p"] for r in rows)
-        b = best([r for r in rows if r["params"]["p"] == most], False)
-        if b:
-            peak = max(r["items_per_second"] for r in rows if r["impl"] == b["impl"])
-            out.append(f"Oversubscribed MPMC {most}x{most} cap 128: **{b['impl']}** {fmt_rate(b)}, "
-                       f"{b['items_per_second'] / peak:.0%} of its own best thread count.")
-    cpu = [r for r in run.select("spsc", place="unpinned", cap=128) if r["impl"] not in ("go", "floor")]
-    if cpu:
-        c = min(cpu, key=lambda r: r.get("cpu_ns_per_msg", 1e18))
-        out.append(f"Cheapest SPSC cap 128 in CPU: **{c['impl']}** "
-                   f"{c.get('cpu_ns_per_msg', 0):.0f} CPU-ns per message "
-                   f"({c.get('vcsw_per_msg', 0):.3g} voluntary switches per message).")
-    idle = [r for r in run.select("idle") if "idle_cpu_pct" in r]
-    if idle:
-        out.append("A parked receiver uses " + ", ".join(
-            f"{r['impl']} {r['idle_cpu_pct']:.2f}%" for r in idle) + " of a CPU once its spin phase is over.")
-    return out
+        for r in run.select("pingpong", place=place):
+            c = speedup(r, floor)
+            if verdict(c) == "a":
+                noisy_floors[floor.name] = (f"beaten by {r.series} ({fmt_x(c['ratio'])} faster): "
+                                            "a floor cannot be beaten, so it was measured badly")
+    for ring in run.select("floor_ring"):
+        for r in run.select("spsc", place=ring.place, cap=ring.params.get("cap")):
+            c = speedup(r, ring)
+            if verdict(c) == "a" and c["lo"] > 1.1:
+                noisy_floors[ring.name] = (f"beaten by {r.series} ({fmt_x(c['ratio'])}): the raw "
+                                           "ring is the non-blocking floor, so it was measured badly")
+    for r in run.rows:
+        if r.error:
+            continue
+        cpu, wall = r.stat("cpu_ns_per_msg")[0], r.stat("time_ns")[0]
+        # The time is the span of the round (role threads: at most the PUs
+        # work in it) or, for Google Benchmark's own threads, their average
+        # (at most every thread works all of it).
+        threads = max(int(r.good[0].get("threads", 1)), 1) if r.good else 1
+        most = max(pus, threads)
+        if not math.isnan(cpu) and not math.isnan(wall) and wall > 0:
+            if cpu > most * wall * 1.1:
+                bad[(r.name, "cpu_ns_per_msg")] = (
+                    f"{cpu:.3g} CPU-ns per message is more than {most} threads on {pus} PUs "
+                    f"can spend in {wall:.3g} ns: the CPU meter is wrong")
+            if cpu == 0 and r.scenario in ("spsc", "mpsc", "spmc", "mpmc", "pingpong"):
+                bad[(r.name, "cpu_ns_per_msg")] = ("0 CPU-ns per message: the CPU meter cannot "
+                                                   "see this work")
+        idle = r.stat("idle_cpu_pct")[0]
+        if not math.isnan(idle) and idle > 100.5:
+            bad[(r.name, "idle_cpu_pct")] = f"an idle waiter at {idle:.3g}% of a CPU"
+        if not math.isnan(r.value) and r.value <= 0 and r.meta["metric"] in ("rate", "latency", "time"):
+            bad[(r.name, "figure")] = f"a figure of {r.value:.3g} is impossible"
+    return noisy_floors, bad
+
+
+def quality(run, noisy_floors, bad):
+    rows = [r for r in run.rows if not r.error]
+    reps = [len(r.good) for r in rows]
+    all_reps = sum(reps)
+    noisy = sum(len(r.noisy_reps()) for r in rows)
+    dropped = sum(len(r.dropped) for r in run.rows)
+    others = [x["noise_other_pct"] for r in rows for x in r.good if "noise_other_pct" in x]
+    steals = [x["noise_steal_pct"] for r in rows for x in r.good if "noise_steal_pct" in x]
+    L = ["## How far to trust this run", ""]
+    L.append(f"- {len(rows)} benchmarks, {min(reps) if reps else 0}-{max(reps) if reps else 0} "
+             f"repetitions each ({all_reps} in all), run in a random interleaved order.")
+    if others:
+        L.append(f"- Other processes used a median {stats.median(others):.1f}% of the machine's CPU "
+                 f"during a repetition (max {max(others):.0f}%); the hypervisor stole a median "
+                 f"{stats.median(steals):.1f}% (max {max(steals):.0f}%).")
+    L.append(f"- {noisy} of {all_reps} repetitions ({100 * noisy / max(all_reps, 1):.0f}%) ran while "
+             f"other processes took at least {NOISE_OTHER_PCT:.0f}% of the CPU or the hypervisor "
+             f"stole at least {NOISE_STEAL_PCT:.0f}%: figures from a shared machine; "
+             f"{dropped} repetitions were dropped because the machine was too busy to finish them "
+             "within their time budget.")
+    few = [r for r in rows if len(r.good) < stats.min_samples()]
+    if few:
+        L.append(f"- {len(few)} benchmarks have fewer than {stats.min_samples()} good repetitions, "
+                 "too few for a 95% interval of the median (their intervals read 'too few samples').")
+    flagged = {}
+    for r in rows:
+        for f in r.flags():
+            flagged.setdefault(f.split(":")[0].split(" (")[0], []).append(r)
+    spread = flagged.get("high spread", [])
+    if spread:
+        worst = sorted(spread, key=lambda r: -(r.stat()[2] - r.stat()[1]) / max(r.value, 1e-300))[:5]
+        L.append(f"- {len(spread)} benchmarks have a high spread (interval wider than ±25% of the "
+                 "median): " + ", ".join(f"`{r.name}` {r.fmt()}" for r in worst)
+                 + (" ..." if len(spread) > 5 else ""))
+    noisy_rows = flagged.get("noisy", [])
+    if noisy_rows:
+        L.append(f"- {len(noisy_rows)} benchmarks had most of their repetitions on a shared machine.")
+    if noisy_floors or bad:
+        L += ["", "Impossible results (marked where they appear; a target resting on a "
+              "mismeasured floor is inconclusive, an impossible figure is left out of the "
+              "rankings):", ""]
+        L += [f"- `{name}`: {why}" for name, why in noisy_floors.items()]
+        L += [f"- `{name}`: {why}" for (name, _), why in bad.items()]
+    return L
+
+
+# ---- verdicts -------------------------------------------------------------------
+
+def ranking(rows):
+    """Rows best first, and the verdict: (winner, tied) where tied are the
+    rows a test cannot separate from the best."""
+    rows = sorted(rows, key=lambda r: (-r.value if r.higher_is_better else r.value))
+    best = rows[0]
+    tied = [r for r in rows[1:] if verdict(speedup(best, r)) != "a"]
+    return rows, best, tied
+
+
+def verdict_text(best, tied):
+    if tied:
+        return f"~ {best.series}, " + ", ".join(r.series for r in tied)
+    return f"**{best.series}**"
 
 
 def winners(run):
-    """Per scenario configuration: the fastest implementation."""
-    groups = {}
-    for r in run.rows:
-        if r["error"] or r["impl"] == "floor" or r["scenario"] in ("idle",):
-            continue
-        key = (r["scenario"], r["place"] if r["impl"] != "go" else "unpinned",
-               tuple(sorted(r["params"].items())), r.get("threads", 1))
-        groups.setdefault(key, []).append(r)
     lines = []
-    for key in sorted(groups, key=lambda k: (k[0], k[1], k[2], k[3])):
-        rows = groups[key]
-        latency = key[0] in ("pingpong", "timed", "close_storm", "lifecycle")
-        rows.sort(key=lat if latency else (lambda r: -r.get("items_per_second", 0)))
-        scen, place, params, threads = key
+    groups = run.groups()
+    for key in sorted(groups, key=lambda k: (k[0], k[1], k[2])):
+        rows = [r for r in groups[key] if r.impl != "floor" and r.scenario != "idle"]
+        if len(rows) < 2:
+            continue
+        scen, place, params = key
+        rows, best, tied = ranking(rows)
         desc = " ".join(f"{k}={v}" for k, v in params)
-        if threads > 1:
-            desc += f" threads={threads}"
-        fig = (lambda r: fmt_ns(lat(r))) if latency else fmt_rate
-        ranking = ", ".join(f"{r['impl']} {fig(r)}" for r in rows)
-        lines.append(f"| {scen} | {place} | {desc} | **{rows[0]['impl']}** | {ranking} |")
+        lines.append(f"| {scen} | {place} | {desc} | {verdict_text(best, tied)} | "
+                     + "; ".join(f"{r.series} {r.fmt()}" for r in rows) + " |")
     return lines
+
+
+def best_of(rows):
+    rows = [r for r in rows if r.impl not in ("floor",) and not r.error]
+    if not rows:
+        return None
+    return max(rows, key=lambda r: r.value if r.higher_is_better else -r.value)
+
+
+def target(label, candidates, baseline, bound, noisy_floors, show_latency=False, why=""):
+    """A target "each candidate's speed / baseline's >= bound" (for latency,
+    "within 1/bound times the baseline"): met if some candidate's interval is
+    wholly above the bound, missed if every candidate's is wholly below,
+    otherwise inconclusive."""
+    candidates = [c for c in candidates if c.impl not in ("floor", "go") and not c.error]
+    if not candidates or baseline is None:
+        return None
+    results = [(c, speedup(c, baseline)) for c in candidates]
+    verdicts = [stats.threshold_verdict(s["lo"], s["hi"], bound, True) for _, s in results]
+    best, s = max(results, key=lambda cs: cs[1]["ratio"])
+    v = "met" if "met" in verdicts else "missed" if all(x == "missed" for x in verdicts) \
+        else "inconclusive"
+    shown = invert(s) if show_latency else s
+    measured = (f"{best.series} {best.fmt()} vs {baseline.series} {baseline.fmt()}: "
+                f"{fmt_ratio(shown)}{' the latency' if show_latency else ''}")
+    if baseline.name in noisy_floors:
+        v, why = "inconclusive", f"the floor is noisy ({noisy_floors[baseline.name]})"
+    return label, measured, v + (f": {why}" if why else "")
+
+
+def targets(run, noisy_floors):
+    """Issue 4's targets, each against this run's own floors and Go."""
+    out = []
+    cross = run.cross_place()
+    if cross:
+        out.append(target(f"Ping-pong across cores ({cross}) within 1.3x of the cache-line floor",
+                          run.select("pingpong", place=cross),
+                          run.one("floor_cacheline", place=cross), 1 / 1.3, noisy_floors, True))
+    cb = run.one("spsc", "crossbeam", cap=0)
+    sp0 = [r for r in run.select("spsc", cap=0) if r.impl not in ("go", "crossbeam", "flume")]
+    if cb:
+        out.append(target("Unbuffered SPSC at least 2x crossbeam", sp0, cb, 2, noisy_floors))
+    elif sp0:
+        b = best_of(sp0)
+        m, lo, hi = b.stat()
+        out.append(("Unbuffered SPSC at least 2x crossbeam (crossbeam not in this run: the issue's "
+                    "1 M/s, so 2 M/s)", f"{b.series} ({b.place}) {b.fmt()}",
+                    stats.threshold_verdict(lo, hi, 2e6, True)))
+    for cap in (128, 1024):
+        go = run.one("spsc", "go", cap=cap)
+        out.append(target(f"SPSC cap {cap} at least 2x Go", run.select("spsc", place="unpinned", cap=cap),
+                          go, 2, noisy_floors))
+        for place in run.places("floor_ring"):
+            out.append(target(f"SPSC cap {cap} within 10% of a raw ring ({place})",
+                              run.select("spsc", place=place, cap=cap),
+                              run.one("floor_ring", place=place, cap=cap), 0.9, noisy_floors))
+    for label, scen, params in (("MPMC 2x2 cap 128", "mpmc", dict(cap=128, p=2, c=2)),
+                                ("MPSC 4x1 cap 128", "mpsc", dict(cap=128, p=4, c=1))):
+        out.append(target(f"{label} at least Go's", run.select(scen, place="unpinned", **params),
+                          run.one(scen, "go", **params), 1, noisy_floors))
+    for cap in (0, 128):
+        out.append(target(f"Select over 4 (cap {cap}) at least 1.5x Go",
+                          run.select("select_recv", place="unpinned", k=4, cap=cap),
+                          run.one("select_recv", "go", k=4, cap=cap), 1.5, noisy_floors))
+    out.append(target("Pinned to one CPU: ping-pong within 1.5x of the one-core futex floor",
+                      run.select("pingpong", place="same_pu"),
+                      run.one("floor_futex", place="same_pu"), 1 / 1.5, noisy_floors, True))
+    per_impl = {}
+    for r in run.rows:
+        if r.scenario in ("pingpong", "spsc", "mpsc", "spmc", "mpmc", "select_recv",
+                          "select_both", "select_many", "payload") \
+                and not r.error and r.impl not in ("go", "floor"):
+            m, lo, hi = r.stat("alloc_bytes_per_op")
+            if not math.isnan(m):
+                per_impl[r.series] = max(per_impl.get(r.series, 0), hi if not math.isnan(hi) else m)
+    if per_impl:
+        worst = max(per_impl.values())
+        out.append(("0 bytes allocated per send, receive and select",
+                    ", ".join(f"{k}: at most {v:.3g} B/op" for k, v in sorted(per_impl.items())),
+                    "met" if worst == 0 else f"missed (worst {worst:.3g} B/op)"))
+    return [t for t in out if t]
+
+
+def headlines(run):
+    """Plain sentences about the headline configurations, with verdicts."""
+    out = []
+    items = [("Unbuffered SPSC", "spsc", dict(cap=0)),
+             ("SPSC cap 128", "spsc", dict(cap=128)),
+             ("SPSC cap 1024", "spsc", dict(cap=1024)),
+             ("MPSC 4x1 cap 128", "mpsc", dict(cap=128, p=4, c=1)),
+             ("MPMC 2x2 cap 128", "mpmc", dict(cap=128, p=2, c=2)),
+             ("Select over 4, cap 128", "select_recv", dict(k=4, cap=128))]
+    cross = run.cross_place()
+    if cross:
+        items.insert(0, (f"Ping-pong ({cross}; Go unpinned)", "pingpong", {}))
+    for label, scen, params in items:
+        place = cross if scen == "pingpong" else "unpinned"
+        rows = [r for r in run.select(scen, place=place, **params)]
+        if scen == "pingpong":
+            rows += run.select("pingpong", "go")
+        if len(rows) < 2:
+            continue
+        rows, best, tied = ranking(rows)
+        s = f"{label}: {verdict_text(best, tied)} {best.fmt()}"
+        if tied:
+            s += " (no significant difference among the first " + str(len(tied) + 1) + ")"
+        else:
+            runner = rows[1]
+            s += f", {fmt_ratio(speedup(best, runner))} {runner.series}'s speed"
+        out.append(s + ".")
+    idle = [r for r in run.select("idle")]
+    if idle:
+        out.append("A parked receiver uses " + ", ".join(
+            f"{r.series} {r.fmt()}" for r in idle) + " of a CPU after its spin phase.")
+    return out
+
+
+def cost_table(run, bad):
+    L = ["## Cost", "",
+         "Medians with 95% intervals. CPU per message from each role thread's "
+         "CLOCK_THREAD_CPUTIME_ID (Go: the process's CPU clock), summed over the threads.", "",
+         "| implementation | SPSC cap 128 CPU ns/msg | vcsw/msg | alloc B/op | allocs/op | "
+         "idle waiter CPU % | make+destroy (cap 128) |", "|---|---|---|---|---|---|---|"]
+    for series in run.series():
+        s = [r for r in run.select("spsc", cap=128, series=series)
+             if r.place in ("unpinned", "none")]
+        s = s[0] if s else None
+        idle = [r for r in run.select("idle", series=series)]
+        life = [r for r in run.select("lifecycle", cap=128, series=series)]
+
+        def cell(r, key):
+            if not r or math.isnan(r.stat(key)[0]):
+                return "-"
+            return r.fmt(key) + (" (impossible)" if (r.name, key) in bad else "")
+        L.append(f"| {series} | {cell(s, 'cpu_ns_per_msg')} | {cell(s, 'vcsw_per_msg')} | "
+                 f"{cell(s, 'alloc_bytes_per_op')} | {cell(s, 'allocs_per_op')} | "
+                 f"{cell(idle[0] if idle else None, 'idle_cpu_pct')} | "
+                 f"{life[0].fmt() if life else '-'} |")
+    return L
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("folder")
+    ap.add_argument("folder", help="a results/<run> folder")
     args = ap.parse_args()
     try:
+        if not os.path.isdir(args.folder):
+            raise ResultsError(f"{args.folder}: not a results folder" if os.path.exists(args.folder)
+                               else f"{args.folder}: no such file or directory")
         run = Run(args.folder)
     except ResultsError as e:
         print(f"report.py: {e}", file=sys.stderr)
         return 1
     name = os.path.basename(os.path.normpath(args.folder))
-    L = [f"# chanlab benchmark run `{name}`", ""]
-    L.append("Written by `scripts/report.py` from `chanbench.json` (Google Benchmark JSON) "
-             "and `go.json` (Go 1.19 channels, same schema). Numbers are from this run only; "
-             "a shared or busy machine makes them noisy (see the load averages below).")
-    L += ["", "## Environment", "", "| key | value |", "|---|---|"]
-    for k, v in run.env.items():
-        L.append(f"| {k} | {v.replace('|', '/')} |")
-    if "chanlab.allocator" in run.context:
-        L.append(f"| allocator (in binary) | {run.context['chanlab.allocator']} |")
-    L += ["", "Topology: `topology.xml` (hwloc). Placement classes on this machine:", ""]
-    for k, v in sorted(run.context.items()):
-        if k.startswith("placement."):
-            L.append(f"- `{k[10:]}`: {v}")
-    if "patterns" in run.context:
-        L.append(f"- patterns: {run.context['patterns']}")
+    files = ", ".join(f"`{os.path.basename(p)}`" for p, _ in run.files)
+    L = [f"# chanlab benchmark run `{name}`", "",
+         f"Written by `scripts/report.py` from {files}. Every figure is the median of a "
+         "benchmark's repetitions with its 95% interval in brackets (order statistics, as "
+         "benchstat gives). Two figures count as different only when a Mann-Whitney U test "
+         "separates them at p < 0.05; otherwise the verdict is `~`. Ratios are speed ratios "
+         "(>1: faster) unless they say latency. Targets are met or missed only when the "
+         "whole interval of the ratio is on one side of the bound; otherwise inconclusive.", ""]
+    L += machine(run)
+    noisy_floors, bad = impossible(run)
+    run.rows = [r for r in run.rows if (r.name, "figure") not in bad]
+    L += [""] + quality(run, noisy_floors, bad)
     errs = run.errors()
     if errs:
         L += ["", "## Benchmarks that reported an error", ""]
-        L += [f"- `{r['name']}`: {r['error']}" for r in errs]
-    L += ["", "## What this run shows", ""] + [f"- {x}" for x in summary(run)]
+        L += [f"- `{r.name}`: {r.error}" for r in errs]
+    L += ["", "## What this run shows", ""] + [f"- {x}" for x in headlines(run)]
     L += ["", "## Targets (issue 4), checked against this run", "",
           "| target | measured | verdict |", "|---|---|---|"]
-    L += [f"| {t} | {m} | {v} |" for t, m, v in targets(run)]
-    L += ["", "## Cost", "", "| implementation | SPSC cap 128 CPU ns/msg | vcsw/msg | "
-          "alloc B/op | allocs/op | idle waiter CPU % | make+destroy ns (cap 128) |",
-          "|---|---|---|---|---|---|---|"]
-    for impl in run.impls():
-        s = run.one("spsc", impl, None if impl == "go" else "unpinned", cap=128)
-        idle = run.one("idle", impl)
-        life = run.one("lifecycle", impl, cap=128)
-        cell = lambda r, k, f="{:.3g}": f.format(r[k]) if r and k in r else "-"  # noqa: E731
-        L.append(f"| {impl} | {cell(s, 'cpu_ns_per_msg', '{:.0f}')} | {cell(s, 'vcsw_per_msg')} | "
-                 f"{cell(s, 'alloc_bytes_per_op')} | {cell(s, 'allocs_per_op')} | "
-                 f"{cell(idle, 'idle_cpu_pct', '{:.2f}')} | "
-                 f"{fmt_ns(life['time_ns']) if life else '-'} |")
-    L += ["", "## Plots", ""]
+    L += [f"| {t} | {m} | {v} |" for t, m, v in targets(run, noisy_floors)]
+    L += [""] + cost_table(run, bad)
+    L += ["", "## Plots", "",
+          "Bars and points are medians; whiskers and bands are the 95% intervals.", ""]
     for png, title in PLOTS:
         if os.path.exists(os.path.join(args.folder, png)):
             L += [f"### {title}", "", f"![{title}]({png})", ""]
-    L += ["## Winners per scenario", "",
-          "Fastest first (throughput: messages/s; latency scenarios: time, the "
-          "median where a histogram exists). "
-          "Go runs unpinned.", "",
+    L += ["## Winners per configuration", "",
+          "Best first; the verdict names the winner when a test separates it from every "
+          "other, else `~` and the implementations it cannot be separated from. Go and the "
+          "peers run unpinned.", "",
           "<details><summary>every configuration</summary>", "",
-          "| scenario | placement | parameters | winner | ranking |", "|---|---|---|---|---|"]
+          "| scenario | placement | parameters | verdict | ranking (median [95% interval]) |",
+          "|---|---|---|---|---|"]
     L += winners(run)
-    L += ["", "</details>", "", "## Files", "",
-          "- `chanbench.json`, `chanbench.log`: Google Benchmark output",
-          "- `go.json`, `go.log`: Go's channels", "- `env.txt`, `topology.xml`: the machine",
-          "- compare two runs: `scripts/compare.py results/A results/B`", ""]
+    L += ["", "</details>", "", "## Files", ""]
+    L += [f"- `{os.path.basename(p)}`: {len(d['benchmarks'])} entries" for p, d in run.files]
+    L += ["- `env.txt`, `topology.xml`: the machine; `*.log`: console output",
+          "- compare two runs: `/usr/bin/python3 scripts/compare.py results/A results/B`", ""]
     with open(os.path.join(args.folder, "README.md"), "w") as f:
         f.write("\n".join(L))
     print(f"report: {os.path.join(args.folder, 'README.md')}")

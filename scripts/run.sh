@@ -1,56 +1,96 @@
 #!/usr/bin/env bash
 # run.sh - chanlab's first command: install what is missing, build the
 # release preset, run the benchmark suite (quick by default) with Go's
-# channels and the hardware floor in the same run, and write
+# channels and the hardware floors in the same run, and write
 # results/<date>-<host>[-N]/ with the JSON, the environment, plots and a
 # README.md report. An earlier run is never overwritten.
 #
-#   scripts/run.sh [--quick|--full] [--no-go] [--allocator=jemalloc|system]
-#                  [--min-time=SECONDS] [--filter=REGEX] [--impl=a,b]
-#                  [--scenario=a,b] [--results=DIR] [--skip-deps] [--help]
-#
+# usage: scripts/run.sh [options]        (--x=v and --x v both work)
+#   -q, --quick             the quick suite (default): 6 repetitions of each
+#                           benchmark; about 3 minutes on 2 PUs in all
+#   -f, --full              every configuration on every placement, 10
+#                           repetitions; about 45 minutes on 2 PUs
+#   -r, --repetitions N     repetitions per benchmark (default 6 quick, 10 full)
+#   -t, --min-time S        seconds per repetition (default 0.08 quick, 0.2 full)
+#   -F, --filter REGEX      only benchmarks whose name matches
+#   -i, --impl LIST         implementations (chanbench's and go), comma-separated
+#   -s, --scenario LIST     scenarios (names or globs; chanbench --list)
+#       --no-go             leave out Go's channels
+#       --allocator NAME    jemalloc (default) or system
+#       --results DIR       where the run folder goes (default results/)
+#       --skip-deps         do not check the Debian packages
+#   -h, --help              this help
 # Environment: CHANLAB_BUILD_DIR (default build/release), JOBS (default 2).
+# Afterwards: build/release/bench/chanbench, build/release/examples/chanlab-demo,
+# scripts/compare.py, scripts/plot.py and scripts/report.py are ready to use.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
 usage() {
-  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '/^# usage:/,/^# scripts\/compare/p' "$0" | sed 's/^# \{0,1\}//'
 }
+die() { echo "run.sh: $*" >&2; exit 2; }
 
+parsed=$(getopt -n run.sh -o qfr:t:F:i:s:h \
+  -l quick,full,repetitions:,min-time:,filter:,impl:,scenario:,no-go,allocator:,results:,skip-deps,help \
+  -- "$@") || { echo "(scripts/run.sh --help lists the flags)" >&2; exit 2; }
+eval set -- "$parsed"
 suite=quick go=1 allocator=jemalloc min_time="" filter="" impl="" scenario=""
-results_base="$root/results" skip_deps=0
-for arg in "$@"; do
-  case "$arg" in
-    --quick) suite=quick ;;
-    --full) suite=full ;;
-    --no-go) go=0 ;;
-    --allocator=jemalloc|--allocator=system) allocator=${arg#*=} ;;
-    --min-time=*) min_time=${arg#*=} ;;
-    --filter=*) filter=${arg#*=} ;;
-    --impl=*) impl=${arg#*=} ;;
-    --scenario=*) scenario=${arg#*=} ;;
-    --results=*) results_base=${arg#*=} ;;
-    --skip-deps) skip_deps=1 ;;
+repetitions="" results_base="$root/results" skip_deps=0 filter_set=0
+while true; do
+  case "$1" in
+    -q|--quick) suite=quick; shift ;;
+    -f|--full) suite=full; shift ;;
+    -r|--repetitions) repetitions=$2; shift 2 ;;
+    -t|--min-time) min_time=$2; shift 2 ;;
+    -F|--filter) filter=$2 filter_set=1; shift 2 ;;
+    -i|--impl) impl=$2; shift 2 ;;
+    -s|--scenario) scenario=$2; shift 2 ;;
+    --no-go) go=0; shift ;;
+    --allocator) allocator=$2; shift 2 ;;
+    --results) results_base=$2; shift 2 ;;
+    --skip-deps) skip_deps=1; shift ;;
     -h|--help) usage; exit 0 ;;
-    *) echo "run.sh: unknown argument '$arg'" >&2; usage >&2; exit 2 ;;
+    --) shift; break ;;
   esac
 done
+[ $# -eq 0 ] || die "unexpected argument '$1' (scripts/run.sh --help lists the flags)"
+case "$allocator" in jemalloc|system) ;; *) die "--allocator wants jemalloc or system, not '$allocator'" ;; esac
 if [ -n "$min_time" ] && ! [[ "$min_time" =~ ^[0-9]*\.?[0-9]+$ ]]; then
-  echo "run.sh: --min-time wants a number of seconds, not '$min_time'" >&2
-  exit 2
+  die "--min-time wants a number of seconds, not '$min_time'"
 fi
-[ -n "$min_time" ] || { [ $suite = full ] && min_time=0.5 || min_time=0.1; }
+if [ -n "$repetitions" ] && ! [[ "$repetitions" =~ ^[1-9][0-9]*$ ]]; then
+  die "--repetitions wants a whole number of at least 1, not '$repetitions'"
+fi
+[ $filter_set = 0 ] || [ -n "$filter" ] || die "empty --filter"
+# --impl: "go" is Go's program; the other names are chanbench's queues.
+bench_impl="" run_bench=1
+if [ -n "$impl" ]; then
+  [ -n "${impl//,/}" ] || die "empty --impl list"
+  IFS=, read -r -a names <<<"$impl"
+  keep=() want_go=0
+  for n in "${names[@]}"; do
+    [ "$n" = go ] && want_go=1 || keep+=("$n")
+  done
+  [ $want_go = 1 ] || go=0
+  bench_impl=$(IFS=,; echo "${keep[*]:-}")
+  [ -n "$bench_impl" ] || run_bench=0
+fi
 
-log() { printf '\n== %s\n' "$*"; }
+started=$(date +%s)
+step=0 steps=$((3 + run_bench + go))
+log() { step=$((step + 1)); printf '\n== [%d/%d] %s\n' "$step" "$steps" "$*"; }
 
 # 1. Dependencies (Debian packages; prints the apt-get line if not root).
 if [ $skip_deps = 0 ]; then
   log "checking dependencies (scripts/install-deps.sh)"
   "$root/scripts/install-deps.sh"
+else
+  steps=$((steps - 1))
 fi
-pybin=/usr/bin/python3   # Debian's, which has matplotlib (not a pyenv one)
+pybin=/usr/bin/python3   # Debian's, which has matplotlib and scipy
 need() {  # need <what> <Debian package> <test command...>
   local what=$1 pkg=$2
   shift 2
@@ -63,18 +103,36 @@ need() {  # need <what> <Debian package> <test command...>
 need "cmake" cmake command -v cmake
 need "lstopo (hwloc)" hwloc command -v lstopo-no-graphics
 need "matplotlib for $pybin" python3-matplotlib "$pybin" -c "import matplotlib"
-need "Google Benchmark's compare tools" libbenchmark-tools test -f /usr/share/benchmark/compare.py
+need "scipy for $pybin" python3-scipy "$pybin" -c "import scipy.stats"
 if [ $go = 1 ]; then
   need "Go (or pass --no-go)" golang-go command -v go
 fi
 
-# 2. Build the release preset.
+# 2. Build the release preset: chanbench and what the README points to next.
 build=$(realpath -m "${CHANLAB_BUILD_DIR:-$root/build/release}")
-log "building chanbench in $build"
+log "building chanbench and chanlab-demo in $build"
 cmake --preset release -B "$build" -DCHAN_BUILD_BENCH=ON \
       -DCHAN_BENCH_ALLOCATOR="$allocator" >/dev/null
-cmake --build "$build" -j "${JOBS:-2}" --target chanbench
+cmake --build "$build" -j "${JOBS:-2}" --target chanbench chanlab-demo
 bench="$build/bench/chanbench"
+if [ $go = 1 ]; then
+  export GOCACHE="$build/go/cache" GOPATH="$build/go/path" GOFLAGS= GOPROXY=off
+  export GOMAXPROCS=$(nproc)
+  (cd "$root/bench/go" && go build -o "$build/go/gochan" .)
+fi
+
+# Check the selection before making a results folder.
+common=()
+[ $suite = full ] && common+=(--full)
+[ -n "$repetitions" ] && common+=(--repetitions "$repetitions")
+[ -n "$min_time" ] && common+=(--min-time "$min_time")
+[ $filter_set = 1 ] && common+=(--filter "$filter")
+[ -n "$scenario" ] && common+=(--scenario "$scenario")
+bench_args=("${common[@]}")
+[ -n "$bench_impl" ] && bench_args+=(--impl "$bench_impl")
+if [ $run_bench = 1 ]; then
+  "$bench" "${bench_args[@]}" --list >/dev/null || exit 2
+fi
 
 # 3. A fresh results folder (mkdir is atomic: two runs never share one).
 host=$(hostname -s 2>/dev/null || hostname)
@@ -82,10 +140,10 @@ base="$results_base/$(date -u +%Y-%m-%d)-$host"
 mkdir -p "$results_base"
 out=$base n=1
 until mkdir "$out" 2>/dev/null; do n=$((n + 1)); out="$base-$n"; done
-log "results in $out"
+echo "results in $out"
 
-# 4. The environment: machine, kernel, compiler and flags, allocator,
-#    topology, commit.
+# The environment: machine, kernel, compiler and flags, allocator,
+# topology, commit.
 {
   echo "date_utc: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "host: $host"
@@ -105,41 +163,66 @@ log "results in $out"
     echo "git_commit: unknown (not a git checkout)"
   fi
   echo "suite: $suite"
-  echo "min_time_s: $min_time"
   echo "command: scripts/run.sh $*"
   echo "load_before: $(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$out/env.txt"
 lstopo-no-graphics --no-io --of xml "$out/topology.xml"
 cat "$out/env.txt"
 
-# 5. chanlab's implementations and the floor.
-log "chanbench ($suite suite)"
-args=("--$suite" "--benchmark_min_time=$min_time"
-      "--benchmark_out=$out/chanbench.json" "--benchmark_out_format=json")
-[ -n "$filter" ] && args+=("--benchmark_filter=$filter")
-[ -n "$impl" ] && args+=("--impl=$impl")
-[ -n "$scenario" ] && args+=("--scenario=$scenario")
-[ $suite = full ] && args+=("--benchmark_repetitions=3")
-limit=$([ $suite = full ] && echo 14400 || echo 1800)
-if ! timeout "$limit" "$bench" "${args[@]}" 2>&1 | tee "$out/chanbench.log"; then
-  echo "run.sh: chanbench failed or timed out after ${limit}s (log: $out/chanbench.log)" >&2
-  exit 1
+status=0
+suite_ms=0
+seconds() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }
+timed() {  # timed <name> <command...>: runs it, records <name>_seconds
+  local name=$1 t0 rc=0 ms
+  shift
+  t0=$(date +%s%N)
+  "$@" || rc=$?
+  ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  echo "${name}_seconds: $(seconds $ms)" >> "$out/env.txt"
+  suite_ms=$((suite_ms + ms))
+  return $rc
+}
+
+# 4. chanlab's implementations and the floors. Exit status 3: a benchmark
+#    reported an error (the report lists it); anything else stops the run.
+if [ $run_bench = 1 ]; then
+  log "chanbench ($suite suite; $("$bench" "${bench_args[@]}" --list 2>/dev/null | tail -1))"
+  limit=$([ $suite = full ] && echo 14400 || echo 1800)
+  rc=0
+  timed chanbench timeout "$limit" "$bench" "${bench_args[@]}" --out "$out/chanbench.json" \
+    > >(tee "$out/chanbench.log") 2>&1 || rc=$?
+  if [ $rc = 3 ]; then
+    echo "run.sh: some benchmarks reported an error (see $out/chanbench.log and the report)" >&2
+    status=1
+  elif [ $rc != 0 ]; then
+    echo "run.sh: chanbench failed (status $rc) or timed out after ${limit}s (log: $out/chanbench.log)" >&2
+    exit 1
+  fi
 fi
 
-# 6. Go's channels, same schema. Built offline; caches under the build dir.
+# 5. Go's channels, same schema, same repetitions and filters.
 if [ $go = 1 ]; then
-  log "Go $(go version | cut -d' ' -f3) channels (GOMAXPROCS=$(nproc))"
-  export GOCACHE="$build/go/cache" GOPATH="$build/go/path" GOFLAGS= GOPROXY=off
-  export GOMAXPROCS=$(nproc)
-  (cd "$root/bench/go" && go build -o "$build/go/gochan" .)
-  goargs=(-out "$out/go.json" -min_time "$min_time")
-  [ $suite = full ] && goargs+=(-full)
-  "$build/go/gochan" "${goargs[@]}" 2>&1 | tee "$out/go.log"
+  log "Go $(go version | cut -d' ' -f3) channels (GOMAXPROCS=$GOMAXPROCS)"
+  rc=0
+  timed go "$build/go/gochan" "${common[@]}" --out "$out/go.json" \
+    > >(tee "$out/go.log") 2>&1 || rc=$?
+  if [ $rc = 2 ] && [ $run_bench = 1 ]; then
+    echo "run.sh: Go runs none of the selected benchmarks" >&2
+    rm -f "$out/go.json"
+  elif [ $rc != 0 ]; then
+    echo "run.sh: Go's program failed (status $rc; log: $out/go.log)" >&2
+    exit 1
+  fi
 fi
 
-# 7. Plots and the report page.
-echo "load_after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out/env.txt"
+# 6. Plots and the report page.
+{
+  echo "suite_seconds: $(seconds $suite_ms)"
+  echo "load_after: $(cut -d' ' -f1-3 /proc/loadavg)"
+} >> "$out/env.txt"
 log "plots and report"
 "$pybin" "$root/scripts/plot.py" "$out"
+echo "total_seconds: $(( $(date +%s) - started ))" >> "$out/env.txt"
 "$pybin" "$root/scripts/report.py" "$out"
-log "done: $out/README.md"
+echo "done in $(( ($(date +%s) - started) / 60 )) min $(( ($(date +%s) - started) % 60 )) s: $out/README.md"
+exit $status

@@ -116,42 +116,23 @@ static int futex_echo(struct role *r) {
   return 0;
 }
 
-typedef int (*pair_fn)(struct role *);
+/* Before each round: the word at 0; no spinning on one PU (it would only
+ * burn the time slice the peer needs). */
+static int line_setup(bench_state *st, const void *arg, void *shared) {
+  (void)st;
+  const struct placement *pl = *(const struct placement *const *)arg;
+  struct line_shared *s = shared;
+  atomic_init(&s->word, 0);
+  s->spin_limit = pl->cls == PLACE_SAME_PU ? 0 : SPINS_BEFORE_YIELD;
+  return 0;
+}
 
 static void run_roundtrips(bench_state *st, const struct placement *pl,
-                           pair_fn init, pair_fn echo) {
-  const int64_t hi = g_suite.full ? 5000 : 2000;
-  int64_t batch;
-  struct hist *hists = calloc(2, sizeof *hists), total;
-  struct round *rd = malloc(sizeof *rd);
-  struct line_shared *s = aligned_alloc(64, sizeof *s);
-  struct cost cost = {0};
-  hist_clear(&total);
-  int64_t trips = 0;
-  while (rd && hists && s &&
-         bench_keep_running_batch(st, batch = round_batch(st, 200, hi))) {
-    atomic_init(&s->word, 0);
-    s->spin_limit = pl->cls == PLACE_SAME_PU ? 0 : SPINS_BEFORE_YIELD;
-    hist_clear(&hists[0]);
-    if (round_run(rd, pl, 1, init, (uint64_t)batch, 1, echo, (uint64_t)batch, s,
-                  hists) != 0) {
-      bench_skip_with_error(st, rd->err);
-      break;
-    }
-    bench_set_iteration_time(st, (double)rd->elapsed_ns * 1e-9);
-    hist_merge(&total, &hists[0]);
-    struct cost zero = {0};
-    cost_add_delta(&cost, &zero, &rd->cost);
-    trips += batch;
-  }
-  if (trips > 0) {
-    bench_set_items_processed(st, trips);
-    latency_report(st, &total);
-    cost_report(st, &cost, (double)trips);
-  }
-  free(s);
-  free(hists);
-  free(rd);
+                           role_fn init, role_fn echo) {
+  const struct roles ro = {ROLES_ROUNDTRIP(init, echo),
+                           .shared_size = sizeof(struct line_shared),
+                           .setup = line_setup};
+  round_drive(st, pl, &ro, &pl);
 }
 
 static void bm_cacheline(bench_state *st, void *user) {
@@ -220,39 +201,38 @@ static int ring_consumer(struct role *r) {
   return 0;
 }
 
+static int ring_setup(bench_state *st, const void *arg, void *shared) {
+  const struct floor_arg *a = arg;
+  struct ring *q = shared;
+  atomic_init(&q->head, 0);
+  atomic_init(&q->tail, 0);
+  q->cap = (uint64_t)a->cap;
+  q->slots = calloc((size_t)a->cap, sizeof *q->slots);
+  if (!q->slots) {
+    bench_fail(st, "out of memory");
+    return -1;
+  }
+  return 0;
+}
+
+static void ring_teardown(void *shared) {
+  struct ring *q = shared;
+  free(q->slots);
+}
+
 static void bm_ring(bench_state *st, void *user) {
   const struct floor_arg *a = user;
-  int64_t batch;
-  struct round *rd = malloc(sizeof *rd);
-  struct ring *q = aligned_alloc(64, sizeof *q);
-  uint64_t *slots = calloc((size_t)a->cap, sizeof *slots);
-  struct cost cost = {0};
-  int64_t msgs = 0;
-  while (rd && q && slots &&
-         bench_keep_running_batch(
-             st, batch = round_batch(st, 1000, g_suite.messages))) {
-    atomic_init(&q->head, 0);
-    atomic_init(&q->tail, 0);
-    q->tail_cache = q->head_cache = 0;
-    q->cap = (uint64_t)a->cap;
-    q->slots = slots;
-    if (round_run(rd, a->pl, 1, ring_producer, (uint64_t)batch, 1,
-                  ring_consumer, (uint64_t)batch, q, NULL) != 0) {
-      bench_skip_with_error(st, rd->err);
-      break;
-    }
-    bench_set_iteration_time(st, (double)rd->elapsed_ns * 1e-9);
-    struct cost zero = {0};
-    cost_add_delta(&cost, &zero, &rd->cost);
-    msgs += batch;
-  }
-  if (msgs > 0) {
-    bench_set_items_processed(st, msgs);
-    cost_report(st, &cost, (double)msgs);
-  }
-  free(slots);
-  free(q);
-  free(rd);
+  const struct roles ro = {
+      .side0 = ring_producer,
+      .side1 = ring_consumer,
+      .n0 = 1,
+      .n1 = 1,
+      .batch_lo = 1000,
+      .shared_size = sizeof(struct ring),
+      .setup = ring_setup,
+      .teardown = ring_teardown,
+  };
+  round_drive(st, a->pl, &ro, a);
 }
 
 /* ---- per-PU-pair heatmap --------------------------------------------------
@@ -270,45 +250,55 @@ static void bm_pair(bench_state *st, void *user) {
   run_roundtrips(st, &a->pl, line_initiator, line_echo);
 }
 
-void register_floor(void) {
+static void register_roundtrip(const struct scenario *sc, bench_fn fn) {
   const struct placement *pls[PLACE_NCLASSES];
   int npl = suite_placements(pls, true);
   for (int p = 0; p < npl; p++) {
     struct floor_arg a = {pls[p], 0};
-    if (suite_wants("floor_cacheline"))
-      bench_use_manual_time(suite_register("floor_cacheline", NULL, pls[p],
-                                           bm_cacheline, &a, sizeof a));
-    if (suite_wants("floor_futex"))
-      bench_use_manual_time(
-          suite_register("floor_futex", NULL, pls[p], bm_futex, &a, sizeof a));
-    if (suite_wants("floor_ring") && pls[p]->cls != PLACE_SAME_PU) {
-      /* The ring spins by design; on one PU it only measures yields. */
-      static const int64_t caps[] = {128, 1024};
-      for (int c = 0; c < 2; c++) {
-        a.cap = caps[c];
-        bench_def *b =
-            suite_register("floor_ring", NULL, pls[p], bm_ring, &a, sizeof a);
-        bench_arg_names(b, (const char *const[]){"cap"}, 1);
-        bench_arg(b, caps[c]);
-        bench_use_manual_time(b);
-      }
+    bench_use_manual_time(suite_register(sc, NULL, pls[p], fn, &a, sizeof a));
+  }
+}
+
+void register_floor_cacheline(const struct scenario *sc) {
+  register_roundtrip(sc, bm_cacheline);
+}
+
+void register_floor_futex(const struct scenario *sc) {
+  register_roundtrip(sc, bm_futex);
+}
+
+void register_floor_ring(const struct scenario *sc) {
+  static const int64_t caps[] = {128, 1024};
+  const struct placement *pls[PLACE_NCLASSES];
+  int npl = suite_placements(pls, true);
+  for (int p = 0; p < npl; p++) {
+    if (pls[p]->cls == PLACE_SAME_PU)
+      continue; /* the ring spins by design; on one PU it measures yields */
+    for (int c = 0; c < 2; c++) {
+      struct floor_arg a = {pls[p], caps[c]};
+      bench_def *b = suite_register(sc, NULL, pls[p], bm_ring, &a, sizeof a);
+      bench_arg_names(b, (const char *const[]){"cap"}, 1);
+      bench_arg(b, caps[c]);
+      bench_use_manual_time(b);
     }
   }
+}
+
+void register_pair_cacheline(const struct scenario *sc) {
   int n = g_suite.npus;
-  if (n > 2 && suite_wants("pair_cacheline") && (g_suite.full || n <= 16)) {
-    for (int i = 0; i < n; i++)
-      for (int j = i + 1; j < n; j++) {
-        struct pair_arg a = {0};
-        a.pl.cls = topo_classify(g_suite.topo, i, j);
-        a.pl.available = true;
-        a.pl.nside_a = a.pl.nside_b = 1;
-        a.side_a = topo_pu_os(g_suite.topo, i);
-        a.side_b = topo_pu_os(g_suite.topo, j);
-        bench_def *b =
-            suite_register("pair_cacheline", NULL, NULL, bm_pair, &a, sizeof a);
-        bench_arg_names(b, (const char *const[]){"a", "b"}, 2);
-        bench_args(b, (const int64_t[]){a.side_a, a.side_b}, 2);
-        bench_use_manual_time(b);
-      }
-  }
+  if (n <= 2 || (!g_suite.full && n > 16))
+    return;
+  for (int i = 0; i < n; i++)
+    for (int j = i + 1; j < n; j++) {
+      struct pair_arg a = {0};
+      a.pl.cls = topo_classify(g_suite.topo, i, j);
+      a.pl.available = true;
+      a.pl.nside_a = a.pl.nside_b = 1;
+      a.side_a = topo_pu_os(g_suite.topo, i);
+      a.side_b = topo_pu_os(g_suite.topo, j);
+      bench_def *b = suite_register(sc, NULL, NULL, bm_pair, &a, sizeof a);
+      bench_arg_names(b, (const char *const[]){"a", "b"}, 2);
+      bench_args(b, (const int64_t[]){a.side_a, a.side_b}, 2);
+      bench_use_manual_time(b);
+    }
 }

@@ -24,7 +24,7 @@
  */
 
 struct life_arg {
-  const char *impl;
+  const struct bq_ops *q;
   int64_t cap;
 };
 
@@ -33,18 +33,15 @@ static void bm_lifecycle(bench_state *st, void *user) {
   struct cost c0, c1, cost = {0};
   int64_t n = 0;
   cost_snap(&c0);
-  while (bench_keep_running_batch(st, 16)) {
-    for (int i = 0; i < 16; i++) {
-      chan_t *ch = bench_chan(st, a->impl, 8, (size_t)a->cap);
-      if (!ch)
+  int64_t batch;
+  while (bench_keep_running_batch(st, batch = round_batch(st, 16, 16))) {
+    for (int64_t i = 0; i < batch; i++) {
+      struct queue q;
+      if (queue_make(st, a->q, 8, (size_t)a->cap, &q) != 0)
         break;
-      int rc = chan_destroy(ch);
-      if (rc != CHAN_OK) {
-        bench_skip_with_error(st, chan_strerror(rc));
-        break;
-      }
+      queue_destroy(&q);
     }
-    n += 16;
+    n += batch;
   }
   cost_snap(&c1);
   cost_add_delta(&cost, &c0, &c1);
@@ -60,7 +57,7 @@ static void bm_lifecycle(bench_state *st, void *user) {
 /* ---- close storm -------------------------------------------------------- */
 
 struct storm_arg {
-  const char *impl;
+  const char *impl; /* a chanlab implementation (BQ_CHAN) */
   int64_t waiters;
 };
 
@@ -108,9 +105,9 @@ static void bm_close_storm(bench_state *st, void *user) {
       pthread_join(threads[i], NULL);
     chan_destroy(s.ch);
     if (started < w || !parked || atomic_load(&s.bad)) {
-      bench_skip_with_error(st, started < w ? "pthread_create failed"
-                                : !parked   ? "waiters never all parked (10 s)"
-                                          : "a waiter did not get CHAN_CLOSED");
+      bench_fail(st, started < w ? "pthread_create failed"
+                     : !parked   ? "waiters never all parked (10 s)"
+                                 : "a waiter did not get CHAN_CLOSED");
       break;
     }
     bench_set_iteration_time(st, (double)(t1 - t0) * 1e-9);
@@ -158,7 +155,7 @@ static void bm_idle(bench_state *st, void *user) {
       break;
     pthread_t t;
     if (pthread_create(&t, NULL, idle_waiter, &s) != 0) {
-      bench_skip_with_error(st, "pthread_create failed");
+      bench_fail(st, "pthread_create failed");
       chan_destroy(s.ch);
       break;
     }
@@ -168,7 +165,7 @@ static void bm_idle(bench_state *st, void *user) {
         now_ns() < deadline)
       sched_yield();
     if (chan_debug_waiters(s.ch, CHAN_RECV) < 1) {
-      bench_skip_with_error(st, "the receiver never parked (10 s)");
+      bench_fail(st, "the receiver never parked (10 s)");
       chan_close(s.ch);
       pthread_join(t, NULL);
       chan_destroy(s.ch);
@@ -189,28 +186,34 @@ static void bm_idle(bench_state *st, void *user) {
   }
 }
 
-void register_lifecycle(void) {
-  if (!suite_wants("lifecycle"))
-    return;
+void register_lifecycle(const struct scenario *sc) {
   static const int64_t caps[] = {0, 128, 1024};
-  for (int i = 0; i < g_suite.nimpls; i++)
+  const struct bq_ops *qs[QUEUES_MAX];
+  int nq = suite_queues(sc, 0, qs);
+  for (int i = 0; i < nq; i++)
     for (int c = 0; c < 3; c++) {
-      struct life_arg a = {g_suite.impls[i], caps[c]};
-      bench_def *b =
-          suite_register("lifecycle", a.impl, NULL, bm_lifecycle, &a, sizeof a);
+      if (!g_suite.full && caps[c] != 128)
+        continue; /* quick: a buffered channel */
+      if (caps[c] == 0 && !(qs[i]->features & BQ_RENDEZVOUS)) {
+        suite_absent(sc, qs[i], "cap 0: capacity 0 is not a rendezvous");
+        continue;
+      }
+      struct life_arg a = {qs[i], caps[c]};
+      bench_def *b = suite_register(sc, a.q, NULL, bm_lifecycle, &a, sizeof a);
       bench_arg_names(b, (const char *const[]){"cap"}, 1);
       bench_arg(b, caps[c]);
     }
 }
 
-void register_close_storm(void) {
-  if (!suite_wants("close_storm"))
-    return;
-  for (int i = 0; i < g_suite.nimpls; i++)
-    for (int64_t w = 4; w <= (g_suite.full ? 256 : 64); w *= 4) {
-      struct storm_arg a = {g_suite.impls[i], w};
-      bench_def *b = suite_register("close_storm", a.impl, NULL, bm_close_storm,
-                                    &a, sizeof a);
+void register_close_storm(const struct scenario *sc) {
+  const struct bq_ops *qs[QUEUES_MAX];
+  int nq = suite_queues(sc, BQ_CHAN, qs);
+  for (int i = 0; i < nq; i++)
+    for (int64_t w = g_suite.full ? 4 : 64; w <= (g_suite.full ? 256 : 64);
+         w *= 4) { /* quick: a storm of 64 */
+      struct storm_arg a = {qs[i]->name, w};
+      bench_def *b =
+          suite_register(sc, qs[i], NULL, bm_close_storm, &a, sizeof a);
       bench_arg_names(b, (const char *const[]){"waiters"}, 1);
       bench_arg(b, w);
       bench_use_manual_time(b);
@@ -218,12 +221,12 @@ void register_close_storm(void) {
     }
 }
 
-void register_idle(void) {
-  if (!suite_wants("idle"))
-    return;
-  for (int i = 0; i < g_suite.nimpls; i++) {
-    bench_def *b = suite_register("idle", g_suite.impls[i], NULL, bm_idle,
-                                  &g_suite.impls[i], sizeof(const char *));
+void register_idle(const struct scenario *sc) {
+  const struct bq_ops *qs[QUEUES_MAX];
+  int nq = suite_queues(sc, BQ_CHAN, qs);
+  for (int i = 0; i < nq; i++) {
+    bench_def *b = suite_register(sc, qs[i], NULL, bm_idle, &qs[i]->name,
+                                  sizeof(const char *));
     bench_use_manual_time(b);
     bench_iterations(b, 1);
     bench_unit(b, BENCH_MS);

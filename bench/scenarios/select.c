@@ -14,19 +14,17 @@
  */
 #include "../bench_common.h"
 
-#include <stdlib.h>
-
 #define SEL_MAX 16
 
 struct sel_arg {
-  const char *impl;
+  const struct bq_ops *q;
   const struct placement *pl;
   int64_t k, cap, producers, consumers;
   bool select_send;
 };
 
 struct sel_shared {
-  chan_t *ch[SEL_MAX];
+  struct queue ch[SEL_MAX]; /* chanlab channels (BQ_CHAN): chan_t handles */
   int k;
   bool select_send;
 };
@@ -36,12 +34,13 @@ static int sel_producer(struct role *r) {
   uint64_t v = 0;
   struct chan_case cases[SEL_MAX];
   for (int i = 0; i < s->k; i++)
-    cases[i] = (struct chan_case){s->ch[i], CHAN_SEND, &v};
+    cases[i] = (struct chan_case){s->ch[i].h, CHAN_SEND, &v};
   for (uint64_t i = 0; i < r->count; i++, v++) {
     size_t chosen;
-    int rc = s->select_send
-                 ? chan_select(cases, (size_t)s->k, CHAN_FOREVER, &chosen)
-                 : chan_send(s->ch[(i + (uint64_t)r->k) % (uint64_t)s->k], &v);
+    int rc =
+        s->select_send
+            ? chan_select(cases, (size_t)s->k, CHAN_FOREVER, &chosen)
+            : chan_send(s->ch[(i + (uint64_t)r->k) % (uint64_t)s->k].h, &v);
     if (rc != CHAN_OK)
       return role_fail(r, "send", rc);
   }
@@ -53,7 +52,7 @@ static int sel_consumer(struct role *r) {
   uint64_t v;
   struct chan_case cases[SEL_MAX];
   for (int i = 0; i < s->k; i++)
-    cases[i] = (struct chan_case){s->ch[i], CHAN_RECV, &v};
+    cases[i] = (struct chan_case){s->ch[i].h, CHAN_RECV, &v};
   chan_select_seed(0x5e1ec7 + (uint64_t)r->k);
   for (uint64_t i = 0; i < r->count; i++) {
     size_t chosen;
@@ -64,74 +63,82 @@ static int sel_consumer(struct role *r) {
   return 0;
 }
 
-static void bm_select(bench_state *st, void *user) {
-  const struct sel_arg *a = user;
-  int64_t batch;
-  struct round *rd = malloc(sizeof *rd);
-  struct cost cost = {0};
-  int64_t msgs = 0;
-  while (rd && bench_keep_running_batch(
-                   st, batch = round_batch(st, 1000, g_suite.messages))) {
-    struct sel_shared s = {.k = (int)a->k, .select_send = a->select_send};
-    int made = 0;
-    for (; made < s.k; made++)
-      if (!(s.ch[made] = bench_chan(st, a->impl, 8, (size_t)a->cap)))
-        break;
-    int rc = -1;
-    if (made == s.k)
-      rc =
-          round_run(rd, a->pl, (int)a->producers, sel_producer, (uint64_t)batch,
-                    (int)a->consumers, sel_consumer, (uint64_t)batch, &s, NULL);
-    for (int i = 0; i < made; i++)
-      chan_destroy(s.ch[i]);
-    if (made < s.k)
-      break;
-    if (rc != 0) {
-      bench_skip_with_error(st, rd->err);
-      break;
-    }
-    bench_set_iteration_time(st, (double)rd->elapsed_ns * 1e-9);
-    struct cost zero = {0};
-    cost_add_delta(&cost, &zero, &rd->cost);
-    msgs += batch;
-  }
-  if (msgs > 0) {
-    bench_set_items_processed(st, msgs);
-    cost_report(st, &cost, (double)msgs);
-  }
-  free(rd);
+static int sel_setup(bench_state *st, const void *arg, void *shared) {
+  const struct sel_arg *a = arg;
+  struct sel_shared *s = shared;
+  s->k = (int)a->k;
+  s->select_send = a->select_send;
+  for (int i = 0; i < s->k; i++)
+    if (queue_make(st, a->q, 8, (size_t)a->cap, &s->ch[i]) != 0)
+      return -1;
+  return 0;
 }
 
-static void reg(const char *name, struct sel_arg a) {
-  bench_def *b = suite_register(name, a.impl, a.pl, bm_select, &a, sizeof a);
+static void sel_teardown(void *shared) {
+  struct sel_shared *s = shared;
+  for (int i = 0; i < s->k; i++)
+    queue_destroy(&s->ch[i]);
+}
+
+static void bm_select(bench_state *st, void *user) {
+  const struct sel_arg *a = user;
+  const struct roles ro = {
+      .side0 = sel_producer,
+      .side1 = sel_consumer,
+      .n0 = (int)a->producers,
+      .n1 = (int)a->consumers,
+      .batch_lo = 1000,
+      .shared_size = sizeof(struct sel_shared),
+      .setup = sel_setup,
+      .teardown = sel_teardown,
+  };
+  round_drive(st, a->pl, &ro, a);
+}
+
+static void reg(const struct scenario *sc, struct sel_arg a) {
+  bench_def *b = suite_register(sc, a.q, a.pl, bm_select, &a, sizeof a);
   bench_arg_names(b, (const char *const[]){"k", "cap", "p", "c"}, 4);
   bench_args(b, (const int64_t[]){a.k, a.cap, a.producers, a.consumers}, 4);
   bench_use_manual_time(b);
 }
 
-void register_select(void) {
+/* The full suite sweeps k = 2..16 and both capacities (select_many 2x2,
+ * and 4x4 where the PUs allow); the quick one runs select_recv at k = 4
+ * (both capacities), and select_both and select_many (2x2) at k = 4,
+ * capacity 128. */
+static void register_select(const struct scenario *sc, bool select_send,
+                            int many) {
   static const int64_t ks[] = {2, 4, 8, 16};
   static const int64_t caps[] = {0, 128};
+  const struct bq_ops *qs[QUEUES_MAX];
+  int nq = suite_queues(sc, BQ_CHAN, qs);
   const struct placement *pls[PLACE_NCLASSES];
   int npl = suite_placements(pls, false);
-  for (int i = 0; i < g_suite.nimpls; i++)
+  for (int i = 0; i < nq; i++)
     for (int p = 0; p < npl; p++)
       for (int c = 0; c < 2; c++)
         for (int k = 0; k < 4; k++) {
-          struct sel_arg a = {
-              g_suite.impls[i], pls[p], ks[k], caps[c], 1, 1, false};
-          if (suite_wants("select_recv"))
-            reg("select_recv", a);
-          a.select_send = true;
-          if (suite_wants("select_both") && (g_suite.full || ks[k] == 4))
-            reg("select_both", a);
-          if (suite_wants("select_many") && (g_suite.full || ks[k] == 4)) {
-            a.producers = a.consumers = 2;
-            reg("select_many", a);
-            if (g_suite.full && 8 <= 4 * g_suite.npus) {
-              a.producers = a.consumers = 4;
-              reg("select_many", a);
-            }
+          if (!g_suite.full && (ks[k] != 4 || (select_send && caps[c] != 128)))
+            continue;
+          struct sel_arg a = {qs[i], pls[p], ks[k], caps[c], 1, 1, select_send};
+          if (!many) {
+            reg(sc, a);
+            continue;
           }
+          for (int64_t n = 2; n <= many; n *= 2)
+            if (n == 2 || (g_suite.full && 2 * n <= 4 * g_suite.npus)) {
+              a.producers = a.consumers = n;
+              reg(sc, a);
+            }
         }
+}
+
+void register_select_recv(const struct scenario *sc) {
+  register_select(sc, false, 0);
+}
+void register_select_both(const struct scenario *sc) {
+  register_select(sc, true, 0);
+}
+void register_select_many(const struct scenario *sc) {
+  register_select(sc, true, 4);
 }

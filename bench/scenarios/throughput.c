@@ -1,35 +1,43 @@
 /*
- * throughput.c - SPSC, MPSC, SPMC and MPMC message throughput.
+ * throughput.c - SPSC, MPSC, SPMC and MPMC message throughput, and the
+ * payload size sweep.
  *
  * Producers and consumers are role threads with fixed message counts (the
- * total split evenly), so the run ends without closing the channel; one
+ * total split evenly), so the run ends without closing the queue; one
  * iteration is one message and the reported time is real (wall) time per
- * message. Capacities 0, 1, 128 and 1024; thread counts swept up to 4x the
+ * message. Producer k sends 0, 1, ..., its count - 1; the consumers' sum
+ * must come to what was sent, or the round fails (a lost or duplicated
+ * value). Capacities 0, 1, 128 and 1024; thread counts swept up to 4x the
  * PUs, because oversubscription is where spinning designs fall over.
  */
 #include "../bench_common.h"
 
-#include <stdlib.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
 
 struct tp_arg {
-  const char *impl;
+  const struct bq_ops *q;
   const struct placement *pl;
   int64_t cap, producers, consumers;
   size_t elem_size; /* 8, or the payload sweep's size */
 };
 
 struct tp_shared {
-  chan_t *ch;
+  struct queue q;
   size_t elem_size;
+  _Atomic uint64_t sum; /* of the values received (elem_size >= 8) */
 };
 
 static int tp_producer(struct role *r) {
-  struct tp_shared *s = r->shared;
+  const struct tp_shared *s = r->shared;
+  const struct queue q = s->q;
+  const bool numbered = s->elem_size >= sizeof(uint64_t);
   _Alignas(64) unsigned char buf[4096] = {0};
   for (uint64_t i = 0; i < r->count; i++) {
-    if (s->elem_size >= sizeof i)
-      __builtin_memcpy(buf, &i, sizeof i);
-    int rc = chan_send(s->ch, buf);
+    if (numbered)
+      memcpy(buf, &i, sizeof i);
+    int rc = q.ops->send(q.h, buf);
     if (rc != CHAN_OK)
       return role_fail(r, "send", rc);
   }
@@ -38,107 +46,186 @@ static int tp_producer(struct role *r) {
 
 static int tp_consumer(struct role *r) {
   struct tp_shared *s = r->shared;
+  const struct queue q = s->q;
+  const bool numbered = s->elem_size >= sizeof(uint64_t);
   _Alignas(64) unsigned char buf[4096];
+  uint64_t sum = 0;
   for (uint64_t i = 0; i < r->count; i++) {
-    int rc = chan_recv(s->ch, buf);
+    int rc = q.ops->recv(q.h, buf);
     if (rc != CHAN_OK)
       return role_fail(r, "recv", rc);
+    if (numbered) {
+      uint64_t v;
+      memcpy(&v, buf, sizeof v);
+      sum += v;
+    }
   }
+  atomic_fetch_add_explicit(&s->sum, sum, memory_order_relaxed);
   return 0;
 }
 
-void bm_throughput(bench_state *st, void *user) {
-  const struct tp_arg *a = user;
-  int64_t batch;
-  struct round *rd = malloc(sizeof *rd);
-  struct cost cost = {0};
-  int64_t msgs = 0;
-  while (rd && bench_keep_running_batch(
-                   st, batch = round_batch(st, 1000, g_suite.messages))) {
-    struct tp_shared s = {bench_chan(st, a->impl, a->elem_size, (size_t)a->cap),
-                          a->elem_size};
-    if (!s.ch)
-      break;
-    int rc =
-        round_run(rd, a->pl, (int)a->producers, tp_producer, (uint64_t)batch,
-                  (int)a->consumers, tp_consumer, (uint64_t)batch, &s, NULL);
-    chan_destroy(s.ch);
-    if (rc != 0) {
-      bench_skip_with_error(st, rd->err);
-      break;
-    }
-    bench_set_iteration_time(st, (double)rd->elapsed_ns * 1e-9);
-    struct cost zero = {0};
-    cost_add_delta(&cost, &zero, &rd->cost);
-    msgs += batch;
-  }
-  if (msgs > 0) {
-    bench_set_items_processed(st, msgs);
-    bench_set_bytes_processed(st, msgs * (int64_t)a->elem_size);
-    cost_report(st, &cost, (double)msgs);
-  }
-  free(rd);
+static int tp_setup(bench_state *st, const void *arg, void *shared) {
+  const struct tp_arg *a = arg;
+  struct tp_shared *s = shared;
+  s->elem_size = a->elem_size;
+  return queue_make(st, a->q, a->elem_size, (size_t)a->cap, &s->q);
 }
 
-static void reg(const char *shape, struct tp_arg a) {
-  bench_def *b =
-      suite_register(shape, a.impl, a.pl, bm_throughput, &a, sizeof a);
+/* The round is over (every role joined): the sum is complete. */
+static int tp_verify(const void *arg, void *shared, uint64_t total, char *err,
+                     size_t errlen) {
+  const struct tp_arg *a = arg;
+  struct tp_shared *s = shared;
+  if (a->elem_size < sizeof(uint64_t))
+    return 0; /* no room for a number */
+  uint64_t want = 0, n = (uint64_t)a->producers;
+  for (uint64_t k = 0; k < n; k++) {
+    uint64_t c = total / n + (k < total % n);
+    want += c * (c - 1) / 2;
+  }
+  uint64_t got = atomic_load_explicit(&s->sum, memory_order_relaxed);
+  if (got == want)
+    return 0;
+  snprintf(err, errlen,
+           "the consumers' values sum to %llu, not %llu: a value was lost or "
+           "duplicated",
+           (unsigned long long)got, (unsigned long long)want);
+  return -1;
+}
+
+static void tp_teardown(void *shared) {
+  struct tp_shared *s = shared;
+  queue_destroy(&s->q);
+}
+
+static void bm_throughput(bench_state *st, void *user) {
+  const struct tp_arg *a = user;
+  const struct roles ro = {
+      .side0 = tp_producer,
+      .side1 = tp_consumer,
+      .n0 = (int)a->producers,
+      .n1 = (int)a->consumers,
+      .batch_lo = 1000,
+      .shared_size = sizeof(struct tp_shared),
+      .setup = tp_setup,
+      .verify = tp_verify,
+      .teardown = tp_teardown,
+      .report_bytes = true,
+      .bytes_per_op = (int64_t)a->elem_size,
+  };
+  round_drive(st, a->pl, &ro, a);
+}
+
+/* Why queue row q cannot run this configuration honestly, or NULL. */
+static const char *unfit(const struct tp_arg *a) {
+  unsigned f = a->q->features;
+  if (a->cap == 0 && !(f & BQ_RENDEZVOUS))
+    return "cap 0: capacity 0 is not a rendezvous";
+  if (a->cap > 0 && !(f & BQ_BOUNDED))
+    return "cap > 0: unbounded";
+  if (a->producers > 1 && !(f & BQ_MULTI_PRODUCER))
+    return "several producers: single-producer queue";
+  if (a->consumers > 1 && !(f & BQ_MULTI_CONSUMER))
+    return "several consumers: single-consumer queue";
+  if (a->elem_size != 8 && !(f & BQ_PAYLOAD))
+    return "payload sizes other than 8 bytes";
+  if (!(f & BQ_BLOCKING) && (a->pl->cls == PLACE_SAME_PU ||
+                             a->producers + a->consumers > g_suite.npus))
+    return "spins: one PU or more threads than PUs would only measure yields";
+  return NULL;
+}
+
+static void reg(const struct scenario *sc, struct tp_arg a) {
+  const char *why = unfit(&a);
+  if (why) {
+    suite_absent(sc, a.q, why);
+    return;
+  }
+  bench_def *b = suite_register(sc, a.q, a.pl, bm_throughput, &a, sizeof a);
   bench_arg_names(b, (const char *const[]){"cap", "p", "c"}, 3);
   bench_args(b, (const int64_t[]){a.cap, a.producers, a.consumers}, 3);
   bench_use_manual_time(b);
 }
 
-void register_throughput(void) {
+/* The quick suite measures fewer configurations rather than fewer
+ * repetitions: SPSC at capacity 128 on every placement, 0 and 1024 where the
+ * OS places the threads; the sweeps at capacity 128 up to 4 threads a side
+ * (2x2 and 4x4 for MPMC, which oversubscribes 2 PUs), and unbuffered MPMC
+ * 2x2. The full suite runs every capacity and thread count everywhere. */
+static bool in_quick(int64_t cap, int64_t n, bool spsc,
+                     const struct placement *pl) {
+  if (spsc)
+    return cap == 128 || (cap != 1 && pl->cls == PLACE_UNPINNED);
+  return (cap == 128 && n <= 4) || (cap == 0 && n == 2);
+}
+
+/* The thread-count sweeps: many-to-one and one-to-many with 2, 4, ...
+ * producers (consumers) up to 4x the PUs; many-to-many n x n with 2n up to
+ * 4x the PUs. SPSC runs on every placement, the sweeps on unpinned in the
+ * quick suite. */
+static void register_shape(const struct scenario *sc, int p_mul, int c_mul) {
   static const int64_t caps[] = {0, 1, 128, 1024};
+  const bool spsc = p_mul == 0 && c_mul == 0;
+  const struct bq_ops *qs[QUEUES_MAX];
+  int nq = suite_queues(sc, 0, qs);
   const struct placement *pls[PLACE_NCLASSES];
-  int npl_spsc = suite_placements(pls, true);
-  const struct placement *sweep[PLACE_NCLASSES];
-  int npl_sweep = suite_placements(sweep, false);
+  int npl = suite_placements(pls, spsc);
   int max_threads = 4 * g_suite.npus;
   if (max_threads > ROLES_MAX - 1)
     max_threads = ROLES_MAX - 1; /* n producers + 1 consumer */
-  for (int i = 0; i < g_suite.nimpls; i++)
-    for (int c = 0; c < 4; c++) {
-      struct tp_arg a = {g_suite.impls[i], NULL, caps[c], 1, 1, 8};
-      for (int p = 0; p < npl_spsc && suite_wants("spsc"); p++) {
-        a.pl = pls[p];
-        reg("spsc", a);
-      }
-      for (int p = 0; p < npl_sweep; p++) {
-        a.pl = sweep[p];
-        /* Many-to-one and one-to-many: 2, 4, ... producers (consumers) up to
-         * 4x the PUs; many-to-many: n x n with 2n up to 4x the PUs. */
-        for (int n = 2; n <= max_threads; n *= 2) {
-          if (suite_wants("mpsc")) {
-            a.producers = n, a.consumers = 1;
-            reg("mpsc", a);
-          }
-          if (suite_wants("spmc")) {
-            a.producers = 1, a.consumers = n;
-            reg("spmc", a);
-          }
-          if (suite_wants("mpmc") && 2 * n <= max_threads) {
-            a.producers = n, a.consumers = n;
-            reg("mpmc", a);
-          }
+  for (int i = 0; i < nq; i++)
+    for (int c = 0; c < 4; c++)
+      for (int p = 0; p < npl; p++) {
+        struct tp_arg a = {qs[i], pls[p], caps[c], 1, 1, 8};
+        if (spsc) {
+          if (g_suite.full || in_quick(a.cap, 1, true, a.pl))
+            reg(sc, a);
+          continue;
+        }
+        for (int64_t n = 2; (p_mul + c_mul) * n <= max_threads; n *= 2) {
+          a.producers = p_mul ? n : 1;
+          a.consumers = c_mul ? n : 1;
+          if (g_suite.full || (in_quick(a.cap, n, false, a.pl) &&
+                               (a.cap != 0 || (p_mul && c_mul))))
+            reg(sc, a);
         }
       }
-    }
 }
 
-void register_payload(void) {
-  if (!suite_wants("payload"))
-    return;
+void register_spsc(const struct scenario *sc) {
+  register_shape(sc, 0, 0);
+}
+void register_mpsc(const struct scenario *sc) {
+  register_shape(sc, 1, 0);
+}
+void register_spmc(const struct scenario *sc) {
+  register_shape(sc, 0, 1);
+}
+void register_mpmc(const struct scenario *sc) {
+  register_shape(sc, 1, 1);
+}
+
+void register_payload(const struct scenario *sc) {
   static const int64_t sizes[] = {0, 8, 64, 256, 1024, 4096};
+  /* quick: empty (a signal), and a page */
+  const unsigned quick = 1u << 0 | 1u << 5;
+  const struct bq_ops *qs[QUEUES_MAX];
+  int nq = suite_queues(sc, 0, qs);
   const struct placement *pls[PLACE_NCLASSES];
   int npl = suite_placements(pls, false);
-  for (int i = 0; i < g_suite.nimpls; i++)
+  for (int i = 0; i < nq; i++)
     for (int p = 0; p < npl; p++)
       for (int s = 0; s < 6; s++) {
-        struct tp_arg a = {g_suite.impls[i], pls[p], 128, 1, 1,
-                           (size_t)sizes[s]};
-        bench_def *b = suite_register("payload", a.impl, a.pl, bm_throughput,
-                                      &a, sizeof a);
+        if (!g_suite.full && !(quick >> s & 1))
+          continue;
+        struct tp_arg a = {qs[i], pls[p], 128, 1, 1, (size_t)sizes[s]};
+        const char *why = unfit(&a);
+        if (why) {
+          suite_absent(sc, a.q, why);
+          continue;
+        }
+        bench_def *b =
+            suite_register(sc, a.q, a.pl, bm_throughput, &a, sizeof a);
         bench_arg_names(b, (const char *const[]){"bytes", "cap"}, 2);
         bench_args(b, (const int64_t[]){sizes[s], 128}, 2);
         bench_use_manual_time(b);

@@ -18,14 +18,14 @@
 #include <stdlib.h>
 
 struct try_arg {
-  const char *impl;
+  const struct bq_ops *q;
   const struct placement *pl;
   int64_t cap;
 };
 
-/* The channel the threads share, made by thread 0 before the loop (Google
+/* The queue the threads share, made by thread 0 before the loop (Google
  * Benchmark's start barrier publishes it) and destroyed after. */
-static chan_t *try_chan;
+static struct queue try_queue;
 
 static void bm_tryops(bench_state *st, void *user) {
   const struct try_arg *a = user;
@@ -34,28 +34,30 @@ static void bm_tryops(bench_state *st, void *user) {
   if (place_pin_self(cpu) != 0) {
     char msg[64];
     snprintf(msg, sizeof msg, "cannot pin thread %d to PU %d", t, cpu);
-    bench_skip_with_error(st, msg); /* the others only try: none can hang */
+    bench_fail(st, msg); /* the others only try: none can hang */
   }
   if (t == 0)
-    try_chan = bench_chan(st, a->impl, 8, (size_t)a->cap);
+    queue_make(st, a->q, 8, (size_t)a->cap, &try_queue);
   uint64_t v = (uint64_t)t, ok = 0, attempts = 0;
   struct cost c0, c1, cost = {0};
   cost_snap(&c0);
-  while (bench_keep_running_batch(st, 64)) {
-    chan_t *ch = try_chan;
-    if (!ch) {
-      bench_skip_with_error(st, "no channel");
+  int64_t batch;
+  while (bench_keep_running_batch(st, batch = round_batch(st, 64, 64))) {
+    const struct queue q = try_queue;
+    if (!q.h) {
+      bench_fail(st, "no queue");
       break;
     }
-    for (int i = 0; i < 64; i++) {
-      int rc = (t % 2 == 0) ? chan_try_send(ch, &v) : chan_try_recv(ch, &v);
+    for (int64_t i = 0; i < batch; i++) {
+      int rc =
+          (t % 2 == 0) ? q.ops->try_send(q.h, &v) : q.ops->try_recv(q.h, &v);
       ok += rc == CHAN_OK;
       if (rc != CHAN_OK && rc != CHAN_WOULD_BLOCK) {
-        bench_skip_with_error(st, chan_strerror(rc));
+        bench_fail(st, chan_strerror(rc));
         break;
       }
     }
-    attempts += 64;
+    attempts += (uint64_t)batch;
   }
   cost_snap(&c1);
   cost_add_delta(&cost, &c0, &c1);
@@ -63,30 +65,32 @@ static void bm_tryops(bench_state *st, void *user) {
   bench_counter(st, "success_rate",
                 attempts ? (double)ok / (double)attempts : 0,
                 BENCH_COUNTER_AVG_THREADS);
-  cost_report(st, &cost, (double)attempts);
-  if (t == 0 && try_chan) {
-    chan_destroy(try_chan);
-    try_chan = NULL;
-  }
+  /* Google Benchmark sums the threads' counters: each reports its CPU over
+   * every thread's attempts, so the sum is CPU per attempt of the run. */
+  cost_report(st, &cost, (double)attempts * bench_thread_count(st));
+  if (t == 0)
+    queue_destroy(&try_queue);
   /* Thread 0 is Google Benchmark's main thread: unpin it, or every thread
    * it starts later would inherit this placement. */
   place_pin_self(-1);
 }
 
-void register_tryops(void) {
-  if (!suite_wants("tryops"))
-    return;
+void register_tryops(const struct scenario *sc) {
+  const struct bq_ops *qs[QUEUES_MAX];
+  int nq = suite_queues(
+      sc, BQ_TRY | BQ_BOUNDED | BQ_MULTI_PRODUCER | BQ_MULTI_CONSUMER, qs);
   const struct placement *pls[PLACE_NCLASSES];
   int npl = suite_placements(pls, false);
-  for (int i = 0; i < g_suite.nimpls; i++)
+  for (int i = 0; i < nq; i++)
     for (int p = 0; p < npl; p++) {
-      struct try_arg a = {g_suite.impls[i], pls[p], 128};
-      bench_def *b =
-          suite_register("tryops", a.impl, a.pl, bm_tryops, &a, sizeof a);
+      struct try_arg a = {qs[i], pls[p], 128};
+      bench_def *b = suite_register(sc, a.q, a.pl, bm_tryops, &a, sizeof a);
       bench_arg_names(b, (const char *const[]){"cap"}, 1);
       bench_arg(b, a.cap);
+      /* quick: the fewest threads and the most (oversubscribed) */
       for (int n = 2; n <= 4 * g_suite.npus; n *= 2)
-        bench_threads(b, n);
+        if (g_suite.full || n == 2 || 2 * n > 4 * g_suite.npus)
+          bench_threads(b, n);
       bench_use_real_time(b);
     }
 }
@@ -94,7 +98,7 @@ void register_tryops(void) {
 /* ---- timed operations that expire ---------------------------------------- */
 
 struct timed_arg {
-  const char *impl;
+  const char *impl; /* a chanlab implementation (BQ_CHAN) */
   int64_t timeout_ns;
 };
 
@@ -112,12 +116,12 @@ static void bm_timed(bench_state *st, void *user) {
     int64_t took = now_ns() - t;
     int want = a->timeout_ns == 0 ? CHAN_WOULD_BLOCK : CHAN_TIMEOUT;
     if (rc != want) {
-      bench_skip_with_error(st, "timed receive on an empty channel did not "
-                                "expire");
+      bench_fail(st, "timed receive on an empty channel did not "
+                     "expire");
       break;
     }
     if (took < a->timeout_ns) {
-      bench_skip_with_error(st, "timed receive returned before its timeout");
+      bench_fail(st, "timed receive returned before its timeout");
       break;
     }
     hist_add(late, (uint64_t)(took - a->timeout_ns));
@@ -131,15 +135,16 @@ static void bm_timed(bench_state *st, void *user) {
   chan_destroy(ch);
 }
 
-void register_timed(void) {
-  if (!suite_wants("timed"))
-    return;
+void register_timed(const struct scenario *sc) {
   static const int64_t timeouts[] = {0, 1000, 20000, 200000};
-  for (int i = 0; i < g_suite.nimpls; i++)
+  const struct bq_ops *qs[QUEUES_MAX];
+  int nq = suite_queues(sc, BQ_CHAN, qs);
+  for (int i = 0; i < nq; i++)
     for (int t = 0; t < 4; t++) {
-      struct timed_arg a = {g_suite.impls[i], timeouts[t]};
-      bench_def *b =
-          suite_register("timed", a.impl, NULL, bm_timed, &a, sizeof a);
+      if (!g_suite.full && timeouts[t] != 0 && timeouts[t] != 20000)
+        continue; /* quick: polling, and a timeout past any spin phase */
+      struct timed_arg a = {qs[i]->name, timeouts[t]};
+      bench_def *b = suite_register(sc, qs[i], NULL, bm_timed, &a, sizeof a);
       bench_arg_names(b, (const char *const[]){"timeout_ns"}, 1);
       bench_arg(b, timeouts[t]);
       bench_use_real_time(b);

@@ -99,16 +99,36 @@ void bench_counter(bench_state *st, const char *name, double value,
  * loop (bench_keep_running returns false from here on). */
 void bench_skip_with_error(bench_state *st, const char *msg);
 bool bench_error_occurred(const bench_state *st);
+/* Safe with repetitions (Google Benchmark 1.7.1 crashes computing the
+ * statistics of repetitions some of which used bench_skip_with_error): the
+ * repetition is marked, as an error (counter failed = 1, label "error: why",
+ * counted by bench_errors) or as dropped because the machine spoiled it
+ * (counter dropped = 1, label "dropped: why"), and the next
+ * bench_keep_running* call returns false; the caller leaves its loop as it
+ * would at the end. Its times are not a measurement. */
+void bench_fail(bench_state *st, const char *why);
+void bench_drop(bench_state *st, const char *why);
 
 /* ---- the run ------------------------------------------------------------- */
 
 /* A key/value written into the JSON "context" (and the console header). */
 void bench_add_context(const char *key, const char *value);
 
+/* With a prefix (NULL: off), bench_main prints a progress line to stderr at
+ * most every 10 s: repetitions done of (matching benchmarks x repetitions),
+ * time elapsed and an estimate of the time left. */
+void bench_progress(const char *prefix, int repetitions);
+
 /* Runs Google Benchmark: parses and removes its --benchmark_* flags from
  * argv, rejects unknown ones (message, returns 1), runs the registered
- * benchmarks matching --benchmark_filter, and returns 0. */
+ * benchmarks matching --benchmark_filter and returns 0; returns 2 with a
+ * message when no benchmark matches. */
 int bench_main(int argc, char **argv);
+
+/* After bench_main: how many benchmark runs reported an error (either way),
+ * and how many benchmarks matched the filter. */
+int bench_errors(void);
+size_t bench_matched(void);
 
 #ifdef __cplusplus
 }

@@ -68,6 +68,22 @@ static void bm_skip(bench_state *st, void *user) {
   bench_counter(st, "errored", bench_error_occurred(st), 0);
 }
 
+/* Repetitions 0 and 3 fail and are dropped halfway (bench_fail, bench_drop:
+ * marked, not Google Benchmark errors), the others run: the run survives
+ * Google Benchmark's statistics, and every repetition did 8 iterations. */
+static void bm_marked(bench_state *st, void *user) {
+  (void)user;
+  static int calls;
+  int call = calls++;
+  while (bench_keep_running_batch(st, 2)) {
+    bench_set_iteration_time(st, 0.002);
+    if (bench_iteration_count(st) == 4 && call == 0)
+      bench_fail(st, "planned failure");
+    if (bench_iteration_count(st) == 4 && call == 3)
+      bench_drop(st, "planned drop");
+  }
+}
+
 int main(int argc, char **argv) {
   static int tag = 42;
   bench_def *b = bench_register("shim_manual", bm_manual, NULL);
@@ -95,6 +111,11 @@ int main(int argc, char **argv) {
   bench_iterations(b, 5);
 
   b = bench_register("shim_skip", bm_skip, NULL);
+
+  b = bench_register("shim_marked", bm_marked, NULL);
+  bench_use_manual_time(b);
+  bench_iterations(b, 8);
+  bench_repetitions(b, 5);
 
   b = bench_register("shim_reps", bm_manual, NULL);
   bench_use_manual_time(b);

@@ -36,44 +36,169 @@ expect() {
 impl=$("$bench" --list 2>/dev/null | sed -n 's/^implementations: \([a-z0-9_]*\).*/\1/p')
 [ -n "$impl" ] || { echo "FAIL: chanbench --list names no implementation"; exit 1; }
 
-# chanbench: bad input.
+# chanbench: bad input, in both --x=v and --x v forms.
 expect 2 "unknown argument '--bogus'" "$bench" --bogus
 expect 2 "unknown implementation 'nope'" "$bench" --impl=nope
+expect 2 "unknown implementation 'nope'" "$bench" --impl nope
 expect 2 "unknown scenario 'nope'" "$bench" --scenario=pingpong,nope
+expect 2 "empty scenario list" "$bench" --scenario=,
 expect 2 "unknown placement 'nope'" "$bench" --placement=nope
 expect 2 "bad --messages" "$bench" --messages=0
+expect 2 "bad --repetitions" "$bench" --repetitions 0
+expect 2 "bad --min-time" "$bench" --min-time=-1
+expect 2 "needs a value" "$bench" --messages
+expect 2 "empty --filter" "$bench" --filter=
+expect 2 "no benchmark matches" "$bench" --filter='^nothing$' --list
+expect 2 "unknown argument 'stray'" "$bench" stray
 expect nonzero "unrecognized" "$bench" --benchmark_nonsense=1
 expect 0 "floor_cacheline/place:" "$bench" --list
+expect 0 "benchmarks x 6 repetitions" "$bench" --list
+expect 0 "benchmarks x 10 repetitions" "$bench" --full --list
+expect 0 "pattern_pipeline/impl:$impl" "$bench" --scenario='pattern_*' --impl "$impl" --list
+expect 0 "scenario pattern_daisy" "$bench" --list
+for flag in --quick --full --impl --scenario --placement --filter --repetitions \
+            --min-time --messages --out --topology --list --help "Suite durations"; do
+  expect 0 "$flag" "$bench" --help
+done
 expect 2 "invalid hwloc synthetic topology" "$bench" --topology=synthetic:bogus --list
-expect 2 "cannot read hwloc XML topology" "$bench" --topology=xml:/nonexistent.xml --list
+expect 2 "cannot read hwloc XML topology" "$bench" --topology xml:/nonexistent.xml --list
 expect 2 "--topology wants" "$bench" --topology=banana
 
 # Another machine's topology: what would run there, and the missing classes
 # named with their reason. Pinning to PUs this machine lacks must fail each
-# benchmark with a message (not hang: a peer of an unpinnable thread waits).
+# benchmark with a message (not hang: a peer of an unpinnable thread waits),
+# and the run then exits 3.
 synth="synthetic:pack:2 l3:2 core:4 pu:2"
 expect 0 "pingpong/impl:$impl/place:smt" "$bench" --topology="$synth" --impl="$impl" --list
 expect 0 "placement shared_l2 skipped" "$bench" --topology="$synth" --impl="$impl" --list
 expect 0 "pair_cacheline/a:0/b:31" "$bench" --topology="$synth" --impl="$impl" --full --list
-expect 0 "cannot pin" timeout 60 "$bench" --topology="$synth" --impl="$impl" \
-  --scenario=pingpong,spsc,tryops,floor_futex --benchmark_filter=diff_package \
-  --benchmark_min_time=0.001
+expect 3 "cannot pin" timeout 60 "$bench" --topology="$synth" --impl="$impl" \
+  --scenario=pingpong,spsc,tryops,floor_futex --filter=diff_package \
+  --min-time=0.001 --repetitions=3 --no-progress
 
-# A tiny real run: JSON from Google Benchmark's own --benchmark_out.
+# A repetition dropped (the machine too busy) or failed among good ones:
+# Google Benchmark 1.7.1's statistics crash on that unless chanbench marks
+# it and ends it with exactly the iterations the others did. The hook drops
+# the N-th call of every benchmark body (a probe or a repetition).
+for n in 1 3; do
+  expect 0 "dropped: CHANBENCH_TEST_DROP_CALL" env CHANBENCH_TEST_DROP_CALL=$n \
+    "$bench" --impl="$impl" --scenario=spsc,pattern_pipeline,pingpong,tryops \
+    --filter=unpinned --min-time=0.002 --repetitions=3 --messages=3000 --no-progress
+done
+
+# A tiny real run: every repetition in the JSON, with its noise figures.
 run=$tmp/run
 mkdir -p "$run"
 expect 0 "" "$bench" --impl="$impl" --scenario=floor_cacheline,pingpong,spsc,idle \
-  --placement=unpinned,same_pu --messages=2000 --benchmark_min_time=0.001 \
-  --benchmark_filter='pingpong|floor|spsc.*cap:128|idle' \
-  --benchmark_out="$run/chanbench.json" --benchmark_out_format=json
-expect 0 "p99_ns" cat "$run/chanbench.json"
-expect 0 "idle_cpu_pct" cat "$run/chanbench.json"
+  --placement=unpinned,same_pu --messages=2000 --min-time=0.001 \
+  --filter='pingpong|floor|spsc.*cap:128|idle' --out "$run/chanbench.json"
+for key in p99_ns idle_cpu_pct '"repetition_index": 5' noise_other_pct noise_steal_pct \
+           chanlab.scenarios '"scenario.pingpong": "queue latency' '"queue.'"$impl"'": "chanlab;'; do
+  expect 0 "$key" cat "$run/chanbench.json"
+done
+expect 0 "CPU meter ok" $py - "$run/chanbench.json" <<'PY'
+import json, sys
+rows = [b for b in json.load(open(sys.argv[1]))["benchmarks"]
+        if b.get("run_type") == "iteration" and b["name"].startswith("spsc/")]
+assert rows and all(b["cpu_ns_per_msg"] > 0 for b in rows), "no CPU time measured"
+every = [b for b in json.load(open(sys.argv[1]))["benchmarks"]
+         if "noise_other_pct" in b and b.get("run_type") == "iteration"]
+assert every and all(0 <= b["noise_other_pct"] <= 100 and 0 <= b["noise_steal_pct"] <= 100
+                     for b in every), "noise out of range"
+print("CPU meter ok")
+PY
 echo "pus: 2" > "$run/env.txt"
 expect 0 "plots:" $py "$scripts/plot.py" "$run"
 expect 0 "" test -s "$run/latency_by_placement.png"
 expect 0 "report:" $py "$scripts/report.py" "$run"
-expect 0 "## Targets" cat "$run/README.md"
-expect 0 "Comparing" $py "$scripts/compare.py" "$run" "$run"
+for text in "## Targets" "## How far to trust this run" "repetitions each" "] " \
+            "Google Benchmark's warnings"; do
+  expect 0 "$text" cat "$run/README.md"
+done
+expect 0 "0 significantly better, 0 significantly worse" $py "$scripts/compare.py" "$run" "$run"
+expect 0 "" bash -c "! $py '$scripts/compare.py' '$run' '$run' | grep -q $'\033'"
+
+# Extra result files and name parts are read generically: a peer's file and
+# an executor part (exec:fiber) join the tables, plots and comparisons.
+gen=$tmp/gen
+mkdir -p "$gen"
+cp "$run/chanbench.json" "$gen/"
+$py - "$run/chanbench.json" "$gen/peers-rust.json" "$gen/fiber.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+spsc = [b for b in doc["benchmarks"] if b.get("run_type") == "iteration"
+        and b["name"].startswith("spsc/") and "unpinned" in b["name"]]
+def renamed(old, new):
+    out = []
+    for b in spsc:
+        b = dict(b, name=b["name"].replace(old, new), run_name=b["run_name"].replace(old, new))
+        out.append(b)
+    return out
+impl = spsc[0]["name"].split("/")[1]
+json.dump({"context": {}, "benchmarks": renamed(impl, "impl:crossbeam")}, open(sys.argv[2], "w"))
+json.dump({"context": {}, "benchmarks": renamed(impl, impl + "/exec:fiber")}, open(sys.argv[3], "w"))
+PY
+expect 0 "plots:" $py "$scripts/plot.py" "$gen"
+expect 0 "report:" $py "$scripts/report.py" "$gen"
+expect 0 "crossbeam" cat "$gen/README.md"
+expect 0 "$impl exec:fiber" cat "$gen/README.md"
+expect 0 "peers-rust.json" cat "$gen/README.md"
+cp "$gen/peers-rust.json" "$gen/again.json"
+expect 1 "is in both" $py "$scripts/report.py" "$gen"
+
+# compare.py in benchstat's spirit: verdicts, warnings, exit status.
+slow=$tmp/slow
+mkdir -p "$slow"
+$py - "$run/chanbench.json" "$slow/chanbench.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+for b in doc["benchmarks"]:  # everything twice as slow, one row missing
+    for k in ("real_time", "p50_ns", "idle_cpu_pct"):
+        if k in b:
+            b[k] *= 2
+    if "items_per_second" in b:
+        b["items_per_second"] /= 2
+doc["benchmarks"] = [b for b in doc["benchmarks"] if not b["name"].startswith("idle/")]
+json.dump(doc, open(sys.argv[2], "w"))
+PY
+printf 'git_commit: aaaa\npus: 2\n' > "$run/env.txt"
+printf 'git_commit: bbbb\npus: 2\n' > "$slow/env.txt"
+expect 0 "significantly worse" $py "$scripts/compare.py" "$run" "$slow"
+expect 0 "git_commit changed" $py "$scripts/compare.py" "$run" "$slow"
+expect 0 "rows only in the old run" $py "$scripts/compare.py" "$run" "$slow"
+expect 1 "significant regression" $py "$scripts/compare.py" --fail-on-regression "$run" "$slow"
+one=$tmp/one
+mkdir -p "$one"
+$py - "$run/chanbench.json" "$one/chanbench.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+doc["benchmarks"] = [b for b in doc["benchmarks"] if b.get("repetition_index", 0) == 0]
+json.dump(doc, open(sys.argv[2], "w"))
+PY
+expect 0 "too few repetitions" $py "$scripts/compare.py" "$run" "$one"
+expect 2 "empty --filter" $py "$scripts/compare.py" --filter= "$run" "$run"
+
+# rerun_check.py: the issue's targets from two runs of one commit.
+# Two runs of 6 clean repetitions each (a busy machine may drop some of the
+# tiny run's): no flips, no false alarms.
+mkdir -p "$tmp/r1" "$tmp/r2"
+$py - "$run/chanbench.json" "$tmp/r1/chanbench.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+first = {}
+for b in doc["benchmarks"]:
+    if b.get("run_type") == "iteration" and not b.get("error_occurred"):
+        first.setdefault(b["run_name"], b)
+doc["benchmarks"] = [dict(b, repetition_index=i, repetitions=6,
+                          real_time=b["real_time"] * (1 + 0.01 * i))
+                     for b in first.values() for i in range(6)]
+json.dump(doc, open(sys.argv[2], "w"))
+PY
+printf 'git_commit: aaaa\npus: 2\nsuite: quick\nsuite_seconds: 120\n' > "$tmp/r1/env.txt"
+cp "$tmp/r1/"* "$tmp/r2/"
+expect 0 "0 of" $py "$scripts/rerun_check.py" "$tmp/r1" "$tmp/r2"
+expect 2 "the runs differ" $py "$scripts/rerun_check.py" "$tmp/r1" "$slow"
+expect 2 "no such file" $py "$scripts/rerun_check.py" "$run" "$tmp/nothing"
 
 # The scripts: bad input.
 expect 1 "no such file" $py "$scripts/plot.py" "$tmp/missing"
@@ -82,14 +207,24 @@ mkdir -p "$tmp/bad" "$tmp/odd" "$tmp/empty"
 echo '{"benchmarks": [' > "$tmp/bad/chanbench.json"
 expect 1 "malformed JSON" $py "$scripts/plot.py" "$tmp/bad"
 expect 1 "malformed JSON" $py "$scripts/report.py" "$tmp/bad"
-expect 1 "malformed JSON" $py "$scripts/compare.py" "$run" "$tmp/bad"
+expect 2 "malformed JSON" $py "$scripts/compare.py" "$run" "$tmp/bad"
 echo '{"benchmarks": [{"name": "warp/impl:x", "real_time": 1, "cpu_time": 1, "time_unit": "ns"}]}' \
   > "$tmp/odd/chanbench.json"
 expect 1 "unknown scenario 'warp'" $py "$scripts/plot.py" "$tmp/odd"
 echo '{"context": {}}' > "$tmp/empty/chanbench.json"
 expect 1 "no 'benchmarks' list" $py "$scripts/report.py" "$tmp/empty"
-expect 1 "no such file" $py "$scripts/compare.py" "$run" "$tmp/nothing"
-expect 2 "unknown argument '--frobnicate'" "$scripts/run.sh" --frobnicate
+expect 2 "no such file" $py "$scripts/compare.py" "$run" "$tmp/nothing"
+
+# The command lines: getopt everywhere, -h/--help, bad flags rejected.
+expect 2 "unrecognized option '--frobnicate'" "$scripts/run.sh" --frobnicate
+expect 2 "empty --filter" "$scripts/run.sh" --skip-deps --filter=
+expect 0 "--repetitions" "$scripts/run.sh" --help
+expect 0 "minutes" "$scripts/run.sh" -h
+expect 2 "unrecognized option '--frobnicate'" "$scripts/test.sh" --frobnicate
+expect 0 "--preset" "$scripts/test.sh" --help
+expect 2 "unrecognized option '--frobnicate'" "$scripts/install-deps.sh" --frobnicate
+expect 0 "--test" "$scripts/install-deps.sh" -h
+expect 0 "python3-scipy" "$scripts/install-deps.sh" --list --test
 
 # The per-PU-pair heatmap (this machine may have only 2 PUs): a 3-PU fixture.
 mkdir -p "$tmp/pairs"
@@ -105,6 +240,7 @@ expect 0 "pair_heatmap.png" $py "$scripts/plot.py" "$tmp/pairs"
 # The C shim: every feature leaves its mark in Google Benchmark's JSON.
 if [ -n "$shim" ]; then
   expect 0 "" "$shim" --benchmark_out="$tmp/shim.json" --benchmark_out_format=json
+  expect 2 "no benchmark matches" "$shim" --benchmark_filter=nothing_at_all
   expect 0 "shim JSON ok" $py - "$tmp/shim.json" <<'PY'
 import json, sys
 doc = json.load(open(sys.argv[1]))
@@ -135,6 +271,14 @@ check(any(b.get("aggregate_name") == "median" for b in reps), "aggregates")
 check(all(3 <= b["iterations"] <= 20 for b in reps if b.get("run_type") == "iteration"),
       "min time 3 ms at 1 ms per iteration")
 check(doc["context"].get("shim.test") == "yes", "custom context")
+marked = [b for b in doc["benchmarks"] if b["name"].startswith("shim_marked")
+          and b.get("run_type") == "iteration"]
+check(len(marked) == 5 and all(b["iterations"] == 8 for b in marked)
+      and not any(b.get("error_occurred") for b in marked), "marked repetitions")
+check([b.get("failed", 0) for b in marked] == [1, 0, 0, 0, 0]
+      and marked[0]["label"] == "error: planned failure", "bench_fail")
+check([b.get("dropped", 0) for b in marked] == [0, 0, 0, 1, 0]
+      and marked[3]["label"] == "dropped: planned drop", "bench_drop")
 print("shim JSON ok")
 PY
   expect nonzero "unrecognized" "$shim" --benchmark_bogus

@@ -1,5 +1,7 @@
 /*
- * patterns.c - Go's concurrency patterns (include/chan/patterns.h), measured.
+ * pattern_bench.c - Go's concurrency patterns (include/chan/patterns.h),
+ * measured: one scenario per pattern benchmark (scenarios.def), on every
+ * chanlab implementation.
  *
  * Stream patterns move N values per round from a generator through the
  * pattern to this thread and report time per value (manual time over the
@@ -18,27 +20,14 @@
  *   pattern_first     replicated request: 3 replicas answering at once, and
  *                     with a 200 us timeout that every replica misses
  *   pattern_daisy     Pike's daisy chain, time per link
- * Built only with the chan_patterns library (CHAN_BENCH_HAVE_PATTERNS);
- * otherwise the run says so in its context instead of vanishing.
  */
 #include "../bench_common.h"
-
-#include <stdio.h>
-
-#ifndef CHAN_BENCH_HAVE_PATTERNS
-void register_patterns(void) {
-  bench_add_context("patterns",
-                    "not measured: the chan_patterns library was not built");
-  if (g_suite.scenario_filter && suite_wants("patterns"))
-    fprintf(stderr, "chanbench: scenario 'patterns' needs the chan_patterns "
-                    "library, which this build lacks\n");
-}
-#else
 
 #include <chan/patterns.h>
 
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 struct pat_arg {
@@ -64,7 +53,7 @@ static void fail(bench_state *st, const char *what, int rc) {
   char msg[256];
   snprintf(msg, sizeof msg, "%s: %s (%s)", what, pat_strerror(rc),
            pat_last_error());
-  bench_skip_with_error(st, msg);
+  bench_fail(st, msg);
 }
 
 /* Drains ch until closed; returns the number of values. */
@@ -139,13 +128,13 @@ static int64_t stream_round(bench_state *st, enum stream_kind kind,
       pthread_join(other, NULL);
     elapsed = now_ns() - t0;
     if (kind == TEE && !two) {
-      bench_skip_with_error(st, "pthread_create failed");
+      bench_fail(st, "pthread_create failed");
       elapsed = -1;
     } else if (got != count) {
       char msg[128];
       snprintf(msg, sizeof msg, "received %llu of %llu values",
                (unsigned long long)got, (unsigned long long)count);
-      bench_skip_with_error(st, msg);
+      bench_fail(st, msg);
       elapsed = -1;
     }
   }
@@ -175,8 +164,10 @@ static void bm_stream(bench_state *st, const struct pat_arg *a,
                       enum stream_kind kind) {
   const int64_t hi = g_suite.messages / (kind == PIPELINE ? 4 : 1);
   int64_t batch;
-  int64_t msgs = 0;
+  int64_t msgs = 0, started = now_ns();
   while (bench_keep_running_batch(st, batch = round_batch(st, 500, hi))) {
+    if (suite_over_budget(st, started))
+      break;
     int64_t ns = stream_round(st, kind, a, (uint64_t)batch);
     if (ns < 0)
       break;
@@ -237,9 +228,11 @@ static void *bridge_feeder(void *p) {
 static void bm_bridge(bench_state *st, void *u) {
   const struct pat_arg *a = u;
   int64_t batch;
-  int64_t msgs = 0;
+  int64_t msgs = 0, started = now_ns();
   while (bench_keep_running_batch(
       st, batch = round_batch(st, 500, g_suite.messages))) {
+    if (suite_over_budget(st, started))
+      break;
     struct bridge_feed f = {.impl = a->impl, .count = (uint64_t)batch};
     chan_t *out = NULL;
     pat_proc *p = NULL;
@@ -289,9 +282,9 @@ static int task_nothing(pat_ctx *ctx, void *arg, size_t index) {
 
 static void bm_semaphore(bench_state *st, void *u) {
   const struct pat_arg *a = u;
-  const size_t tasks = 64;
-  while (bench_keep_running_batch(st, (int64_t)tasks)) {
-    int rc = pat_for_each_bounded(NULL, a->impl, tasks, (size_t)a->n,
+  int64_t tasks;
+  while (bench_keep_running_batch(st, tasks = round_batch(st, 64, 64))) {
+    int rc = pat_for_each_bounded(NULL, a->impl, (size_t)tasks, (size_t)a->n,
                                   task_nothing, NULL);
     if (rc != PAT_OK) {
       fail(st, "pat_for_each_bounded", rc);
@@ -388,10 +381,11 @@ static void bm_first(bench_state *st, void *u) {
 
 static void bm_daisy(bench_state *st, void *u) {
   const struct pat_arg *a = u;
-  while (bench_keep_running_batch(st, a->n)) {
+  int64_t links;
+  while (bench_keep_running_batch(st, links = round_batch(st, a->n, a->n))) {
     pat_item result = 0;
-    int rc = pat_daisy_chain(NULL, a->impl, (size_t)a->n, 1, &result);
-    if (rc != PAT_OK || result != 1 + a->n) {
+    int rc = pat_daisy_chain(NULL, a->impl, (size_t)links, 1, &result);
+    if (rc != PAT_OK || result != 1 + links) {
       fail(st, "pat_daisy_chain", rc);
       break;
     }
@@ -399,51 +393,84 @@ static void bm_daisy(bench_state *st, void *u) {
   bench_set_items_processed(st, bench_iteration_count(st));
 }
 
-static void reg(const char *name, const char *impl, bench_fn fn,
-                const char *key, int64_t n, bool manual) {
-  struct pat_arg a = {impl, n};
-  bench_def *b = suite_register(name, impl, NULL, fn, &a, sizeof a);
-  if (key) {
-    bench_arg_names(b, (const char *const[]){key}, 1);
-    bench_arg(b, n);
-  }
-  if (manual)
-    bench_use_manual_time(b);
-  else
-    bench_use_real_time(b);
+/* Registers one pattern benchmark per chanlab implementation for each value
+ * of its parameter (key: its name, NULL for none); the quick suite runs only
+ * the value `quick`. */
+static void reg(const struct scenario *sc, bench_fn fn, const char *key,
+                const int64_t *values, int nvalues, int64_t quick,
+                bool manual) {
+  const struct bq_ops *qs[QUEUES_MAX];
+  int nq = suite_queues(sc, BQ_CHAN, qs);
+  for (int i = 0; i < nq; i++)
+    for (int v = 0; v < nvalues; v++) {
+      if (!g_suite.full && values[v] != quick)
+        continue;
+      struct pat_arg a = {qs[i]->name, values[v]};
+      bench_def *b = suite_register(sc, qs[i], NULL, fn, &a, sizeof a);
+      if (key) {
+        bench_arg_names(b, (const char *const[]){key}, 1);
+        bench_arg(b, values[v]);
+      }
+      if (manual)
+        bench_use_manual_time(b);
+      else
+        bench_use_real_time(b);
+    }
 }
 
-void register_patterns(void) {
-  if (!suite_wants("patterns"))
-    return;
-  bench_add_context("patterns", "measured (chan_patterns library)");
-  int maxw = 4 * g_suite.npus;
-  for (int i = 0; i < g_suite.nimpls; i++) {
-    const char *impl = g_suite.impls[i];
-    for (int64_t d = 1; d <= 16; d *= 4)
-      reg("pattern_pipeline", impl, bm_pipeline, "depth", d, true);
-    for (int64_t w = 1; w <= maxw; w *= 2)
-      reg("pattern_pool", impl, bm_pool, "workers", w, true);
-    for (int64_t n = 2; n <= 8; n *= 2)
-      reg("pattern_fanin", impl, bm_fanin, "inputs", n, true);
-    reg("pattern_ordone", impl, bm_ordone, NULL, 0, true);
-    reg("pattern_tee", impl, bm_tee, NULL, 0, true);
-    reg("pattern_bridge", impl, bm_bridge, NULL, 0, true);
-    for (int64_t l = 1; l <= 4; l *= 2)
-      reg("pattern_semaphore", impl, bm_semaphore, "limit", l, false);
-    for (int64_t w = 1; w <= 16; w *= 4) {
-      reg("pattern_errgroup", impl, bm_errgroup, "waiters", w, true);
-    }
+static const int64_t none[] = {0};
+
+void register_pattern_pipeline(const struct scenario *sc) {
+  reg(sc, bm_pipeline, "depth", (const int64_t[]){1, 4, 16}, 3, 4, true);
+}
+
+void register_pattern_pool(const struct scenario *sc) {
+  int64_t workers[16];
+  int n = 0;
+  for (int64_t w = 1; w <= 4 * g_suite.npus && n < 16; w *= 2)
+    workers[n++] = w;
+  /* quick: the second largest pool, about 2x the PUs */
+  reg(sc, bm_pool, "workers", workers, n, workers[n > 1 ? n - 2 : 0], true);
+}
+
+void register_pattern_fanin(const struct scenario *sc) {
+  reg(sc, bm_fanin, "inputs", (const int64_t[]){2, 4, 8}, 3, 4, true);
+}
+
+void register_pattern_ordone(const struct scenario *sc) {
+  reg(sc, bm_ordone, NULL, none, 1, 0, true);
+}
+
+void register_pattern_tee(const struct scenario *sc) {
+  reg(sc, bm_tee, NULL, none, 1, 0, true);
+}
+
+void register_pattern_bridge(const struct scenario *sc) {
+  reg(sc, bm_bridge, NULL, none, 1, 0, true);
+}
+
+void register_pattern_semaphore(const struct scenario *sc) {
+  reg(sc, bm_semaphore, "limit", (const int64_t[]){1, 2, 4}, 3, 2, false);
+}
+
+void register_pattern_errgroup(const struct scenario *sc) {
+  reg(sc, bm_errgroup, "waiters", (const int64_t[]){1, 4, 16}, 3, 4, true);
+}
+
+void register_pattern_first(const struct scenario *sc) {
+  const struct bq_ops *qs[QUEUES_MAX];
+  int nq = suite_queues(sc, BQ_CHAN, qs);
+  for (int i = 0; i < nq; i++)
     for (int t = 0; t < 2; t++) {
-      struct first_arg fa = {impl, t ? 200000 : 0};
-      bench_def *b =
-          suite_register("pattern_first", impl, NULL, bm_first, &fa, sizeof fa);
+      struct first_arg fa = {qs[i]->name, t ? 200000 : 0};
+      bench_def *b = suite_register(sc, qs[i], NULL, bm_first, &fa, sizeof fa);
       bench_arg_names(b, (const char *const[]){"timeout_ns"}, 1);
       bench_arg(b, fa.timeout_ns);
       bench_use_real_time(b);
     }
-    reg("pattern_daisy", impl, bm_daisy, "links", g_suite.full ? 10000 : 1000,
-        false);
-  }
 }
-#endif
+
+void register_pattern_daisy(const struct scenario *sc) {
+  const int64_t links = g_suite.full ? 10000 : 1000;
+  reg(sc, bm_daisy, "links", &links, 1, links, false);
+}
