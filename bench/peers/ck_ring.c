@@ -1,0 +1,162 @@
+/*
+ * ck_ring.c - Concurrency Kit's ck_ring (libck-dev; the package version is
+ * in the rows' library strings): the raw-ring floor, two rows.
+ *
+ * The library: a ring of pointer-sized entries with a power-of-two size
+ * that keeps one slot empty. ck_spsc: Lamport's queue (producer and consumer
+ * each own one index; a store fence orders the entry before the index).
+ * ck_mpmc: producers reserve a slot by compare-and-swap on a reservation
+ * index and publish in order; consumers claim by compare-and-swap on the
+ * consumer index.
+ *
+ * Semantics as mapped here: no close, no rendezvous, no blocking — the
+ * library has none of them. A send on a full ring or a receive on an empty
+ * one retries, pausing 2000 times and then yielding the CPU between tries
+ * (the same policy as chanbench's hand-written floor ring, which this
+ * replaces: without the yield, oversubscribed or same-PU runs would spin
+ * away whole time slices). Values are 8 bytes (stored in the entry itself;
+ * no BQ_PAYLOAD). Capacity n > 0 gets the ring of bq_ring_slots(n), holding
+ * at most n (128 holds 127); capacity 0 is refused. try_send/try_recv are
+ * single attempts.
+ */
+#include "peers.h"
+
+#include <ck_ring.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SPINS_BEFORE_YIELD 2000
+
+struct ck_queue {
+  struct ck_ring ring; /* padded by ck: the indices on separate lines */
+  struct ck_ring_buffer *buf;
+};
+
+static int make(void **out, size_t elem_size, size_t capacity) {
+  if (!out)
+    return bq_fail(CHAN_EINVAL, "make: NULL result pointer");
+  if (elem_size != sizeof(uint64_t))
+    return bq_fail(CHAN_EINVAL, "ck_ring: 8-byte values only, not %zu",
+                   elem_size);
+  if (capacity == 0)
+    return bq_fail(CHAN_EINVAL, "ck_ring: capacity 0 (no rendezvous)");
+  size_t slots = bq_ring_slots(capacity);
+  if (slots == 0 || slots > (1u << 31))
+    return bq_fail(CHAN_EINVAL, "ck_ring: capacity %zu too large", capacity);
+  struct ck_queue *q = aligned_alloc(64, sizeof *q);
+  void *buf = NULL;
+  if (!q || posix_memalign(&buf, 64, slots * sizeof *q->buf) != 0) {
+    free(q);
+    return bq_fail(CHAN_ENOMEM, "ck_ring: out of memory (%zu slots)", slots);
+  }
+  memset(buf, 0, slots * sizeof *q->buf);
+  q->buf = buf;
+  ck_ring_init(&q->ring, (unsigned)slots);
+  *out = q;
+  return CHAN_OK;
+}
+
+static void destroy(void *q) {
+  if (q)
+    free(((struct ck_queue *)q)->buf);
+  free(q);
+}
+
+static void snooze(unsigned *spins) {
+  if (++*spins < SPINS_BEFORE_YIELD)
+    ck_pr_stall();
+  else
+    sched_yield();
+}
+
+static int spsc_try_send(void *p, const void *elem) {
+  struct ck_queue *q = p;
+  uint64_t v;
+  memcpy(&v, elem, sizeof v);
+  return ck_ring_enqueue_spsc(&q->ring, q->buf, (void *)(uintptr_t)v)
+             ? CHAN_OK
+             : CHAN_WOULD_BLOCK;
+}
+
+static int spsc_try_recv(void *p, void *elem) {
+  struct ck_queue *q = p;
+  void *v;
+  if (!ck_ring_dequeue_spsc(&q->ring, q->buf, &v))
+    return CHAN_WOULD_BLOCK;
+  uint64_t u = (uintptr_t)v;
+  memcpy(elem, &u, sizeof u);
+  return CHAN_OK;
+}
+
+static int mpmc_try_send(void *p, const void *elem) {
+  struct ck_queue *q = p;
+  uint64_t v;
+  memcpy(&v, elem, sizeof v);
+  return ck_ring_enqueue_mpmc(&q->ring, q->buf, (void *)(uintptr_t)v)
+             ? CHAN_OK
+             : CHAN_WOULD_BLOCK;
+}
+
+static int mpmc_try_recv(void *p, void *elem) {
+  struct ck_queue *q = p;
+  void *v;
+  /* dequeue_mpmc retries a lost compare-and-swap itself and fails only
+   * when the ring is empty (trydequeue would also fail on contention). */
+  if (!ck_ring_dequeue_mpmc(&q->ring, q->buf, &v))
+    return CHAN_WOULD_BLOCK;
+  uint64_t u = (uintptr_t)v;
+  memcpy(elem, &u, sizeof u);
+  return CHAN_OK;
+}
+
+static int spsc_send(void *q, const void *elem) {
+  for (unsigned spins = 0; spsc_try_send(q, elem) != CHAN_OK;)
+    snooze(&spins);
+  return CHAN_OK;
+}
+
+static int spsc_recv(void *q, void *elem) {
+  for (unsigned spins = 0; spsc_try_recv(q, elem) != CHAN_OK;)
+    snooze(&spins);
+  return CHAN_OK;
+}
+
+static int mpmc_send(void *q, const void *elem) {
+  for (unsigned spins = 0; mpmc_try_send(q, elem) != CHAN_OK;)
+    snooze(&spins);
+  return CHAN_OK;
+}
+
+static int mpmc_recv(void *q, void *elem) {
+  for (unsigned spins = 0; mpmc_try_recv(q, elem) != CHAN_OK;)
+    snooze(&spins);
+  return CHAN_OK;
+}
+
+const struct bq_ops bq_peer_ck_spsc = {
+    .name = "ck_spsc",
+    .library = "Concurrency Kit ck_ring SPSC (" PEER_PACKAGE ")",
+    .features = BQ_BOUNDED | BQ_TRY,
+    .make = make,
+    .send = spsc_send,
+    .recv = spsc_recv,
+    .try_send = spsc_try_send,
+    .try_recv = spsc_try_recv,
+    .close = NULL,
+    .destroy = destroy,
+};
+
+const struct bq_ops bq_peer_ck_mpmc = {
+    .name = "ck_mpmc",
+    .library = "Concurrency Kit ck_ring MPMC (" PEER_PACKAGE ")",
+    .features = BQ_BOUNDED | BQ_TRY | BQ_MULTI_PRODUCER | BQ_MULTI_CONSUMER,
+    .make = make,
+    .send = mpmc_send,
+    .recv = mpmc_recv,
+    .try_send = mpmc_try_send,
+    .try_recv = mpmc_try_recv,
+    .close = NULL,
+    .destroy = destroy,
+};

@@ -1,0 +1,77 @@
+/*
+ * moodycamel_mpmc.cc - moodycamel::BlockingConcurrentQueue
+ * (libconcurrentqueue-dev, header-only; the package version is in the row's
+ * library string).
+ *
+ * The library: an unbounded lock-free MPMC queue made of one sub-queue per
+ * producer (blocks of elements, allocated as needed), plus a counting
+ * semaphore (LightweightSemaphore: spin about 10000 times, then a POSIX
+ * semaphore) that wait_dequeue sleeps on when the queue is empty. Items of
+ * one producer come out in its order; there is no order across producers.
+ *
+ * Semantics as mapped here (row "moodycamel_mpmc"):
+ *   - unbounded: no BQ_BOUNDED. The capacity (> 0) only sizes the initial
+ *     allocation; a send never blocks. Capacity 0 is refused (it is no
+ *     rendezvous).
+ *   - no close (the library has none).
+ *   - send is enqueue (implicit per-thread producer, no tokens; CHAN_ENOMEM
+ *     if it cannot allocate); recv is wait_dequeue, which parks
+ *     (BQ_BLOCKING); try_send is enqueue too (it never blocks); try_recv is
+ *     try_dequeue.
+ * Any element size up to 4096 bytes (peer_cxx.hpp's buckets).
+ */
+#include "peer_cxx.hpp"
+
+#include <concurrentqueue/blockingconcurrentqueue.h>
+
+namespace {
+
+template <class T> std::size_t initial_size(std::size_t capacity) {
+  if (capacity == 0)
+    throw std::invalid_argument("capacity 0: BlockingConcurrentQueue is "
+                                "unbounded, not a rendezvous");
+  return peer::fitting<T>(capacity);
+}
+
+template <class T> struct unbounded final : peer::queue {
+  unbounded(std::size_t elem, std::size_t capacity)
+      : peer::queue(elem), q(initial_size<T>(capacity)) {}
+  int send(const void *e) override {
+    if (!q.enqueue(load<T>(e)))
+      return bq_fail(CHAN_ENOMEM, "moodycamel_mpmc: enqueue failed to "
+                                  "allocate");
+    return CHAN_OK;
+  }
+  int recv(void *e) override {
+    T v;
+    q.wait_dequeue(v);
+    store(e, v);
+    return CHAN_OK;
+  }
+  int try_send(const void *e) override {
+    return send(e);
+  }
+  int try_recv(void *e) override {
+    T v;
+    if (!q.try_dequeue(v))
+      return CHAN_WOULD_BLOCK;
+    store(e, v);
+    return CHAN_OK;
+  }
+  moodycamel::BlockingConcurrentQueue<T> q;
+};
+
+} // namespace
+
+extern "C" const struct bq_ops bq_peer_moodycamel_mpmc = {
+    "moodycamel_mpmc",
+    "moodycamel BlockingConcurrentQueue (" PEER_PACKAGE ")",
+    BQ_TRY | BQ_MULTI_PRODUCER | BQ_MULTI_CONSUMER | BQ_BLOCKING | BQ_PAYLOAD,
+    peer::make<unbounded>,
+    peer::send,
+    peer::recv,
+    peer::try_send,
+    peer::try_recv,
+    nullptr,
+    peer::destroy,
+};

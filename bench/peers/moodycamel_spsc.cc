@@ -1,0 +1,71 @@
+/*
+ * moodycamel_spsc.cc - moodycamel::BlockingReaderWriterCircularBuffer
+ * (libreaderwriterqueue-dev, header-only; the package version is in the
+ * row's library string).
+ *
+ * The library: a bounded single-producer single-consumer ring with two
+ * counting semaphores (free slots and items; LightweightSemaphore: spin,
+ * then a POSIX semaphore) that a full send or an empty receive sleeps on.
+ *
+ * Semantics as mapped here (row "moodycamel_spsc"):
+ *   - one sender and one receiver at a time (no BQ_MULTI_*);
+ *   - capacity n > 0 holds exactly n (BQ_BOUNDED); capacity 0 is refused
+ *     (no rendezvous: a send would wait forever for a free slot);
+ *   - no close (the library has none);
+ *   - send/recv are wait_enqueue/wait_dequeue, which park (BQ_BLOCKING);
+ *     try_send/try_recv are try_enqueue/try_dequeue.
+ * Any element size up to 4096 bytes (peer_cxx.hpp's buckets).
+ */
+#include "peer_cxx.hpp"
+
+#include <readerwriterqueue/readerwritercircularbuffer.h>
+
+namespace {
+
+template <class T> std::size_t slots(std::size_t capacity) {
+  if (capacity == 0)
+    throw std::invalid_argument("capacity 0: the circular buffer is not a "
+                                "rendezvous");
+  return peer::fitting<T>(capacity);
+}
+
+template <class T> struct ring final : peer::queue {
+  ring(std::size_t elem, std::size_t capacity)
+      : peer::queue(elem), q(slots<T>(capacity)) {}
+  int send(const void *e) override {
+    q.wait_enqueue(load<T>(e));
+    return CHAN_OK;
+  }
+  int recv(void *e) override {
+    T v;
+    q.wait_dequeue(v);
+    store(e, v);
+    return CHAN_OK;
+  }
+  int try_send(const void *e) override {
+    return q.try_enqueue(load<T>(e)) ? CHAN_OK : CHAN_WOULD_BLOCK;
+  }
+  int try_recv(void *e) override {
+    T v;
+    if (!q.try_dequeue(v))
+      return CHAN_WOULD_BLOCK;
+    store(e, v);
+    return CHAN_OK;
+  }
+  moodycamel::BlockingReaderWriterCircularBuffer<T> q;
+};
+
+} // namespace
+
+extern "C" const struct bq_ops bq_peer_moodycamel_spsc = {
+    "moodycamel_spsc",
+    "moodycamel BlockingReaderWriterCircularBuffer (" PEER_PACKAGE ")",
+    BQ_BOUNDED | BQ_TRY | BQ_BLOCKING | BQ_PAYLOAD,
+    peer::make<ring>,
+    peer::send,
+    peer::recv,
+    peer::try_send,
+    peer::try_recv,
+    nullptr,
+    peer::destroy,
+};
