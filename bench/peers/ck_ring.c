@@ -45,12 +45,13 @@ static int make(void **out, size_t elem_size, size_t capacity) {
   size_t slots = bq_ring_slots(capacity);
   if (slots == 0 || slots > (1u << 31))
     return bq_fail(CHAN_EINVAL, "ck_ring: capacity %zu too large", capacity);
-  struct ck_queue *q = aligned_alloc(64, sizeof *q);
-  void *buf = NULL;
-  if (!q || posix_memalign(&buf, 64, slots * sizeof *q->buf) != 0) {
-    free(q);
+  void *mem = NULL, *buf = NULL;
+  if (posix_memalign(&mem, 64, sizeof(struct ck_queue)) != 0 ||
+      posix_memalign(&buf, 64, slots * sizeof(struct ck_ring_buffer)) != 0) {
+    free(mem);
     return bq_fail(CHAN_ENOMEM, "ck_ring: out of memory (%zu slots)", slots);
   }
+  struct ck_queue *q = mem;
   memset(buf, 0, slots * sizeof *q->buf);
   q->buf = buf;
   ck_ring_init(&q->ring, (unsigned)slots);
