@@ -10,10 +10,15 @@ set -euo pipefail
 test_pkgs=(cmake ninja-build pkg-config gcc g++ clang libclang-rt-14-dev spin
            libbenchmark-dev libhwloc-dev hwloc libjemalloc-dev python3-matplotlib)
 bench_pkgs=(libbenchmark-tools python3-scipy golang-go)
+# The peers (bench/peers): C/C++ queues, built when present (their tests
+# skip the absent ones), and the Rust program's toolchain and crates.
+peer_pkgs=(libboost-fiber-dev libtbb-dev libck-dev libconcurrentqueue-dev
+           libreaderwriterqueue-dev cargo rustc librust-crossbeam-channel-dev
+           librust-flume-dev librust-libc-dev librust-regex-dev)
 
 case "${1:-}" in
   --test) pkgs=("${test_pkgs[@]}") ;;
-  "") pkgs=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+  "") pkgs=("${test_pkgs[@]}" "${bench_pkgs[@]}" "${peer_pkgs[@]}") ;;
   *) echo "install-deps.sh: unknown argument '$1' (use --test or nothing)" >&2; exit 2 ;;
 esac
 
