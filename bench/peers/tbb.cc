@@ -14,7 +14,8 @@
  *     arrives first waits for a pop to take its ticket, and that pop then
  *     spins waiting for the push to write the item while the push sleeps
  *     for a notification that never comes: a deadlock (seen here with
- *     oneTBB 2021.8: push on one thread, try_pop on another, both stuck).
+ *     oneTBB 2021.8: push on one thread, then pop or try_pop on another;
+ *     both stay stuck). A pop that waits first does get the next push.
  *   - no close. abort() is not one: each push and pop notes an abort
  *     counter when it starts and abort() makes only the operations already
  *     waiting throw tbb::user_abort; an operation that starts after it waits
