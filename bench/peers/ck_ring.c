@@ -23,6 +23,7 @@
 
 #include <ck_ring.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,32 @@ static void destroy(void *q) {
   free(q);
 }
 
+/* One attempt with ck's enqueue or dequeue of either flavour (they share
+ * their signatures): the value travels in the entry itself. */
+typedef bool (*ck_enqueue_fn)(struct ck_ring *, struct ck_ring_buffer *,
+                              const void *);
+typedef bool (*ck_dequeue_fn)(struct ck_ring *, const struct ck_ring_buffer *,
+                              void *);
+
+static inline int put(void *p, const void *elem, ck_enqueue_fn enqueue) {
+  struct ck_queue *q = p;
+  uint64_t v;
+  memcpy(&v, elem, sizeof v);
+  return enqueue(&q->ring, q->buf, (void *)(uintptr_t)v) ? CHAN_OK
+                                                         : CHAN_WOULD_BLOCK;
+}
+
+static inline int take(void *p, void *elem, ck_dequeue_fn dequeue) {
+  struct ck_queue *q = p;
+  void *v;
+  if (!dequeue(&q->ring, q->buf, &v))
+    return CHAN_WOULD_BLOCK;
+  uint64_t u = (uintptr_t)v;
+  memcpy(elem, &u, sizeof u);
+  return CHAN_OK;
+}
+
+/* Retrying: pause, then yield between attempts. */
 static void snooze(unsigned *spins) {
   if (++*spins < SPINS_BEFORE_YIELD)
     ck_pr_stall();
@@ -72,68 +99,45 @@ static void snooze(unsigned *spins) {
     sched_yield();
 }
 
-static int spsc_try_send(void *p, const void *elem) {
-  struct ck_queue *q = p;
-  uint64_t v;
-  memcpy(&v, elem, sizeof v);
-  return ck_ring_enqueue_spsc(&q->ring, q->buf, (void *)(uintptr_t)v)
-             ? CHAN_OK
-             : CHAN_WOULD_BLOCK;
-}
-
-static int spsc_try_recv(void *p, void *elem) {
-  struct ck_queue *q = p;
-  void *v;
-  if (!ck_ring_dequeue_spsc(&q->ring, q->buf, &v))
-    return CHAN_WOULD_BLOCK;
-  uint64_t u = (uintptr_t)v;
-  memcpy(elem, &u, sizeof u);
+static inline int put_retrying(void *q, const void *elem,
+                               ck_enqueue_fn enqueue) {
+  for (unsigned spins = 0; put(q, elem, enqueue) != CHAN_OK;)
+    snooze(&spins);
   return CHAN_OK;
 }
 
-static int mpmc_try_send(void *p, const void *elem) {
-  struct ck_queue *q = p;
-  uint64_t v;
-  memcpy(&v, elem, sizeof v);
-  return ck_ring_enqueue_mpmc(&q->ring, q->buf, (void *)(uintptr_t)v)
-             ? CHAN_OK
-             : CHAN_WOULD_BLOCK;
-}
-
-static int mpmc_try_recv(void *p, void *elem) {
-  struct ck_queue *q = p;
-  void *v;
-  /* dequeue_mpmc retries a lost compare-and-swap itself and fails only
-   * when the ring is empty (trydequeue would also fail on contention). */
-  if (!ck_ring_dequeue_mpmc(&q->ring, q->buf, &v))
-    return CHAN_WOULD_BLOCK;
-  uint64_t u = (uintptr_t)v;
-  memcpy(elem, &u, sizeof u);
+static inline int take_retrying(void *q, void *elem, ck_dequeue_fn dequeue) {
+  for (unsigned spins = 0; take(q, elem, dequeue) != CHAN_OK;)
+    snooze(&spins);
   return CHAN_OK;
 }
 
+static int spsc_try_send(void *q, const void *elem) {
+  return put(q, elem, ck_ring_enqueue_spsc);
+}
+static int spsc_try_recv(void *q, void *elem) {
+  return take(q, elem, ck_ring_dequeue_spsc);
+}
 static int spsc_send(void *q, const void *elem) {
-  for (unsigned spins = 0; spsc_try_send(q, elem) != CHAN_OK;)
-    snooze(&spins);
-  return CHAN_OK;
+  return put_retrying(q, elem, ck_ring_enqueue_spsc);
 }
-
 static int spsc_recv(void *q, void *elem) {
-  for (unsigned spins = 0; spsc_try_recv(q, elem) != CHAN_OK;)
-    snooze(&spins);
-  return CHAN_OK;
+  return take_retrying(q, elem, ck_ring_dequeue_spsc);
 }
 
+/* dequeue_mpmc retries a lost compare-and-swap itself and fails only when
+ * the ring is empty (trydequeue_mpmc would also fail on contention). */
+static int mpmc_try_send(void *q, const void *elem) {
+  return put(q, elem, ck_ring_enqueue_mpmc);
+}
+static int mpmc_try_recv(void *q, void *elem) {
+  return take(q, elem, ck_ring_dequeue_mpmc);
+}
 static int mpmc_send(void *q, const void *elem) {
-  for (unsigned spins = 0; mpmc_try_send(q, elem) != CHAN_OK;)
-    snooze(&spins);
-  return CHAN_OK;
+  return put_retrying(q, elem, ck_ring_enqueue_mpmc);
 }
-
 static int mpmc_recv(void *q, void *elem) {
-  for (unsigned spins = 0; mpmc_try_recv(q, elem) != CHAN_OK;)
-    snooze(&spins);
-  return CHAN_OK;
+  return take_retrying(q, elem, ck_ring_dequeue_mpmc);
 }
 
 const struct bq_ops bq_peer_ck_spsc = {

@@ -43,20 +43,13 @@ template <class T> struct unbounded final : peer::queue {
     return CHAN_OK;
   }
   int recv(void *e) override {
-    T v;
-    q.wait_dequeue(v);
-    store(e, v);
-    return CHAN_OK;
+    return take_into<T>(e, [&](T &v) { q.wait_dequeue(v); });
   }
   int try_send(const void *e) override {
     return send(e);
   }
   int try_recv(void *e) override {
-    T v;
-    if (!q.try_dequeue(v))
-      return CHAN_WOULD_BLOCK;
-    store(e, v);
-    return CHAN_OK;
+    return try_take_into<T>(e, [&](T &v) { return q.try_dequeue(v); });
   }
   moodycamel::BlockingConcurrentQueue<T> q;
 };

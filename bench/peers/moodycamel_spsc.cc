@@ -37,20 +37,13 @@ template <class T> struct ring final : peer::queue {
     return CHAN_OK;
   }
   int recv(void *e) override {
-    T v;
-    q.wait_dequeue(v);
-    store(e, v);
-    return CHAN_OK;
+    return take_into<T>(e, [&](T &v) { q.wait_dequeue(v); });
   }
   int try_send(const void *e) override {
     return q.try_enqueue(load<T>(e)) ? CHAN_OK : CHAN_WOULD_BLOCK;
   }
   int try_recv(void *e) override {
-    T v;
-    if (!q.try_dequeue(v))
-      return CHAN_WOULD_BLOCK;
-    store(e, v);
-    return CHAN_OK;
+    return try_take_into<T>(e, [&](T &v) { return q.try_dequeue(v); });
   }
   moodycamel::BlockingReaderWriterCircularBuffer<T> q;
 };

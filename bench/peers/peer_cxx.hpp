@@ -57,6 +57,22 @@ struct queue {
   template <class T> void store(void *elem, const T &v) const {
     std::memcpy(elem, &v, elem_size);
   }
+  /* A receive: take(v) fills a T, which is copied out to elem. */
+  template <class T, class Take> int take_into(void *elem, Take &&take) {
+    T v;
+    take(v);
+    store(elem, v);
+    return CHAN_OK;
+  }
+  /* A non-blocking receive: try_take(v) is false when there is nothing. */
+  template <class T, class TryTake>
+  int try_take_into(void *elem, TryTake &&try_take) {
+    T v;
+    if (!try_take(v))
+      return CHAN_WOULD_BLOCK;
+    store(elem, v);
+    return CHAN_OK;
+  }
 
   const std::size_t elem_size;
 };

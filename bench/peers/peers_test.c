@@ -608,8 +608,14 @@ static void check_close(const struct bq_ops *ops) {
 
 /* ---- one set of tests per built row ------------------------------------- */
 
-static void skip(const struct bq_ops *ops, const char *feature) {
-  printf("  %s lacks %s: nothing to check\n", ops->name, feature);
+/* Runs check if the row claims feature, else says it has nothing to do. */
+static void if_claimed(const struct bq_ops *ops, unsigned feature,
+                       const char *feature_name,
+                       void (*check)(const struct bq_ops *)) {
+  if (ops->features & feature)
+    check(ops);
+  else
+    printf("  %s lacks %s: nothing to check\n", ops->name, feature_name);
 }
 
 #define PEER_BUILT(n)                                                          \
@@ -625,22 +631,14 @@ static void skip(const struct bq_ops *ops, const char *feature) {
     check_bounded(&bq_peer_##n);                                               \
   }                                                                            \
   TEST(n##__parks) {                                                           \
-    if (bq_peer_##n.features & BQ_BLOCKING)                                    \
-      check_parks(&bq_peer_##n);                                               \
-    else                                                                       \
-      skip(&bq_peer_##n, "BQ_BLOCKING");                                       \
+    if_claimed(&bq_peer_##n, BQ_BLOCKING, "BQ_BLOCKING", check_parks);         \
   }                                                                            \
   TEST(n##__rendezvous) {                                                      \
-    if (bq_peer_##n.features & BQ_RENDEZVOUS)                                  \
-      check_rendezvous(&bq_peer_##n);                                          \
-    else                                                                       \
-      skip(&bq_peer_##n, "BQ_RENDEZVOUS");                                     \
+    if_claimed(&bq_peer_##n, BQ_RENDEZVOUS, "BQ_RENDEZVOUS",                   \
+               check_rendezvous);                                              \
   }                                                                            \
   TEST(n##__close) {                                                           \
-    if (bq_peer_##n.features & BQ_CLOSE)                                       \
-      check_close(&bq_peer_##n);                                               \
-    else                                                                       \
-      skip(&bq_peer_##n, "BQ_CLOSE");                                          \
+    if_claimed(&bq_peer_##n, BQ_CLOSE, "BQ_CLOSE", check_close);               \
   }
 #define PEER_SKIPPED(n, why)
 #include "peers_built.h"

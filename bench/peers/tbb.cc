@@ -49,20 +49,13 @@ template <class T> struct bounded final : peer::queue {
     return CHAN_OK;
   }
   int recv(void *e) override {
-    T v;
-    q.pop(v);
-    store(e, v);
-    return CHAN_OK;
+    return take_into<T>(e, [&](T &v) { q.pop(v); });
   }
   int try_send(const void *e) override {
     return q.try_push(load<T>(e)) ? CHAN_OK : CHAN_WOULD_BLOCK;
   }
   int try_recv(void *e) override {
-    T v;
-    if (!q.try_pop(v))
-      return CHAN_WOULD_BLOCK;
-    store(e, v);
-    return CHAN_OK;
+    return try_take_into<T>(e, [&](T &v) { return q.try_pop(v); });
   }
   tbb::concurrent_bounded_queue<T> q;
 };

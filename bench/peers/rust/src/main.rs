@@ -217,16 +217,24 @@ trait SelectRx: Rx<u64> + Sized {
     fn select_sum(rxs: &[Self], n: u64) -> Option<u64>;
 }
 
-impl<T: Send + 'static> Tx<T> for crossbeam_channel::Sender<T> {
-    fn put(&self, v: T) -> bool {
-        self.send(v).is_ok()
-    }
+/// Both crates' ends have the same blocking send and recv.
+macro_rules! ends {
+    ($krate:ident) => {
+        impl<T: Send + 'static> Tx<T> for $krate::Sender<T> {
+            fn put(&self, v: T) -> bool {
+                self.send(v).is_ok()
+            }
+        }
+        impl<T: Send + 'static> Rx<T> for $krate::Receiver<T> {
+            fn get(&self) -> Option<T> {
+                self.recv().ok()
+            }
+        }
+    };
 }
-impl<T: Send + 'static> Rx<T> for crossbeam_channel::Receiver<T> {
-    fn get(&self) -> Option<T> {
-        self.recv().ok()
-    }
-}
+ends!(crossbeam_channel);
+ends!(flume);
+
 impl SelectRx for crossbeam_channel::Receiver<u64> {
     fn select_sum(rxs: &[Self], n: u64) -> Option<u64> {
         let mut sel = crossbeam_channel::Select::new();
@@ -243,16 +251,6 @@ impl SelectRx for crossbeam_channel::Receiver<u64> {
     }
 }
 
-impl<T: Send + 'static> Tx<T> for flume::Sender<T> {
-    fn put(&self, v: T) -> bool {
-        self.send(v).is_ok()
-    }
-}
-impl<T: Send + 'static> Rx<T> for flume::Receiver<T> {
-    fn get(&self) -> Option<T> {
-        self.recv().ok()
-    }
-}
 impl SelectRx for flume::Receiver<u64> {
     fn select_sum(rxs: &[Self], n: u64) -> Option<u64> {
         let mut sum = 0u64;
