@@ -2,7 +2,9 @@
  * peers_test.c - every built peer row (peers.def) does what its features
  * claim, and moves every value exactly once.
  *
- * Per row, run by ctest as bench_peers/<row> (tests named <row>__*):
+ * bench_peers/registry checks that every row of peers.def is listed, built
+ * or skipped with a reason. Per row, run by ctest as bench_peers/<row>
+ * (tests named <row>__*):
  *   __shapes     SPSC, MPSC, SPMC and MPMC (as far as the row allows) at
  *                every capacity it supports (0 if BQ_RENDEZVOUS; 1, 128 and
  *                1024 if BQ_BOUNDED; a 128 hint if unbounded), element sizes
@@ -607,6 +609,29 @@ static void check_close(const struct bq_ops *ops) {
 }
 
 /* ---- one set of tests per built row ------------------------------------- */
+
+/* ---- the registry ------------------------------------------------------- */
+
+/* Every row of peers.def is listed once, in order: built (its ops carry its
+ * name) or skipped with the reason. */
+TEST(registry__rows) {
+  size_t n;
+  const struct bq_peer *p = bq_peers(&n);
+  CHECK_EQ(n, CHAN_PEER_ROWS); /* the PEER lines CMake counted */
+  for (size_t i = 0; i < n; i++) {
+    if (p[i].ops) {
+      CHECK(p[i].skipped == NULL);
+      CHECK(strcmp(p[i].ops->name, p[i].name) == 0);
+      CHECK(bq_peer_find(p[i].name) == p[i].ops);
+    } else {
+      CHECK(p[i].skipped && strncmp(p[i].skipped, "skipped: ", 9) == 0);
+      CHECK(bq_peer_find(p[i].name) == NULL);
+    }
+    printf("  %s: %s\n", p[i].name,
+           p[i].ops ? p[i].ops->library : p[i].skipped);
+  }
+  CHECK(bq_peer_find("no such peer") == NULL);
+}
 
 /* Runs check if the row claims feature, else says it has nothing to do. */
 static void if_claimed(const struct bq_ops *ops, unsigned feature,
