@@ -27,6 +27,14 @@
 //! does not end within 60 s (a lost value leaves a consumer waiting) fails
 //! it too.
 //!
+//! Counters as chanbench's: cpu_ns_per_msg (and cpu_time) is the role
+//! threads' CPU time (CLOCK_THREAD_CPUTIME_ID) per message, vcsw_per_msg
+//! their voluntary context switches (getrusage RUSAGE_THREAD),
+//! alloc_bytes_per_op and allocs_per_op what they allocated (a counting
+//! global allocator; a thread's first use of a crate may allocate once).
+//! With --benchmark_repetitions=N every benchmark is one row per repetition
+//! (no aggregate rows: chanlab_results.py computes medians itself).
+//!
 //! Flags: Go's (-out FILE, -min_time S, -full, -messages N) and chanbench's
 //! (--quick|--full, --benchmark_min_time=S, --benchmark_out=FILE,
 //! --benchmark_out_format=json, --benchmark_repetitions=N,
