@@ -1,6 +1,7 @@
 /*
- * boost_fiber.cc - Boost.Fiber's channels (libboost-fiber-dev; the package
- * version is in the row's library string), used from plain threads.
+ * boost_fiber.cc - Boost.Fiber's channels, used from plain threads.
+ * Written against Boost 1.74 (Debian 12: libboost-fiber-dev 1.74.0.3); the
+ * row's library string carries the package version found at configure.
  *
  * The library: boost::fibers::buffered_channel<T> (a bounded MPMC ring under
  * a spinlock, with FIFO lists of waiting fibers) and unbuffered_channel<T>

@@ -1,6 +1,7 @@
 /*
- * ck_ring.c - Concurrency Kit's ck_ring (libck-dev; the package version is
- * in the rows' library strings): the raw-ring floor, two rows.
+ * ck_ring.c - Concurrency Kit's ck_ring: the raw-ring floor, two rows.
+ * Written against Concurrency Kit 0.7.1 (Debian 12: libck-dev 0.7.1-10);
+ * the rows' library strings carry the package version found at configure.
  *
  * The library: a ring of pointer-sized entries with a power-of-two size
  * that keeps one slot empty. ck_spsc: Lamport's queue (producer and consumer

@@ -1,7 +1,8 @@
 /*
- * moodycamel_mpmc.cc - moodycamel::BlockingConcurrentQueue
- * (libconcurrentqueue-dev, header-only; the package version is in the row's
- * library string).
+ * moodycamel_mpmc.cc - moodycamel::BlockingConcurrentQueue, header-only.
+ * Written against concurrentqueue 1.0.3 (Debian 12: libconcurrentqueue-dev
+ * 1.0.3+ds-1); the row's library string carries the package version found
+ * at configure.
  *
  * The library: an unbounded lock-free MPMC queue made of one sub-queue per
  * producer (blocks of elements, allocated as needed), plus a counting

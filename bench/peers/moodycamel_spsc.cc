@@ -1,7 +1,8 @@
 /*
- * moodycamel_spsc.cc - moodycamel::BlockingReaderWriterCircularBuffer
- * (libreaderwriterqueue-dev, header-only; the package version is in the
- * row's library string).
+ * moodycamel_spsc.cc - moodycamel::BlockingReaderWriterCircularBuffer,
+ * header-only. Written against readerwriterqueue 1.0.6 (Debian 12:
+ * libreaderwriterqueue-dev 1.0.6-1); the row's library string carries the
+ * package version found at configure.
  *
  * The library: a bounded single-producer single-consumer ring with two
  * counting semaphores (free slots and items; LightweightSemaphore: spin,

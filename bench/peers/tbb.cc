@@ -1,6 +1,7 @@
 /*
- * tbb.cc - oneTBB's concurrent_bounded_queue (libtbb-dev; the package
- * version is in the row's library string).
+ * tbb.cc - oneTBB's concurrent_bounded_queue. Written against oneTBB
+ * 2021.8 (Debian 12: libtbb-dev 2021.8.0-2+deb12u1); the row's library
+ * string carries the package version found at configure.
  *
  * The library: a bounded MPMC FIFO. push and pop take a ticket from an
  * atomic counter and use one of several micro-queues of pages, so producers
