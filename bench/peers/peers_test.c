@@ -419,35 +419,43 @@ static bool wait_parked(struct waiter *w, const char *what) {
   return true;
 }
 
-static void check_parks(const struct bq_ops *ops) {
-  size_t cap = ops->features & BQ_BOUNDED ? 2 : 128;
-  if (ops->features & BQ_RENDEZVOUS)
-    cap = 0;
-  void *q;
-  REQUIRE_STATUS(ops->make(&q, 8, cap), CHAN_OK);
-  /* A receiver on an empty queue parks and wakes for a send. */
+/* Starts a thread doing one send of value (is_send) or one receive on q,
+ * waits until it is parked, then does the counterpart from here: the
+ * receive on either side must get expect. */
+static void park_then_release(const struct bq_ops *ops, void *q, bool is_send,
+                              uint64_t value, uint64_t expect,
+                              const char *what) {
   struct waiter w;
-  waiter_start(&w, ops, q, false, 0);
-  if (wait_parked(&w, "recv on an empty queue")) {
-    uint64_t v = 42;
-    CHECK_STATUS(ops->send(q, &v), CHAN_OK);
+  waiter_start(&w, ops, q, is_send, value);
+  /* Released even when it failed to park (so the test ends rather than
+   * hangs), unless it already returned. */
+  if (wait_parked(&w, what) || !atomic_load(&w.done)) {
+    uint64_t v = value;
+    CHECK_STATUS(is_send ? ops->recv(q, &v) : ops->send(q, &v), CHAN_OK);
+    if (is_send)
+      CHECK_EQ(v, expect);
   }
   test_thread_join(w.thread);
   CHECK_STATUS(w.rc, CHAN_OK);
-  CHECK_EQ(w.value, 42);
-  if ((ops->features & BQ_BOUNDED) && cap > 0 && (ops->features & BQ_TRY)) {
-    /* A sender on a full queue parks and wakes for a receive. */
+  if (!is_send)
+    CHECK_EQ(w.value, expect);
+}
+
+static void check_parks(const struct bq_ops *ops) {
+  /* Buffered (capacity 0 is check_rendezvous's); unbounded rows take 128
+   * as their initial size. */
+  size_t cap = ops->features & BQ_BOUNDED ? 2 : 128;
+  void *q;
+  REQUIRE_STATUS(ops->make(&q, 8, cap), CHAN_OK);
+  /* A receiver on an empty queue parks and wakes for a send. */
+  park_then_release(ops, q, false, 42, 42, "recv on an empty queue");
+  if ((ops->features & BQ_BOUNDED) && (ops->features & BQ_TRY)) {
+    /* A sender on a full queue parks and wakes for a receive (which takes
+     * the oldest value, 0). */
     uint64_t n = 0;
     while (ops->try_send(q, &n) == CHAN_OK)
       n++;
-    waiter_start(&w, ops, q, true, n);
-    if (wait_parked(&w, "send on a full queue")) {
-      uint64_t v;
-      CHECK_STATUS(ops->recv(q, &v), CHAN_OK);
-      CHECK_EQ(v, 0);
-    }
-    test_thread_join(w.thread);
-    CHECK_STATUS(w.rc, CHAN_OK);
+    park_then_release(ops, q, true, n, 0, "send on a full queue");
     for (uint64_t i = 1; i <= n; i++) {
       uint64_t v;
       CHECK_STATUS(ops->recv(q, &v), CHAN_OK);
@@ -466,24 +474,8 @@ static void check_rendezvous(const struct bq_ops *ops) {
   /* Without BQ_BLOCKING a waiting send would spin, not sleep; every
    * rendezvous row here blocks. */
   REQUIRE(ops->features & BQ_BLOCKING);
-  struct waiter w;
-  waiter_start(&w, ops, q, true, 7);
-  if (wait_parked(&w, "send with no receiver")) {
-    uint64_t v = 0;
-    CHECK_STATUS(ops->recv(q, &v), CHAN_OK);
-    CHECK_EQ(v, 7);
-  }
-  test_thread_join(w.thread);
-  CHECK_STATUS(w.rc, CHAN_OK);
-
-  waiter_start(&w, ops, q, false, 0);
-  if (wait_parked(&w, "recv with no sender")) {
-    uint64_t v = 9;
-    CHECK_STATUS(ops->send(q, &v), CHAN_OK);
-  }
-  test_thread_join(w.thread);
-  CHECK_STATUS(w.rc, CHAN_OK);
-  CHECK_EQ(w.value, 9);
+  park_then_release(ops, q, true, 7, 7, "send with no receiver");
+  park_then_release(ops, q, false, 9, 9, "recv with no sender");
 
   if (ops->features & BQ_TRY) {
     /* Try at capacity 0 either works as Go's (no counterpart: would block)
