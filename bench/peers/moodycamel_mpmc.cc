@@ -27,16 +27,12 @@
 
 namespace {
 
-template <class T> std::size_t initial_size(std::size_t capacity) {
-  if (capacity == 0)
-    throw std::invalid_argument("capacity 0: BlockingConcurrentQueue is "
-                                "unbounded, not a rendezvous");
-  return peer::fitting<T>(capacity);
-}
-
 template <class T> struct unbounded final : peer::queue {
   unbounded(std::size_t elem, std::size_t capacity)
-      : peer::queue(elem), q(initial_size<T>(capacity)) {}
+      : peer::queue(elem),
+        q(peer::buffered_capacity<T>(
+            capacity, "capacity 0: BlockingConcurrentQueue is unbounded, "
+                      "not a rendezvous")) {}
   int send(const void *e) override {
     if (!q.enqueue(load<T>(e)))
       return bq_fail(CHAN_ENOMEM, "moodycamel_mpmc: enqueue failed to "

@@ -23,16 +23,11 @@
 
 namespace {
 
-template <class T> std::size_t slots(std::size_t capacity) {
-  if (capacity == 0)
-    throw std::invalid_argument("capacity 0: the circular buffer is not a "
-                                "rendezvous");
-  return peer::fitting<T>(capacity);
-}
-
 template <class T> struct ring final : peer::queue {
   ring(std::size_t elem, std::size_t capacity)
-      : peer::queue(elem), q(slots<T>(capacity)) {}
+      : peer::queue(elem),
+        q(peer::buffered_capacity<T>(
+            capacity, "capacity 0: the circular buffer is not a rendezvous")) {}
   int send(const void *e) override {
     q.wait_enqueue(load<T>(e));
     return CHAN_OK;

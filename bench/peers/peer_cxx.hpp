@@ -85,6 +85,15 @@ template <class T> std::size_t fitting(std::size_t capacity) {
   return capacity;
 }
 
+/* The capacity of a queue without a rendezvous: refused (with why_not_zero)
+ * if 0, or if too large to allocate. */
+template <class T>
+std::size_t buffered_capacity(std::size_t capacity, const char *why_not_zero) {
+  if (capacity == 0)
+    throw std::invalid_argument(why_not_zero);
+  return fitting<T>(capacity);
+}
+
 /* Runs f, turning exceptions into a status and a reason. */
 template <class F> int guarded(const char *what, F &&f) {
   try {

@@ -30,20 +30,15 @@
  */
 #include "peer_cxx.hpp"
 
-#include <cstdint>
 #include <oneapi/tbb/concurrent_queue.h>
 
 namespace {
 
 template <class T> struct bounded final : peer::queue {
   bounded(std::size_t elem, std::size_t capacity) : peer::queue(elem) {
-    if (capacity == 0)
-      throw std::invalid_argument(
-          "capacity 0: concurrent_bounded_queue with capacity 0 is no "
-          "rendezvous (a push waiting before its pop deadlocks)");
-    if (capacity > static_cast<std::size_t>(PTRDIFF_MAX))
-      throw std::invalid_argument("capacity too large");
-    q.set_capacity(static_cast<std::ptrdiff_t>(capacity));
+    q.set_capacity(static_cast<std::ptrdiff_t>(peer::buffered_capacity<T>(
+        capacity, "capacity 0: concurrent_bounded_queue with capacity 0 is no "
+                  "rendezvous (a push waiting before its pop deadlocks)")));
   }
   int send(const void *e) override {
     q.push(load<T>(e));
