@@ -123,19 +123,3 @@ const char *bq_feature_name(unsigned bit) {
       return names[i];
   return "?";
 }
-
-/* ---- errors ------------------------------------------------------------- */
-
-static _Thread_local char last_error[256];
-
-int bq_fail(int status, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(last_error, sizeof last_error, fmt, ap);
-  va_end(ap);
-  return status;
-}
-
-const char *bq_error(void) {
-  return last_error;
-}

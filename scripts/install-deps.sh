@@ -25,13 +25,19 @@ while true; do
 done
 [ $# -eq 0 ] || { echo "install-deps.sh: unexpected argument '$1'" >&2; exit 2; }
 
-# The test command also builds the release preset's benchmark binary and
-# runs its placement and command-line tests (which run the report and
-# compare scripts: matplotlib and scipy), hence the benchmark libraries.
+# The library needs Boost.Context (the fiber runtime's context switch) and
+# hwloc. The test command also builds the release preset's benchmark binary
+# and runs its placement and command-line tests (which run the report and
+# compare scripts: matplotlib and scipy), hence the benchmark libraries, and
+# the C/C++ peers' correctness tests (bench/peers), hence their libraries.
 test_pkgs=(cmake ninja-build pkg-config gcc g++ clang libclang-rt-14-dev spin
-           libbenchmark-dev libhwloc-dev hwloc libjemalloc-dev python3-matplotlib
-           python3-scipy)
-bench_pkgs=(golang-go)
+           libboost-context-dev libbenchmark-dev libhwloc-dev hwloc
+           libjemalloc-dev python3-matplotlib python3-scipy
+           libboost-fiber-dev libtbb-dev libck-dev libconcurrentqueue-dev
+           libreaderwriterqueue-dev)
+# The benchmarks beside them: Go, and the Rust peers' toolchain and crates.
+bench_pkgs=(golang-go cargo rustc librust-crossbeam-channel-dev
+            librust-flume-dev librust-libc-dev librust-regex-dev)
 
 pkgs=("${test_pkgs[@]}")
 [ $only_test = 1 ] || pkgs+=("${bench_pkgs[@]}")
