@@ -63,10 +63,10 @@ static int or_main(pat_proc *p, void *arg) {
 int pat_or_start(pat_proc **p, pat_ctx *ctx, chan_t *const *signals, size_t n,
                  chan_t *out_done) {
   if (!p || !out_done || (n && !signals))
-    return pat_fail(PAT_EINVAL, "pat_or_start: NULL argument");
+    return cl_pat_fail(PAT_EINVAL, "pat_or_start: NULL argument");
   for (size_t i = 0; i < n; i++)
     if (!signals[i])
-      return pat_fail(PAT_EINVAL, "pat_or_start: signal %zu is NULL", i);
+      return cl_pat_fail(PAT_EINVAL, "pat_or_start: signal %zu is NULL", i);
   size_t ngroups = (n + OR_GROUP - 1) / OR_GROUP;
   struct or_state *st = calloc(1, sizeof *st);
   if (st) {
@@ -75,12 +75,12 @@ int pat_or_start(pat_proc **p, pat_ctx *ctx, chan_t *const *signals, size_t n,
   }
   if (!st || !st->signals || !st->groups) {
     or_free(st);
-    return pat_fail(PAT_ENOMEM, "pat_or_start: out of memory");
+    return cl_pat_fail(PAT_ENOMEM, "pat_or_start: out of memory");
   }
   memcpy(st->signals, signals, n * sizeof(chan_t *));
   st->n = n;
   st->out_done = out_done;
-  int rc = proc_new(p, ctx, chan_impl_name(out_done), NULL);
+  int rc = cl_proc_new(p, ctx, chan_impl_name(out_done), NULL);
   if (rc != PAT_OK) {
     or_free(st);
     return rc;
@@ -91,11 +91,11 @@ int pat_or_start(pat_proc **p, pat_ctx *ctx, chan_t *const *signals, size_t n,
     size_t first = g * OR_GROUP;
     size_t count = n - first < OR_GROUP ? n - first : OR_GROUP;
     st->groups[g] = (struct or_arg){st, first, count};
-    rc = proc_spawn(*p, or_main, &st->groups[g], false);
+    rc = cl_proc_spawn(*p, or_main, &st->groups[g], false);
   }
   if (rc != PAT_OK)
-    return proc_abort(*p, rc);
-  proc_launched(*p);
+    return cl_proc_abort(*p, rc);
+  cl_proc_launched(*p);
   return PAT_OK;
 }
 
@@ -110,7 +110,7 @@ static int tee_main(pat_proc *p, void *arg) {
   struct tee_state *t = arg;
   unsigned char val[t->elem_size + 1];
   for (;;) {
-    int rc = proc_recv(p, t->in, val);
+    int rc = cl_proc_recv(p, t->in, val);
     if (rc == CHAN_CLOSED)
       return PAT_OK;
     if (rc != CHAN_OK)
@@ -136,18 +136,18 @@ static int tee_main(pat_proc *p, void *arg) {
 int pat_tee_start(pat_proc **p, pat_ctx *ctx, chan_t *in, chan_t *out1,
                   chan_t *out2) {
   if (!p || !in || !out1 || !out2)
-    return pat_fail(PAT_EINVAL, "pat_tee_start: NULL argument");
+    return cl_pat_fail(PAT_EINVAL, "pat_tee_start: NULL argument");
   if (out1 == out2)
-    return pat_fail(PAT_EINVAL, "pat_tee_start: out1 and out2 are the same");
+    return cl_pat_fail(PAT_EINVAL, "pat_tee_start: out1 and out2 are the same");
   size_t es = chan_elem_size(in);
   if (chan_elem_size(out1) != es || chan_elem_size(out2) != es)
-    return pat_fail(PAT_EINVAL, "pat_tee_start: elem sizes differ");
+    return cl_pat_fail(PAT_EINVAL, "pat_tee_start: elem sizes differ");
   struct tee_state *t = calloc(1, sizeof *t);
   if (!t)
-    return pat_fail(PAT_ENOMEM, "pat_tee_start: out of memory");
+    return cl_pat_fail(PAT_ENOMEM, "pat_tee_start: out of memory");
   t->in = in;
   t->elem_size = es;
-  int rc = proc_new(p, ctx, NULL, out1);
+  int rc = cl_proc_new(p, ctx, NULL, out1);
   if (rc != PAT_OK) {
     free(t);
     return rc;
@@ -155,10 +155,10 @@ int pat_tee_start(pat_proc **p, pat_ctx *ctx, chan_t *in, chan_t *out1,
   (*p)->out2 = out2;
   (*p)->state = t;
   (*p)->state_free = free;
-  rc = proc_spawn(*p, tee_main, t, true);
+  rc = cl_proc_spawn(*p, tee_main, t, true);
   if (rc != PAT_OK)
-    return proc_abort(*p, rc);
-  proc_launched(*p);
+    return cl_proc_abort(*p, rc);
+  cl_proc_launched(*p);
   return PAT_OK;
 }
 
@@ -173,7 +173,7 @@ static int bridge_main(pat_proc *p, void *arg) {
   struct bridge_state *b = arg;
   for (;;) {
     chan_t *stream = NULL;
-    int rc = proc_recv(p, b->streams, &stream);
+    int rc = cl_proc_recv(p, b->streams, &stream);
     if (rc == CHAN_CLOSED)
       return PAT_OK;
     if (rc != CHAN_OK)
@@ -181,11 +181,12 @@ static int bridge_main(pat_proc *p, void *arg) {
     if (!stream)
       continue; /* a nil stream carries nothing */
     if (chan_elem_size(stream) != b->elem_size) {
-      proc_fail(p, pat_fail(PAT_EINVAL, "bridge: stream elem size %zu != %zu",
-                            chan_elem_size(stream), b->elem_size));
+      cl_proc_fail(p, cl_pat_fail(PAT_EINVAL,
+                                  "bridge: stream elem size %zu != %zu",
+                                  chan_elem_size(stream), b->elem_size));
       return PAT_EINVAL;
     }
-    rc = proc_forward(p, stream, b->elem_size); /* range orDone(stream) */
+    rc = cl_proc_forward(p, stream, b->elem_size); /* range orDone(stream) */
     if (rc != PAT_OK)
       return rc;
   }
@@ -193,25 +194,26 @@ static int bridge_main(pat_proc *p, void *arg) {
 
 int pat_bridge_start(pat_proc **p, pat_ctx *ctx, chan_t *streams, chan_t *out) {
   if (!p || !streams || !out)
-    return pat_fail(PAT_EINVAL, "pat_bridge_start: NULL argument");
+    return cl_pat_fail(PAT_EINVAL, "pat_bridge_start: NULL argument");
   if (chan_elem_size(streams) != sizeof(chan_t *))
-    return pat_fail(PAT_EINVAL, "pat_bridge_start: streams elem size must be "
-                                "sizeof(chan_t *)");
+    return cl_pat_fail(PAT_EINVAL,
+                       "pat_bridge_start: streams elem size must be "
+                       "sizeof(chan_t *)");
   struct bridge_state *b = calloc(1, sizeof *b);
   if (!b)
-    return pat_fail(PAT_ENOMEM, "pat_bridge_start: out of memory");
+    return cl_pat_fail(PAT_ENOMEM, "pat_bridge_start: out of memory");
   b->streams = streams;
   b->elem_size = chan_elem_size(out);
-  int rc = proc_new(p, ctx, NULL, out);
+  int rc = cl_proc_new(p, ctx, NULL, out);
   if (rc != PAT_OK) {
     free(b);
     return rc;
   }
   (*p)->state = b;
   (*p)->state_free = free;
-  rc = proc_spawn(*p, bridge_main, b, true);
+  rc = cl_proc_spawn(*p, bridge_main, b, true);
   if (rc != PAT_OK)
-    return proc_abort(*p, rc);
-  proc_launched(*p);
+    return cl_proc_abort(*p, rc);
+  cl_proc_launched(*p);
   return PAT_OK;
 }

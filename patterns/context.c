@@ -41,7 +41,7 @@ struct pat_ctx {
   pat_ctx *first_child, *next, *prev; /* siblings, under parent->mu */
   bool has_deadline, has_timer, has_value;
   int64_t deadline_ns;
-  struct go timer;
+  struct cl_go timer;
   const void *key;
   void *value;
 };
@@ -50,7 +50,7 @@ struct pat_ctx {
 
 static _Thread_local char last_error[256];
 
-int pat_fail(int status, const char *fmt, ...) {
+int cl_pat_fail(int status, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(last_error, sizeof last_error, fmt, ap);
@@ -94,11 +94,11 @@ int64_t pat_now_ns(void) {
 static int ctx_alloc(pat_ctx **out, const char *impl) {
   pat_ctx *c = calloc(1, sizeof *c);
   if (!c)
-    return pat_fail(PAT_ENOMEM, "pat_ctx: out of memory");
+    return cl_pat_fail(PAT_ENOMEM, "pat_ctx: out of memory");
   int rc = chan_make(&c->done, impl, 0, 0);
   if (rc != CHAN_OK) {
     free(c);
-    return pat_fail(rc, "pat_ctx: done channel: %s", chan_last_error());
+    return cl_pat_fail(rc, "pat_ctx: done channel: %s", chan_last_error());
   }
   c->rt = chan_fiber_runtime();
   pthread_mutex_init(&c->mu, NULL);
@@ -122,14 +122,15 @@ static void ctx_cancel(pat_ctx *c, int reason) {
 
 int pat_ctx_new(pat_ctx **out, const char *impl) {
   if (!out)
-    return pat_fail(PAT_EINVAL, "pat_ctx_new: out is NULL");
+    return cl_pat_fail(PAT_EINVAL, "pat_ctx_new: out is NULL");
   return ctx_alloc(out, impl);
 }
 
 /* Makes a child linked under parent; born canceled if parent is. */
 static int ctx_child(pat_ctx **out, pat_ctx *parent, const char *what) {
   if (!out || !parent)
-    return pat_fail(PAT_EINVAL, "%s: %s is NULL", what, out ? "parent" : "out");
+    return cl_pat_fail(PAT_EINVAL, "%s: %s is NULL", what,
+                       out ? "parent" : "out");
   pat_ctx *c;
   int rc = ctx_alloc(&c, chan_impl_name(parent->done));
   if (rc != PAT_OK)
@@ -213,9 +214,10 @@ int pat_ctx_with_deadline(pat_ctx **out, pat_ctx *parent, int64_t deadline_ns) {
   if (rc != CHAN_OK) {
     pat_ctx_free(c);
     *out = NULL;
-    return pat_fail(rc, "pat_ctx_with_deadline: %s", chan_last_error());
+    return cl_pat_fail(rc, "pat_ctx_with_deadline: %s", chan_last_error());
   }
-  rc = go_start(&c->timer, c->rt, ctx_timer_main, c, "pat_ctx_with_deadline");
+  rc =
+      cl_go_start(&c->timer, c->rt, ctx_timer_main, c, "pat_ctx_with_deadline");
   if (rc != PAT_OK) {
     pat_ctx_free(c);
     *out = NULL;
@@ -227,7 +229,7 @@ int pat_ctx_with_deadline(pat_ctx **out, pat_ctx *parent, int64_t deadline_ns) {
 
 int pat_ctx_with_timeout(pat_ctx **out, pat_ctx *parent, int64_t timeout_ns) {
   if (timeout_ns < 0)
-    return pat_fail(PAT_EINVAL, "pat_ctx_with_timeout: negative timeout");
+    return cl_pat_fail(PAT_EINVAL, "pat_ctx_with_timeout: negative timeout");
   return pat_ctx_with_deadline(out, parent, pat_now_ns() + timeout_ns);
 }
 
@@ -263,7 +265,7 @@ void *pat_ctx_value(const pat_ctx *ctx, const void *key) {
 
 int pat_ctx_sleep(pat_ctx *ctx, int64_t timeout_ns) {
   if (timeout_ns < 0)
-    return pat_fail(PAT_EINVAL, "pat_ctx_sleep: negative timeout");
+    return cl_pat_fail(PAT_EINVAL, "pat_ctx_sleep: negative timeout");
   if (!ctx)
     return chan_fiber_sleep(timeout_ns); /* a fiber parks, a thread sleeps */
   int err = pat_ctx_err(ctx);
@@ -277,22 +279,22 @@ int pat_ctx_sleep(pat_ctx *ctx, int64_t timeout_ns) {
 
 int pat_ctx_free(pat_ctx *c) {
   if (!c)
-    return pat_fail(PAT_EINVAL, "pat_ctx_free: NULL");
+    return cl_pat_fail(PAT_EINVAL, "pat_ctx_free: NULL");
   pthread_mutex_lock(&c->mu);
   bool busy = c->first_child != NULL;
   pthread_mutex_unlock(&c->mu);
   if (busy)
-    return pat_fail(PAT_EBUSY, "pat_ctx_free: free the children first");
+    return cl_pat_fail(PAT_EBUSY, "pat_ctx_free: free the children first");
   ctx_cancel(c, PAT_CANCELED);
   if (c->has_timer) {
-    go_join(&c->timer);
+    cl_go_join(&c->timer);
     c->has_timer = false;
   }
   if (c->timer_stop)
     chan_destroy(c->timer_stop);
   int rc = chan_destroy(c->done);
   if (rc != CHAN_OK)
-    return pat_fail(PAT_EBUSY, "pat_ctx_free: a thread still waits on done");
+    return cl_pat_fail(PAT_EBUSY, "pat_ctx_free: a thread still waits on done");
   if (c->parent) {
     pat_ctx *p = c->parent;
     pthread_mutex_lock(&p->mu);
@@ -309,11 +311,11 @@ int pat_ctx_free(pat_ctx *c) {
   return PAT_OK;
 }
 
-int pat_ctx_child_or_root(pat_ctx **out, pat_ctx *parent, const char *impl) {
+int cl_pat_ctx_child_or_root(pat_ctx **out, pat_ctx *parent, const char *impl) {
   return parent ? pat_ctx_with_cancel(out, parent) : pat_ctx_new(out, impl);
 }
 
-const char *pat_impl_of(const pat_ctx *ctx, const chan_t *ch) {
+const char *cl_pat_impl_of(const pat_ctx *ctx, const chan_t *ch) {
   if (ch)
     return chan_impl_name(ch);
   if (ctx)
@@ -321,28 +323,28 @@ const char *pat_impl_of(const pat_ctx *ctx, const chan_t *ch) {
   return NULL;
 }
 
-int pat_check_size(const char *what, size_t size) {
+int cl_pat_check_size(const char *what, size_t size) {
   if (size > PAT_MAX_ELEM_SIZE)
-    return pat_fail(PAT_EINVAL, "%s: element of %zu bytes > PAT_MAX_ELEM_SIZE",
-                    what, size);
+    return cl_pat_fail(
+        PAT_EINVAL, "%s: element of %zu bytes > PAT_MAX_ELEM_SIZE", what, size);
   return PAT_OK;
 }
 
-int pat_check_ctx(pat_ctx *ctx) {
+int cl_pat_check_ctx(pat_ctx *ctx) {
   int err = pat_ctx_err(ctx);
   if (err != PAT_OK)
-    return pat_fail(err, "context already %s",
-                    err == PAT_CANCELED ? "canceled" : "past its deadline");
+    return cl_pat_fail(err, "context already %s",
+                       err == PAT_CANCELED ? "canceled" : "past its deadline");
   return PAT_OK;
 }
 
-int pat_check_call(const char *what, pat_ctx *ctx, size_t elem_size,
-                   const char **impl) {
-  int rc = pat_check_size(what, elem_size);
+int cl_pat_check_call(const char *what, pat_ctx *ctx, size_t elem_size,
+                      const char **impl) {
+  int rc = cl_pat_check_size(what, elem_size);
   if (rc == PAT_OK)
-    rc = pat_check_ctx(ctx);
+    rc = cl_pat_check_ctx(ctx);
   if (rc == PAT_OK && ctx)
-    *impl = pat_impl_of(ctx, NULL);
+    *impl = cl_pat_impl_of(ctx, NULL);
   return rc;
 }
 
@@ -350,7 +352,7 @@ int pat_check_call(const char *what, pat_ctx *ctx, size_t elem_size,
 
 int pat_send_ctx(pat_ctx *ctx, chan_t *ch, const void *elem) {
   if (!ch)
-    return pat_fail(CHAN_EINVAL, "pat_send_ctx: NULL channel");
+    return cl_pat_fail(CHAN_EINVAL, "pat_send_ctx: NULL channel");
   if (!ctx)
     return chan_send(ch, elem);
   int err = pat_ctx_err(ctx);
@@ -369,7 +371,7 @@ int pat_send_ctx(pat_ctx *ctx, chan_t *ch, const void *elem) {
 
 int pat_recv_ctx(pat_ctx *ctx, chan_t *ch, void *elem) {
   if (!ch)
-    return pat_fail(CHAN_EINVAL, "pat_recv_ctx: NULL channel");
+    return cl_pat_fail(CHAN_EINVAL, "pat_recv_ctx: NULL channel");
   if (!ctx)
     return chan_recv(ch, elem);
   int err = pat_ctx_err(ctx);

@@ -37,7 +37,7 @@ static void fanin_free(void *s) {
 
 static int fanin_one_main(pat_proc *p, void *arg) {
   struct fanin_arg *a = arg;
-  return proc_forward(p, a->st->inputs[a->index], a->st->elem_size);
+  return cl_proc_forward(p, a->st->inputs[a->index], a->st->elem_size);
 }
 
 static int fanin_select_main(pat_proc *p, void *arg) {
@@ -61,7 +61,7 @@ static int fanin_select_main(pat_proc *p, void *arg) {
       continue;
     }
     PROC_COUNT(p, received, 1);
-    rc = proc_send(p, p->out, buf);
+    rc = cl_proc_send(p, p->out, buf);
     if (rc != CHAN_OK) {
       PROC_COUNT(p, canceled, 1);
       return rc;
@@ -75,17 +75,17 @@ static int fanin_start(pat_proc **p, pat_ctx *ctx, chan_t *const *inputs,
                        size_t n, chan_t *out, bool one_thread,
                        const char *what) {
   if (!p || !out || (!inputs && n))
-    return pat_fail(PAT_EINVAL, "%s: NULL argument", what);
+    return cl_pat_fail(PAT_EINVAL, "%s: NULL argument", what);
   if (one_thread && n > CHAN_SELECT_MAX_CASES - 2)
-    return pat_fail(PAT_EINVAL, "%s: at most %d inputs", what,
-                    CHAN_SELECT_MAX_CASES - 2);
+    return cl_pat_fail(PAT_EINVAL, "%s: at most %d inputs", what,
+                       CHAN_SELECT_MAX_CASES - 2);
   size_t es = chan_elem_size(out);
   for (size_t i = 0; i < n; i++) {
     if (!inputs[i])
-      return pat_fail(PAT_EINVAL, "%s: input %zu is NULL", what, i);
+      return cl_pat_fail(PAT_EINVAL, "%s: input %zu is NULL", what, i);
     if (chan_elem_size(inputs[i]) != es)
-      return pat_fail(PAT_EINVAL, "%s: input %zu elem size %zu != out %zu",
-                      what, i, chan_elem_size(inputs[i]), es);
+      return cl_pat_fail(PAT_EINVAL, "%s: input %zu elem size %zu != out %zu",
+                         what, i, chan_elem_size(inputs[i]), es);
   }
   struct fanin_state *st = calloc(1, sizeof *st);
   if (st) {
@@ -94,12 +94,12 @@ static int fanin_start(pat_proc **p, pat_ctx *ctx, chan_t *const *inputs,
   }
   if (!st || !st->args || !st->inputs) {
     fanin_free(st);
-    return pat_fail(PAT_ENOMEM, "%s: out of memory", what);
+    return cl_pat_fail(PAT_ENOMEM, "%s: out of memory", what);
   }
   memcpy(st->inputs, inputs, n * sizeof(chan_t *));
   st->n = n;
   st->elem_size = es;
-  int rc = proc_new(p, ctx, NULL, out);
+  int rc = cl_proc_new(p, ctx, NULL, out);
   if (rc != PAT_OK) {
     fanin_free(st);
     return rc;
@@ -108,16 +108,16 @@ static int fanin_start(pat_proc **p, pat_ctx *ctx, chan_t *const *inputs,
   pr->state = st;
   pr->state_free = fanin_free;
   if (one_thread) {
-    rc = proc_spawn(pr, fanin_select_main, st, true);
+    rc = cl_proc_spawn(pr, fanin_select_main, st, true);
   } else {
     for (size_t i = 0; i < n && rc == PAT_OK; i++) {
       st->args[i] = (struct fanin_arg){st, i};
-      rc = proc_spawn(pr, fanin_one_main, &st->args[i], true);
+      rc = cl_proc_spawn(pr, fanin_one_main, &st->args[i], true);
     }
   }
   if (rc != PAT_OK)
-    return proc_abort(pr, rc);
-  proc_launched(pr);
+    return cl_proc_abort(pr, rc);
+  cl_proc_launched(pr);
   return PAT_OK;
 }
 
@@ -151,17 +151,17 @@ static int seq_main(pat_proc *p, void *arg) {
       break;
     }
     if (rc != PAT_OK) {
-      proc_fail(p, rc);
+      cl_proc_fail(p, rc);
       break;
     }
     PROC_COUNT(p, received, 1);
-    rc = proc_send(p, p->out, &m);
+    rc = cl_proc_send(p, p->out, &m);
     if (rc != CHAN_OK) {
       PROC_COUNT(p, canceled, 1);
       break;
     }
     PROC_COUNT(p, sent, 1);
-    rc = proc_recv(p, s->wait, NULL); /* <-waitForIt */
+    rc = cl_proc_recv(p, s->wait, NULL); /* <-waitForIt */
     if (rc != CHAN_OK)
       break;
   }
@@ -173,14 +173,14 @@ static int seq_main(pat_proc *p, void *arg) {
 int pat_seq_producer_start(pat_proc **p, pat_ctx *ctx, chan_t *out,
                            uint32_t producer, pat_gen_fn fn, void *arg) {
   if (!p || !out || !fn)
-    return pat_fail(PAT_EINVAL, "pat_seq_producer_start: NULL argument");
+    return cl_pat_fail(PAT_EINVAL, "pat_seq_producer_start: NULL argument");
   if (chan_elem_size(out) != sizeof(struct pat_seq_msg))
-    return pat_fail(PAT_EINVAL, "pat_seq_producer_start: out elem size must "
-                                "be sizeof(struct pat_seq_msg)");
+    return cl_pat_fail(PAT_EINVAL, "pat_seq_producer_start: out elem size must "
+                                   "be sizeof(struct pat_seq_msg)");
   struct seq_state *s = calloc(1, sizeof *s);
   if (!s)
-    return pat_fail(PAT_ENOMEM, "pat_seq_producer_start: out of memory");
-  int rc = proc_new(p, ctx, NULL, out);
+    return cl_pat_fail(PAT_ENOMEM, "pat_seq_producer_start: out of memory");
+  int rc = cl_proc_new(p, ctx, NULL, out);
   if (rc != PAT_OK) {
     free(s);
     return rc;
@@ -190,17 +190,17 @@ int pat_seq_producer_start(pat_proc **p, pat_ctx *ctx, chan_t *out,
   s->fn = fn;
   s->arg = arg;
   s->producer = producer;
-  rc = proc_make_chan(*p, &s->wait, 0, 1);
+  rc = cl_proc_make_chan(*p, &s->wait, 0, 1);
   if (rc == PAT_OK)
-    rc = proc_spawn(*p, seq_main, s, true);
+    rc = cl_proc_spawn(*p, seq_main, s, true);
   if (rc != PAT_OK)
-    return proc_abort(*p, rc);
-  proc_launched(*p);
+    return cl_proc_abort(*p, rc);
+  cl_proc_launched(*p);
   return PAT_OK;
 }
 
 int pat_seq_release(const struct pat_seq_msg *m) {
   if (!m || !m->wait)
-    return pat_fail(PAT_EINVAL, "pat_seq_release: NULL message or channel");
+    return cl_pat_fail(PAT_EINVAL, "pat_seq_release: NULL message or channel");
   return chan_try_send(m->wait, NULL); /* a second release: WOULD_BLOCK */
 }

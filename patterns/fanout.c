@@ -24,16 +24,16 @@ struct pat_sem {
 
 int pat_sem_make(pat_sem **out, const char *impl, size_t limit) {
   if (!out)
-    return pat_fail(PAT_EINVAL, "pat_sem_make: out is NULL");
+    return cl_pat_fail(PAT_EINVAL, "pat_sem_make: out is NULL");
   if (limit == 0)
-    return pat_fail(PAT_EINVAL, "pat_sem_make: limit must be > 0");
+    return cl_pat_fail(PAT_EINVAL, "pat_sem_make: limit must be > 0");
   pat_sem *s = calloc(1, sizeof *s);
   if (!s)
-    return pat_fail(PAT_ENOMEM, "pat_sem_make: out of memory");
+    return cl_pat_fail(PAT_ENOMEM, "pat_sem_make: out of memory");
   int rc = chan_make(&s->tokens, impl, 0, limit);
   if (rc != CHAN_OK) {
     free(s);
-    return pat_fail(rc, "pat_sem_make: %s", chan_last_error());
+    return cl_pat_fail(rc, "pat_sem_make: %s", chan_last_error());
   }
   *out = s;
   return PAT_OK;
@@ -41,22 +41,22 @@ int pat_sem_make(pat_sem **out, const char *impl, size_t limit) {
 
 int pat_sem_acquire(pat_sem *s, pat_ctx *ctx) {
   if (!s)
-    return pat_fail(PAT_EINVAL, "pat_sem_acquire: NULL");
+    return cl_pat_fail(PAT_EINVAL, "pat_sem_acquire: NULL");
   return pat_send_ctx(ctx, s->tokens, NULL); /* sem <- token{} */
 }
 
 int pat_sem_try_acquire(pat_sem *s) {
   if (!s)
-    return pat_fail(PAT_EINVAL, "pat_sem_try_acquire: NULL");
+    return cl_pat_fail(PAT_EINVAL, "pat_sem_try_acquire: NULL");
   return chan_try_send(s->tokens, NULL);
 }
 
 int pat_sem_release(pat_sem *s) {
   if (!s)
-    return pat_fail(PAT_EINVAL, "pat_sem_release: NULL");
+    return cl_pat_fail(PAT_EINVAL, "pat_sem_release: NULL");
   int rc = chan_try_recv(s->tokens, NULL); /* <-sem */
   if (rc == CHAN_WOULD_BLOCK)
-    return pat_fail(PAT_ESTATE, "pat_sem_release: no token held");
+    return cl_pat_fail(PAT_ESTATE, "pat_sem_release: no token held");
   return rc;
 }
 
@@ -66,12 +66,12 @@ size_t pat_sem_held(const pat_sem *s) {
 
 int pat_sem_free(pat_sem *s) {
   if (!s)
-    return pat_fail(PAT_EINVAL, "pat_sem_free: NULL");
+    return cl_pat_fail(PAT_EINVAL, "pat_sem_free: NULL");
   if (chan_len(s->tokens) != 0)
-    return pat_fail(PAT_EBUSY, "pat_sem_free: tokens still held");
+    return cl_pat_fail(PAT_EBUSY, "pat_sem_free: tokens still held");
   int rc = chan_destroy(s->tokens);
   if (rc != CHAN_OK)
-    return pat_fail(PAT_EBUSY, "pat_sem_free: a thread still waits");
+    return cl_pat_fail(PAT_EBUSY, "pat_sem_free: a thread still waits");
   free(s);
   return PAT_OK;
 }
@@ -85,7 +85,7 @@ int pat_sem_free(pat_sem *s) {
 struct spawner {
   pat_sem *sem;
   chan_t *finished; /* elem size_t */
-  struct go *tasks;
+  struct cl_go *tasks;
   chan_rt *rt; /* executor of the tasks */
   size_t *free_slots;
   size_t nfree, limit;
@@ -103,7 +103,7 @@ static int spawner_init(struct spawner *sp, pat_ctx *ctx, const char *impl,
   sp->tasks = calloc(limit, sizeof *sp->tasks);
   sp->free_slots = calloc(limit, sizeof *sp->free_slots);
   if (rc != CHAN_OK || !sp->tasks || !sp->free_slots)
-    return pat_fail(PAT_ENOMEM, "spawner: out of resources");
+    return cl_pat_fail(PAT_ENOMEM, "spawner: out of resources");
   for (size_t i = 0; i < limit; i++)
     sp->free_slots[sp->nfree++] = limit - 1 - i;
   return PAT_OK;
@@ -112,7 +112,7 @@ static int spawner_init(struct spawner *sp, pat_ctx *ctx, const char *impl,
 static void spawner_reap_one(struct spawner *sp) {
   size_t slot;
   if (chan_recv(sp->finished, &slot) == CHAN_OK) {
-    go_join(&sp->tasks[slot]);
+    cl_go_join(&sp->tasks[slot]);
     sp->free_slots[sp->nfree++] = slot;
   }
 }
@@ -131,7 +131,7 @@ static int spawner_acquire(struct spawner *sp, pat_ctx *ctx, size_t *slot) {
 
 static int spawner_start(struct spawner *sp, size_t slot, void *(*fn)(void *),
                          void *arg) {
-  int rc = go_start(&sp->tasks[slot], sp->rt, fn, arg, "task");
+  int rc = cl_go_start(&sp->tasks[slot], sp->rt, fn, arg, "task");
   if (rc != PAT_OK) {
     sp->free_slots[sp->nfree++] = slot;
     pat_sem_release(sp->sem);
@@ -179,14 +179,14 @@ static int work_one(pat_proc *p, const struct work_state *w, const void *in,
   }
   if (rc != PAT_OK) {
     PROC_COUNT(p, failed, 1);
-    proc_fail(p, rc);
+    cl_proc_fail(p, rc);
     return rc;
   }
   if (!p->out) {
     PROC_COUNT(p, sent, 1); /* no output: the work was the point */
     return PAT_OK;
   }
-  rc = proc_send(p, p->out, out);
+  rc = cl_proc_send(p, p->out, out);
   if (rc != CHAN_OK) {
     PROC_COUNT(p, canceled, 1);
     return rc;
@@ -198,12 +198,12 @@ static int work_one(pat_proc *p, const struct work_state *w, const void *in,
 static int check_work_args(const char *what, pat_proc **p, chan_t *in,
                            pat_map_fn fn) {
   if (!p)
-    return pat_fail(PAT_EINVAL, "%s: p is NULL", what);
+    return cl_pat_fail(PAT_EINVAL, "%s: p is NULL", what);
   if (!in)
-    return pat_fail(PAT_EINVAL, "%s: input channel is NULL", what);
+    return cl_pat_fail(PAT_EINVAL, "%s: input channel is NULL", what);
   if (!fn)
-    return pat_fail(PAT_EINVAL, "%s: fn is NULL", what);
-  return pat_check_size(what, chan_elem_size(in));
+    return cl_pat_fail(PAT_EINVAL, "%s: fn is NULL", what);
+  return cl_pat_check_size(what, chan_elem_size(in));
 }
 
 /* ---- the traditional pool, unordered ------------------------------------ */
@@ -212,7 +212,7 @@ static int pool_worker(pat_proc *p, void *arg) {
   struct work_state *w = arg;
   unsigned char in[w->in_size + 1], out[w->out_size + 1];
   for (;;) {
-    int rc = proc_recv(p, w->in, in); /* for task := range work */
+    int rc = cl_proc_recv(p, w->in, in); /* for task := range work */
     if (rc == CHAN_CLOSED)
       return PAT_OK;
     if (rc != CHAN_OK)
@@ -244,10 +244,10 @@ static int ordered_dispatcher(pat_proc *p, void *arg) {
   chan_t *slot;
   int rc;
   for (;;) {
-    rc = proc_recv(p, o->free_slots, &slot);
+    rc = cl_proc_recv(p, o->free_slots, &slot);
     if (rc != CHAN_OK)
       break;
-    rc = proc_recv(p, o->w.in, job + sizeof slot);
+    rc = cl_proc_recv(p, o->w.in, job + sizeof slot);
     if (rc == CHAN_CLOSED) {
       rc = PAT_OK;
       break;
@@ -258,7 +258,7 @@ static int ordered_dispatcher(pat_proc *p, void *arg) {
     memcpy(job, &slot, sizeof slot);
     rc = chan_send(o->order, &slot); /* capacity = slots: never blocks */
     if (rc == CHAN_OK)
-      rc = proc_send(p, o->jobs, job);
+      rc = cl_proc_send(p, o->jobs, job);
     if (rc != CHAN_OK)
       break;
   }
@@ -272,7 +272,7 @@ static int ordered_worker(pat_proc *p, void *arg) {
   unsigned char job[o->job_size], result[o->result_size];
   struct pat_result_hdr *hdr = (struct pat_result_hdr *)result;
   for (;;) {
-    int rc = proc_recv(p, o->jobs, job);
+    int rc = cl_proc_recv(p, o->jobs, job);
     if (rc == CHAN_CLOSED)
       return PAT_OK;
     if (rc != CHAN_OK)
@@ -283,7 +283,7 @@ static int ordered_worker(pat_proc *p, void *arg) {
     hdr->status = o->w.fn(p->ctx, o->w.arg, job + sizeof slot,
                           p->out ? pat_result_value(result) : NULL);
     if (hdr->status != PAT_OK && hdr->status != PAT_SKIP)
-      proc_fail(p, hdr->status);
+      cl_proc_fail(p, hdr->status);
     chan_try_send(slot, result); /* the slot is empty: never blocks */
   }
 }
@@ -294,12 +294,12 @@ static int ordered_collector(pat_proc *p, void *arg) {
   struct pat_result_hdr *hdr = (struct pat_result_hdr *)result;
   for (;;) {
     chan_t *slot;
-    int rc = proc_recv(p, o->order, &slot);
+    int rc = cl_proc_recv(p, o->order, &slot);
     if (rc == CHAN_CLOSED)
       return PAT_OK;
     if (rc != CHAN_OK)
       return rc;
-    rc = proc_recv(p, slot, result);
+    rc = cl_proc_recv(p, slot, result);
     if (rc != CHAN_OK)
       return rc;
     if (hdr->status == PAT_SKIP) {
@@ -308,7 +308,7 @@ static int ordered_collector(pat_proc *p, void *arg) {
       PROC_COUNT(p, failed, 1);
       return hdr->status;
     } else if (p->out) {
-      rc = proc_send(p, p->out, pat_result_value(result));
+      rc = cl_proc_send(p, p->out, pat_result_value(result));
       if (rc != CHAN_OK)
         return rc;
       PROC_COUNT(p, sent, 1);
@@ -335,15 +335,15 @@ int pat_pool_start(pat_proc **p, pat_ctx *ctx, chan_t *in, chan_t *out,
   if (rc != PAT_OK)
     return rc;
   if (workers == 0)
-    return pat_fail(PAT_EINVAL, "pat_pool_start: workers must be > 0");
+    return cl_pat_fail(PAT_EINVAL, "pat_pool_start: workers must be > 0");
   if (order != PAT_UNORDERED && order != PAT_ORDERED)
-    return pat_fail(PAT_EINVAL, "pat_pool_start: bad order %d", (int)order);
+    return cl_pat_fail(PAT_EINVAL, "pat_pool_start: bad order %d", (int)order);
   size_t out_size = out ? chan_elem_size(out) : 0;
   struct ordered_state *o = calloc(1, sizeof *o);
   if (!o)
-    return pat_fail(PAT_ENOMEM, "pat_pool_start: out of memory");
+    return cl_pat_fail(PAT_ENOMEM, "pat_pool_start: out of memory");
   o->w = (struct work_state){in, fn, arg, chan_elem_size(in), out_size};
-  rc = proc_new(p, ctx, NULL, out);
+  rc = cl_proc_new(p, ctx, NULL, out);
   if (rc != PAT_OK) {
     free(o);
     return rc;
@@ -353,33 +353,33 @@ int pat_pool_start(pat_proc **p, pat_ctx *ctx, chan_t *in, chan_t *out,
   pr->state_free = free;
   if (order == PAT_UNORDERED) {
     for (size_t i = 0; i < workers && rc == PAT_OK; i++)
-      rc = proc_spawn(pr, pool_worker, &o->w, true);
+      rc = cl_proc_spawn(pr, pool_worker, &o->w, true);
   } else {
     size_t nslots = 2 * workers;
     o->job_size = sizeof(chan_t *) + o->w.in_size;
     o->result_size = PAT_RESULT_SIZE(out_size);
-    rc = proc_make_chan(pr, &o->jobs, o->job_size, 0);
+    rc = cl_proc_make_chan(pr, &o->jobs, o->job_size, 0);
     if (rc == PAT_OK)
-      rc = proc_make_chan(pr, &o->order, sizeof(chan_t *), nslots);
+      rc = cl_proc_make_chan(pr, &o->order, sizeof(chan_t *), nslots);
     if (rc == PAT_OK)
-      rc = proc_make_chan(pr, &o->free_slots, sizeof(chan_t *), nslots);
+      rc = cl_proc_make_chan(pr, &o->free_slots, sizeof(chan_t *), nslots);
     for (size_t i = 0; i < nslots && rc == PAT_OK; i++) {
       chan_t *slot;
-      rc = proc_make_chan(pr, &slot, o->result_size, 1);
+      rc = cl_proc_make_chan(pr, &slot, o->result_size, 1);
       if (rc == PAT_OK)
         chan_send(o->free_slots, &slot);
     }
     pr->on_joined = ordered_settle;
     if (rc == PAT_OK)
-      rc = proc_spawn(pr, ordered_dispatcher, o, false);
+      rc = cl_proc_spawn(pr, ordered_dispatcher, o, false);
     for (size_t i = 0; i < workers && rc == PAT_OK; i++)
-      rc = proc_spawn(pr, ordered_worker, o, false);
+      rc = cl_proc_spawn(pr, ordered_worker, o, false);
     if (rc == PAT_OK)
-      rc = proc_spawn(pr, ordered_collector, o, true);
+      rc = cl_proc_spawn(pr, ordered_collector, o, true);
   }
   if (rc != PAT_OK)
-    return proc_abort(pr, rc);
-  proc_launched(pr);
+    return cl_proc_abort(pr, rc);
+  cl_proc_launched(pr);
   return PAT_OK;
 }
 
@@ -425,7 +425,7 @@ static int sem_dispatcher(pat_proc *p, void *arg) {
     if (rc != PAT_OK)
       break;
     struct sem_task *t = &st->tasks[slot];
-    rc = proc_recv(p, st->w.in, t->in);
+    rc = cl_proc_recv(p, st->w.in, t->in);
     if (rc != CHAN_OK) {
       st->sp.free_slots[st->sp.nfree++] = slot;
       pat_sem_release(st->sp.sem);
@@ -450,13 +450,13 @@ int pat_fanout_sem_start(pat_proc **p, pat_ctx *ctx, chan_t *in, chan_t *out,
   if (rc != PAT_OK)
     return rc;
   if (limit == 0)
-    return pat_fail(PAT_EINVAL, "pat_fanout_sem_start: limit must be > 0");
+    return cl_pat_fail(PAT_EINVAL, "pat_fanout_sem_start: limit must be > 0");
   struct sem_state *st = calloc(1, sizeof *st);
   if (!st)
-    return pat_fail(PAT_ENOMEM, "pat_fanout_sem_start: out of memory");
+    return cl_pat_fail(PAT_ENOMEM, "pat_fanout_sem_start: out of memory");
   size_t out_size = out ? chan_elem_size(out) : 0;
   st->w = (struct work_state){in, fn, arg, chan_elem_size(in), out_size};
-  rc = proc_new(p, ctx, NULL, out);
+  rc = cl_proc_new(p, ctx, NULL, out);
   if (rc != PAT_OK) {
     free(st);
     return rc;
@@ -464,20 +464,20 @@ int pat_fanout_sem_start(pat_proc **p, pat_ctx *ctx, chan_t *in, chan_t *out,
   pat_proc *pr = *p;
   pr->state = st;
   pr->state_free = sem_state_free;
-  rc = spawner_init(&st->sp, pr->ctx, pat_impl_of(pr->ctx, in), limit);
+  rc = spawner_init(&st->sp, pr->ctx, cl_pat_impl_of(pr->ctx, in), limit);
   size_t per = st->w.in_size + out_size + 2;
   st->tasks = calloc(limit, sizeof *st->tasks);
   st->bufs = calloc(limit, per);
   if (rc == PAT_OK && (!st->tasks || !st->bufs))
-    rc = pat_fail(PAT_ENOMEM, "pat_fanout_sem_start: out of memory");
+    rc = cl_pat_fail(PAT_ENOMEM, "pat_fanout_sem_start: out of memory");
   for (size_t i = 0; rc == PAT_OK && i < limit; i++)
     st->tasks[i] = (struct sem_task){pr, st, i, st->bufs + i * per,
                                      st->bufs + i * per + st->w.in_size + 1};
   if (rc == PAT_OK)
-    rc = proc_spawn(pr, sem_dispatcher, st, true);
+    rc = cl_proc_spawn(pr, sem_dispatcher, st, true);
   if (rc != PAT_OK)
-    return proc_abort(pr, rc);
-  proc_launched(pr);
+    return cl_proc_abort(pr, rc);
+  cl_proc_launched(pr);
   return PAT_OK;
 }
 
@@ -513,27 +513,27 @@ int pat_fanout_each_start(pat_proc **p, pat_ctx *ctx, const void *tasks,
                           size_t ntasks, size_t task_size, chan_t *out,
                           pat_map_fn fn, void *arg) {
   if (!p || !fn || !out || (ntasks && task_size && !tasks))
-    return pat_fail(PAT_EINVAL, "pat_fanout_each_start: NULL argument");
-  if (pat_check_size("pat_fanout_each_start", task_size) != PAT_OK)
+    return cl_pat_fail(PAT_EINVAL, "pat_fanout_each_start: NULL argument");
+  if (cl_pat_check_size("pat_fanout_each_start", task_size) != PAT_OK)
     return PAT_EINVAL;
   if (chan_cap(out) < ntasks)
-    return pat_fail(PAT_EINVAL,
-                    "pat_fanout_each_start: out capacity %zu < %zu tasks: "
-                    "each child needs its own slot",
-                    chan_cap(out), ntasks);
+    return cl_pat_fail(PAT_EINVAL,
+                       "pat_fanout_each_start: out capacity %zu < %zu tasks: "
+                       "each child needs its own slot",
+                       chan_cap(out), ntasks);
   struct each_state *st = calloc(1, sizeof *st);
   if (!st)
-    return pat_fail(PAT_ENOMEM, "pat_fanout_each_start: out of memory");
+    return cl_pat_fail(PAT_ENOMEM, "pat_fanout_each_start: out of memory");
   st->w = (struct work_state){NULL, fn, arg, task_size, chan_elem_size(out)};
   st->tasks = malloc(ntasks * task_size + 1);
   st->args = calloc(ntasks + 1, sizeof *st->args);
   if (!st->tasks || !st->args) {
     each_state_free(st);
-    return pat_fail(PAT_ENOMEM, "pat_fanout_each_start: out of memory");
+    return cl_pat_fail(PAT_ENOMEM, "pat_fanout_each_start: out of memory");
   }
   if (ntasks > 0 && task_size > 0)
     memcpy(st->tasks, tasks, ntasks * task_size);
-  int rc = proc_new(p, ctx, NULL, out);
+  int rc = cl_proc_new(p, ctx, NULL, out);
   if (rc != PAT_OK) {
     each_state_free(st);
     return rc;
@@ -542,11 +542,11 @@ int pat_fanout_each_start(pat_proc **p, pat_ctx *ctx, const void *tasks,
   (*p)->state_free = each_state_free;
   for (size_t i = 0; i < ntasks && rc == PAT_OK; i++) {
     st->args[i] = (struct each_arg){st, i};
-    rc = proc_spawn(*p, each_child, &st->args[i], true);
+    rc = cl_proc_spawn(*p, each_child, &st->args[i], true);
   }
   if (rc != PAT_OK)
-    return proc_abort(*p, rc);
-  proc_launched(*p);
+    return cl_proc_abort(*p, rc);
+  cl_proc_launched(*p);
   return PAT_OK;
 }
 
@@ -580,22 +580,22 @@ static void *bounded_task_main(void *arg) {
 int pat_for_each_bounded(pat_ctx *ctx, const char *impl, size_t n, size_t limit,
                          pat_index_fn fn, void *arg) {
   if (!fn)
-    return pat_fail(PAT_EINVAL, "pat_for_each_bounded: fn is NULL");
+    return cl_pat_fail(PAT_EINVAL, "pat_for_each_bounded: fn is NULL");
   if (limit == 0)
-    return pat_fail(PAT_EINVAL, "pat_for_each_bounded: limit must be > 0");
-  int rc = pat_check_ctx(ctx);
+    return cl_pat_fail(PAT_EINVAL, "pat_for_each_bounded: limit must be > 0");
+  int rc = cl_pat_check_ctx(ctx);
   if (rc != PAT_OK)
     return rc;
   struct bounded_state st = {.fn = fn, .arg = arg};
   atomic_init(&st.first_error, PAT_OK);
-  impl = ctx ? pat_impl_of(ctx, NULL) : impl;
-  rc = pat_ctx_child_or_root(&st.ctx, ctx, impl);
+  impl = ctx ? cl_pat_impl_of(ctx, NULL) : impl;
+  rc = cl_pat_ctx_child_or_root(&st.ctx, ctx, impl);
   if (rc != PAT_OK)
     return rc;
   rc = spawner_init(&st.sp, st.ctx, impl, limit);
   st.tasks = calloc(limit, sizeof *st.tasks);
   if (rc == PAT_OK && !st.tasks)
-    rc = pat_fail(PAT_ENOMEM, "pat_for_each_bounded: out of memory");
+    rc = cl_pat_fail(PAT_ENOMEM, "pat_for_each_bounded: out of memory");
   for (size_t i = 0; i < n && rc == PAT_OK; i++) {
     size_t slot;
     rc = spawner_acquire(&st.sp, st.ctx, &slot);

@@ -29,7 +29,7 @@ struct pat_future {
   void *arg;
   bool has_thread, done;
   atomic_bool set;
-  struct go go;
+  struct cl_go go;
   int status;
   unsigned char *answer; /* PAT_RESULT_SIZE(result_size) */
 };
@@ -46,11 +46,11 @@ static void *future_main(void *arg) {
 }
 
 static int future_alloc(pat_future **out, const char *impl, size_t size) {
-  if (pat_check_size("future result", size) != PAT_OK)
+  if (cl_pat_check_size("future result", size) != PAT_OK)
     return PAT_EINVAL;
   pat_future *f = calloc(1, sizeof *f);
   if (!f)
-    return pat_fail(PAT_ENOMEM, "future: out of memory");
+    return cl_pat_fail(PAT_ENOMEM, "future: out of memory");
   f->result_size = size;
   f->elem_size = PAT_RESULT_SIZE(size);
   f->answer = calloc(1, f->elem_size);
@@ -58,7 +58,7 @@ static int future_alloc(pat_future **out, const char *impl, size_t size) {
   if (rc != CHAN_OK) {
     free(f->answer);
     free(f);
-    return pat_fail(rc, "future: %s", chan_last_error());
+    return cl_pat_fail(rc, "future: %s", chan_last_error());
   }
   atomic_init(&f->set, false);
   *out = f;
@@ -68,13 +68,13 @@ static int future_alloc(pat_future **out, const char *impl, size_t size) {
 int pat_future_start(pat_future **out, pat_ctx *ctx, const char *impl,
                      size_t result_size, pat_future_fn fn, void *arg) {
   if (!out || !fn)
-    return pat_fail(PAT_EINVAL, "pat_future_start: %s is NULL",
-                    out ? "fn" : "out");
-  int rc = pat_check_ctx(ctx);
+    return cl_pat_fail(PAT_EINVAL, "pat_future_start: %s is NULL",
+                       out ? "fn" : "out");
+  int rc = cl_pat_check_ctx(ctx);
   if (rc != PAT_OK)
     return rc;
   if (ctx)
-    impl = pat_impl_of(ctx, NULL);
+    impl = cl_pat_impl_of(ctx, NULL);
   pat_future *f;
   rc = future_alloc(&f, impl, result_size);
   if (rc != PAT_OK)
@@ -82,10 +82,10 @@ int pat_future_start(pat_future **out, pat_ctx *ctx, const char *impl,
   f->fn = fn;
   f->arg = arg;
   atomic_store(&f->set, true);
-  rc = pat_ctx_child_or_root(&f->ctx, ctx, impl);
+  rc = cl_pat_ctx_child_or_root(&f->ctx, ctx, impl);
   if (rc == PAT_OK)
-    rc = go_start(&f->go, pat_ctx_runtime(f->ctx), future_main, f,
-                  "pat_future_start");
+    rc = cl_go_start(&f->go, pat_ctx_runtime(f->ctx), future_main, f,
+                     "pat_future_start");
   if (rc != PAT_OK) {
     f->has_thread = false;
     pat_future_free(f);
@@ -98,19 +98,19 @@ int pat_future_start(pat_future **out, pat_ctx *ctx, const char *impl,
 
 int pat_promise_make(pat_future **out, const char *impl, size_t result_size) {
   if (!out)
-    return pat_fail(PAT_EINVAL, "pat_promise_make: out is NULL");
+    return cl_pat_fail(PAT_EINVAL, "pat_promise_make: out is NULL");
   return future_alloc(out, impl, result_size);
 }
 
 int pat_promise_set(pat_future *f, int status, const void *result) {
   if (!f)
-    return pat_fail(PAT_EINVAL, "pat_promise_set: NULL");
+    return cl_pat_fail(PAT_EINVAL, "pat_promise_set: NULL");
   if (status == PAT_OK && f->result_size && !result)
-    return pat_fail(PAT_EINVAL, "pat_promise_set: result is NULL");
+    return cl_pat_fail(PAT_EINVAL, "pat_promise_set: result is NULL");
   if (f->fn)
-    return pat_fail(PAT_ESTATE, "pat_promise_set: a thread future");
+    return cl_pat_fail(PAT_ESTATE, "pat_promise_set: a thread future");
   if (atomic_exchange(&f->set, true))
-    return pat_fail(PAT_ESTATE, "pat_promise_set: already completed");
+    return cl_pat_fail(PAT_ESTATE, "pat_promise_set: already completed");
   unsigned char buf[f->elem_size];
   struct pat_result_hdr hdr = {status, 0};
   memset(buf, 0, f->elem_size);
@@ -122,9 +122,9 @@ int pat_promise_set(pat_future *f, int status, const void *result) {
 
 int pat_future_await(pat_future *f, void *result, int64_t timeout_ns) {
   if (!f)
-    return pat_fail(PAT_EINVAL, "pat_future_await: NULL");
+    return cl_pat_fail(PAT_EINVAL, "pat_future_await: NULL");
   if (timeout_ns < 0 && timeout_ns != CHAN_FOREVER)
-    return pat_fail(PAT_EINVAL, "pat_future_await: bad timeout");
+    return cl_pat_fail(PAT_EINVAL, "pat_future_await: bad timeout");
   if (!f->done) {
     int rc = timeout_ns == CHAN_FOREVER
                  ? chan_recv(f->ch, f->answer)
@@ -149,7 +149,7 @@ void pat_future_free(pat_future *f) {
   if (f->ctx)
     pat_ctx_cancel(f->ctx);
   if (f->has_thread)
-    go_join(&f->go);
+    cl_go_join(&f->go);
   if (f->ctx)
     pat_ctx_free(f->ctx);
   chan_destroy(f->ch);
@@ -160,7 +160,7 @@ void pat_future_free(pat_future *f) {
 /* ---- errgroup ----------------------------------------------------------- */
 
 struct eg_task {
-  struct go go;
+  struct cl_go go;
   pat_errgroup *g;
   pat_task_fn fn;
   void *arg;
@@ -178,14 +178,14 @@ struct pat_errgroup {
 
 int pat_errgroup_make(pat_errgroup **out, pat_ctx *parent, const char *impl) {
   if (!out)
-    return pat_fail(PAT_EINVAL, "pat_errgroup_make: out is NULL");
-  int rc = pat_check_ctx(parent);
+    return cl_pat_fail(PAT_EINVAL, "pat_errgroup_make: out is NULL");
+  int rc = cl_pat_check_ctx(parent);
   if (rc != PAT_OK)
     return rc;
   pat_errgroup *g = calloc(1, sizeof *g);
   if (!g)
-    return pat_fail(PAT_ENOMEM, "pat_errgroup_make: out of memory");
-  rc = pat_ctx_child_or_root(&g->ctx, parent, impl);
+    return cl_pat_fail(PAT_ENOMEM, "pat_errgroup_make: out of memory");
+  rc = cl_pat_ctx_child_or_root(&g->ctx, parent, impl);
   if (rc != PAT_OK) {
     free(g);
     return rc;
@@ -213,11 +213,12 @@ static void *eg_main(void *arg) {
 
 int pat_errgroup_go(pat_errgroup *g, pat_task_fn fn, void *arg) {
   if (!g || !fn)
-    return pat_fail(PAT_EINVAL, "pat_errgroup_go: %s is NULL", g ? "fn" : "g");
+    return cl_pat_fail(PAT_EINVAL, "pat_errgroup_go: %s is NULL",
+                       g ? "fn" : "g");
   int rc = PAT_OK;
   pthread_mutex_lock(&g->mu);
   if (g->waited) {
-    rc = pat_fail(PAT_ESTATE, "pat_errgroup_go: after wait");
+    rc = cl_pat_fail(PAT_ESTATE, "pat_errgroup_go: after wait");
   } else if (g->n == g->cap) {
     size_t cap = g->cap ? 2 * g->cap : 8;
     struct eg_task **grown = realloc(g->tasks, cap * sizeof *grown);
@@ -225,16 +226,16 @@ int pat_errgroup_go(pat_errgroup *g, pat_task_fn fn, void *arg) {
       g->tasks = grown;
       g->cap = cap;
     } else {
-      rc = pat_fail(PAT_ENOMEM, "pat_errgroup_go: out of memory");
+      rc = cl_pat_fail(PAT_ENOMEM, "pat_errgroup_go: out of memory");
     }
   }
   struct eg_task *t = rc == PAT_OK ? calloc(1, sizeof *t) : NULL;
   if (rc == PAT_OK && !t)
-    rc = pat_fail(PAT_ENOMEM, "pat_errgroup_go: out of memory");
+    rc = cl_pat_fail(PAT_ENOMEM, "pat_errgroup_go: out of memory");
   if (rc == PAT_OK) {
     *t = (struct eg_task){.g = g, .fn = fn, .arg = arg};
-    rc = go_start(&t->go, pat_ctx_runtime(g->ctx), eg_main, t,
-                  "pat_errgroup_go");
+    rc = cl_go_start(&t->go, pat_ctx_runtime(g->ctx), eg_main, t,
+                     "pat_errgroup_go");
     if (rc != PAT_OK) {
       free(t);
     } else {
@@ -247,7 +248,7 @@ int pat_errgroup_go(pat_errgroup *g, pat_task_fn fn, void *arg) {
 
 int pat_errgroup_wait(pat_errgroup *g) {
   if (!g)
-    return pat_fail(PAT_EINVAL, "pat_errgroup_wait: NULL");
+    return cl_pat_fail(PAT_EINVAL, "pat_errgroup_wait: NULL");
   pthread_mutex_lock(&g->mu);
   bool again = g->waited;
   g->waited = true;
@@ -256,7 +257,7 @@ int pat_errgroup_wait(pat_errgroup *g) {
   if (again)
     return g->result;
   for (size_t i = 0; i < n; i++)
-    go_join(&g->tasks[i]->go);
+    cl_go_join(&g->tasks[i]->go);
   g->result = atomic_load(&g->first);
   pat_ctx_cancel(g->ctx); /* as Go's errgroup does after Wait */
   return g->result;
@@ -308,19 +309,19 @@ static void *fetch_closer(void *arg) {
 int pat_fetch_all(pat_ctx *ctx, const char *impl, size_t n, size_t item_size,
                   pat_fetch_fn fetch, void *arg, void *items, size_t *count) {
   if (!fetch || !count || (n && item_size && !items))
-    return pat_fail(PAT_EINVAL, "pat_fetch_all: NULL argument");
+    return cl_pat_fail(PAT_EINVAL, "pat_fetch_all: NULL argument");
   *count = 0;
-  int rc = pat_check_call("pat_fetch_all", ctx, item_size, &impl);
+  int rc = cl_pat_check_call("pat_fetch_all", ctx, item_size, &impl);
   if (rc != PAT_OK)
     return rc;
   struct fetch_state st = {.fetch = fetch, .arg = arg, .item_size = item_size};
   st.tasks = calloc(n + 1, sizeof *st.tasks);
   if (!st.tasks)
-    return pat_fail(PAT_ENOMEM, "pat_fetch_all: out of memory");
+    return cl_pat_fail(PAT_ENOMEM, "pat_fetch_all: out of memory");
   rc = chan_make(&st.c, impl, item_size, 0);
   if (rc != CHAN_OK) {
     free(st.tasks);
-    return pat_fail(rc, "pat_fetch_all: %s", chan_last_error());
+    return cl_pat_fail(rc, "pat_fetch_all: %s", chan_last_error());
   }
   rc = pat_errgroup_make(&st.g, ctx, impl);
   for (size_t i = 0; i < n && rc == PAT_OK; i++) {
@@ -329,10 +330,10 @@ int pat_fetch_all(pat_ctx *ctx, const char *impl, size_t n, size_t item_size,
   }
   if (rc != PAT_OK && st.g)
     pat_ctx_cancel(pat_errgroup_ctx(st.g));
-  struct go closer;
+  struct cl_go closer;
   bool have_closer = false;
-  if (st.g && go_start(&closer, pat_ctx_runtime(pat_errgroup_ctx(st.g)),
-                       fetch_closer, &st, "pat_fetch_all") == PAT_OK)
+  if (st.g && cl_go_start(&closer, pat_ctx_runtime(pat_errgroup_ctx(st.g)),
+                          fetch_closer, &st, "pat_fetch_all") == PAT_OK)
     have_closer = true;
   else if (st.g) {
     pat_errgroup_wait(st.g);
@@ -346,7 +347,7 @@ int pat_fetch_all(pat_ctx *ctx, const char *impl, size_t n, size_t item_size,
          chan_recv(st.c, dst ? dst + *count * item_size : NULL) == CHAN_OK)
     (*count)++;
   if (have_closer)
-    go_join(&closer);
+    cl_go_join(&closer);
   if (st.g) {
     int werr = pat_errgroup_wait(st.g);
     if (rc == PAT_OK)
@@ -383,7 +384,7 @@ static int job_main(pat_proc *p, void *arg) {
       break;
     }
     PROC_COUNT(p, received, 1);
-    rc = proc_send(p, j->out, buf);
+    rc = cl_proc_send(p, j->out, buf);
     if (rc != CHAN_OK) {
       PROC_COUNT(p, canceled, 1);
       break;
@@ -397,35 +398,35 @@ static int job_main(pat_proc *p, void *arg) {
 int pat_job_start(pat_job **out, pat_ctx *ctx, const char *impl,
                   size_t out_elem_size, pat_gen_fn fn, void *arg) {
   if (!out || !fn)
-    return pat_fail(PAT_EINVAL, "pat_job_start: %s is NULL",
-                    out ? "fn" : "out");
-  int rc = pat_check_call("pat_job_start", ctx, out_elem_size, &impl);
+    return cl_pat_fail(PAT_EINVAL, "pat_job_start: %s is NULL",
+                       out ? "fn" : "out");
+  int rc = cl_pat_check_call("pat_job_start", ctx, out_elem_size, &impl);
   if (rc != PAT_OK)
     return rc;
   pat_job *j = calloc(1, sizeof *j);
   if (!j)
-    return pat_fail(PAT_ENOMEM, "pat_job_start: out of memory");
+    return cl_pat_fail(PAT_ENOMEM, "pat_job_start: out of memory");
   j->fn = fn;
   j->arg = arg;
   j->elem_size = out_elem_size;
-  rc = proc_new(&j->proc, ctx, impl, NULL);
+  rc = cl_proc_new(&j->proc, ctx, impl, NULL);
   if (rc != PAT_OK) {
     free(j);
     return rc;
   }
-  rc = proc_make_chan(j->proc, &j->out, out_elem_size, 0);
+  rc = cl_proc_make_chan(j->proc, &j->out, out_elem_size, 0);
   if (rc == PAT_OK)
-    rc = proc_make_chan(j->proc, &j->errors, sizeof(int), 1);
+    rc = cl_proc_make_chan(j->proc, &j->errors, sizeof(int), 1);
   if (rc == PAT_OK) {
     j->proc->out = j->out;
-    rc = proc_spawn(j->proc, job_main, j, true);
+    rc = cl_proc_spawn(j->proc, job_main, j, true);
   }
   if (rc != PAT_OK) {
-    proc_abort(j->proc, rc);
+    cl_proc_abort(j->proc, rc);
     free(j);
     return rc;
   }
-  proc_launched(j->proc);
+  cl_proc_launched(j->proc);
   *out = j;
   return PAT_OK;
 }
@@ -440,7 +441,7 @@ chan_t *pat_job_errors(const pat_job *j) {
 
 int pat_job_wait(pat_job *j) {
   return j ? pat_proc_wait(j->proc)
-           : pat_fail(PAT_EINVAL, "pat_job_wait: NULL");
+           : cl_pat_fail(PAT_EINVAL, "pat_job_wait: NULL");
 }
 
 void pat_job_free(pat_job *j) {

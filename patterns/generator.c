@@ -38,13 +38,13 @@ static void gen_state_free(void *s) {
 static int gen_new(pat_proc **pp, pat_ctx *ctx, chan_t *out, const char *what,
                    struct gen_state **gs) {
   if (!pp || !out)
-    return pat_fail(PAT_EINVAL, "%s: %s is NULL", what, pp ? "out" : "p");
+    return cl_pat_fail(PAT_EINVAL, "%s: %s is NULL", what, pp ? "out" : "p");
   size_t es = chan_elem_size(out);
   struct gen_state *g = calloc(1, sizeof *g + es + 1);
   if (!g)
-    return pat_fail(PAT_ENOMEM, "%s: out of memory", what);
+    return cl_pat_fail(PAT_ENOMEM, "%s: out of memory", what);
   g->elem_size = es;
-  int rc = proc_new(pp, ctx, NULL, out);
+  int rc = cl_proc_new(pp, ctx, NULL, out);
   if (rc != PAT_OK) {
     free(g);
     return rc;
@@ -56,10 +56,10 @@ static int gen_new(pat_proc **pp, pat_ctx *ctx, chan_t *out, const char *what,
 }
 
 static int gen_launch(pat_proc *p, proc_thread_fn fn) {
-  int rc = proc_spawn(p, fn, p->state, true);
+  int rc = cl_proc_spawn(p, fn, p->state, true);
   if (rc != PAT_OK)
-    return proc_abort(p, rc);
-  proc_launched(p);
+    return cl_proc_abort(p, rc);
+  cl_proc_launched(p);
   return PAT_OK;
 }
 
@@ -72,11 +72,11 @@ static int gen_main(pat_proc *p, void *arg) {
     if (rc == PAT_STOP)
       return PAT_OK;
     if (rc != PAT_OK) {
-      proc_fail(p, rc);
+      cl_proc_fail(p, rc);
       return rc;
     }
     PROC_COUNT(p, received, 1);
-    rc = proc_send(p, p->out, g->buf);
+    rc = cl_proc_send(p, p->out, g->buf);
     if (rc != CHAN_OK) {
       PROC_COUNT(p, canceled, 1);
       return rc;
@@ -88,7 +88,7 @@ static int gen_main(pat_proc *p, void *arg) {
 int pat_generator_start(pat_proc **p, pat_ctx *ctx, chan_t *out, pat_gen_fn fn,
                         void *arg) {
   if (!fn)
-    return pat_fail(PAT_EINVAL, "pat_generator_start: fn is NULL");
+    return cl_pat_fail(PAT_EINVAL, "pat_generator_start: fn is NULL");
   struct gen_state *g;
   int rc = gen_new(p, ctx, out, "pat_generator_start", &g);
   if (rc != PAT_OK)
@@ -103,7 +103,7 @@ static int array_main(pat_proc *p, void *arg) {
   do {
     for (size_t i = 0; i < g->count; i++) {
       PROC_COUNT(p, received, 1);
-      int rc = proc_send(p, p->out, g->elems + i * g->elem_size);
+      int rc = cl_proc_send(p, p->out, g->elems + i * g->elem_size);
       if (rc != CHAN_OK) {
         PROC_COUNT(p, canceled, 1);
         return rc;
@@ -118,9 +118,9 @@ static int array_start(pat_proc **p, pat_ctx *ctx, chan_t *out,
                        const void *elems, size_t count, bool forever,
                        const char *what) {
   if (count && !elems)
-    return pat_fail(PAT_EINVAL, "%s: elems is NULL", what);
+    return cl_pat_fail(PAT_EINVAL, "%s: elems is NULL", what);
   if (forever && count == 0)
-    return pat_fail(PAT_EINVAL, "%s: nothing to repeat (count 0)", what);
+    return cl_pat_fail(PAT_EINVAL, "%s: nothing to repeat (count 0)", what);
   struct gen_state *g;
   int rc = gen_new(p, ctx, out, what, &g);
   if (rc != PAT_OK)
@@ -130,7 +130,7 @@ static int array_start(pat_proc **p, pat_ctx *ctx, chan_t *out,
     g->elems = malloc(bytes);
     if (!g->elems) {
       pat_proc_free(*p);
-      return pat_fail(PAT_ENOMEM, "%s: out of memory", what);
+      return cl_pat_fail(PAT_ENOMEM, "%s: out of memory", what);
     }
     memcpy(g->elems, elems, bytes);
   }
@@ -152,13 +152,13 @@ int pat_repeat_start(pat_proc **p, pat_ctx *ctx, chan_t *out, const void *elems,
 static int take_main(pat_proc *p, void *arg) {
   struct gen_state *g = arg;
   for (uint64_t i = 0; i < g->take; i++) {
-    int rc = proc_recv(p, g->in, g->buf);
+    int rc = cl_proc_recv(p, g->in, g->buf);
     if (rc == CHAN_CLOSED)
       return PAT_OK; /* fewer than n: the input ended first */
     if (rc != CHAN_OK)
       return rc;
     PROC_COUNT(p, received, 1);
-    rc = proc_send(p, p->out, g->buf);
+    rc = cl_proc_send(p, p->out, g->buf);
     if (rc != CHAN_OK) {
       PROC_COUNT(p, canceled, 1);
       return rc;
@@ -171,9 +171,9 @@ static int take_main(pat_proc *p, void *arg) {
 int pat_take_start(pat_proc **p, pat_ctx *ctx, chan_t *in, chan_t *out,
                    uint64_t n) {
   if (!in)
-    return pat_fail(PAT_EINVAL, "pat_take_start: in is NULL");
+    return cl_pat_fail(PAT_EINVAL, "pat_take_start: in is NULL");
   if (out && chan_elem_size(in) != chan_elem_size(out))
-    return pat_fail(PAT_EINVAL, "pat_take_start: in and out sizes differ");
+    return cl_pat_fail(PAT_EINVAL, "pat_take_start: in and out sizes differ");
   struct gen_state *g;
   int rc = gen_new(p, ctx, out, "pat_take_start", &g);
   if (rc != PAT_OK)

@@ -8,25 +8,25 @@
 
 #include <string.h>
 
-int go_start(struct go *g, chan_rt *rt, void *(*fn)(void *), void *arg,
-             const char *what) {
+int cl_go_start(struct cl_go *g, chan_rt *rt, void *(*fn)(void *), void *arg,
+                const char *what) {
   memset(g, 0, sizeof *g);
   if (rt) {
     int rc = chan_fiber_spawn(rt, &g->fiber, fn, arg);
     if (rc != CHAN_OK)
-      return pat_fail(PAT_ETHREAD, "%s: could not start a fiber: %s", what,
-                      chan_last_error());
+      return cl_pat_fail(PAT_ETHREAD, "%s: could not start a fiber: %s", what,
+                         chan_last_error());
   } else {
     int rc = pthread_create(&g->thread, NULL, fn, arg);
     if (rc != 0)
-      return pat_fail(PAT_ETHREAD, "%s: could not start a thread: %s", what,
-                      strerror(rc));
+      return cl_pat_fail(PAT_ETHREAD, "%s: could not start a thread: %s", what,
+                         strerror(rc));
   }
   g->started = true;
   return PAT_OK;
 }
 
-void go_join(struct go *g) {
+void cl_go_join(struct cl_go *g) {
   if (!g->started)
     return;
   if (g->fiber)

@@ -31,7 +31,7 @@ static int stage_main(pat_proc *p, void *arg) {
   struct stage_state *s = arg;
   unsigned char in[s->in_size + 1], out[s->out_size + 1];
   for (;;) {
-    int rc = proc_recv(p, s->in, in);
+    int rc = cl_proc_recv(p, s->in, in);
     if (rc == CHAN_CLOSED)
       return PAT_OK;
     if (rc != CHAN_OK)
@@ -51,7 +51,7 @@ static int stage_main(pat_proc *p, void *arg) {
       }
       if (rc != PAT_OK) {
         PROC_COUNT(p, failed, 1);
-        proc_fail(p, rc);
+        cl_proc_fail(p, rc);
         return rc;
       }
     } else {
@@ -65,7 +65,7 @@ static int stage_main(pat_proc *p, void *arg) {
         continue;
       }
     } else {
-      rc = proc_send(p, p->out, emit);
+      rc = cl_proc_send(p, p->out, emit);
     }
     if (rc != CHAN_OK) {
       PROC_COUNT(p, canceled, 1);
@@ -79,35 +79,35 @@ static int stage_start(pat_proc **p, pat_ctx *ctx, chan_t *in, chan_t *out,
                        pat_map_fn fn, void *arg, enum stage_mode mode,
                        const char *what) {
   if (!p || !in || !out)
-    return pat_fail(PAT_EINVAL, "%s: %s is NULL", what,
-                    !p ? "p" : (!in ? "in" : "out"));
+    return cl_pat_fail(PAT_EINVAL, "%s: %s is NULL", what,
+                       !p ? "p" : (!in ? "in" : "out"));
   size_t in_size = chan_elem_size(in), out_size = chan_elem_size(out);
-  if (pat_check_size(what, in_size) != PAT_OK)
+  if (cl_pat_check_size(what, in_size) != PAT_OK)
     return PAT_EINVAL;
   if (mode == STAGE_RESULT && !fn)
-    return pat_fail(PAT_EINVAL, "%s: fn is NULL", what);
+    return cl_pat_fail(PAT_EINVAL, "%s: fn is NULL", what);
   if (mode == STAGE_RESULT && out_size < sizeof(struct pat_result_hdr))
-    return pat_fail(PAT_EINVAL, "%s: out elem size must be PAT_RESULT_SIZE()",
-                    what);
+    return cl_pat_fail(PAT_EINVAL,
+                       "%s: out elem size must be PAT_RESULT_SIZE()", what);
   if (!fn && in_size != out_size)
-    return pat_fail(PAT_EINVAL,
-                    "%s: forwarding needs equal elem sizes (%zu, %zu)", what,
-                    in_size, out_size);
+    return cl_pat_fail(PAT_EINVAL,
+                       "%s: forwarding needs equal elem sizes (%zu, %zu)", what,
+                       in_size, out_size);
   struct stage_state *s = calloc(1, sizeof *s);
   if (!s)
-    return pat_fail(PAT_ENOMEM, "%s: out of memory", what);
+    return cl_pat_fail(PAT_ENOMEM, "%s: out of memory", what);
   *s = (struct stage_state){in, fn, arg, in_size, out_size, mode};
-  int rc = proc_new(p, ctx, NULL, out);
+  int rc = cl_proc_new(p, ctx, NULL, out);
   if (rc != PAT_OK) {
     free(s);
     return rc;
   }
   (*p)->state = s;
   (*p)->state_free = free;
-  rc = proc_spawn(*p, stage_main, s, true);
+  rc = cl_proc_spawn(*p, stage_main, s, true);
   if (rc != PAT_OK)
-    return proc_abort(*p, rc);
-  proc_launched(*p);
+    return cl_proc_abort(*p, rc);
+  cl_proc_launched(*p);
   return PAT_OK;
 }
 
@@ -131,7 +131,7 @@ int pat_result_stage_start(pat_proc **p, pat_ctx *ctx, chan_t *in, chan_t *out,
 
 int pat_drop_send(chan_t *ch, const void *elem, uint64_t *dropped) {
   if (!ch)
-    return pat_fail(CHAN_EINVAL, "pat_drop_send: NULL channel");
+    return cl_pat_fail(CHAN_EINVAL, "pat_drop_send: NULL channel");
   int rc = chan_try_send(ch, elem); /* select { case ch <- v: default: } */
   if (rc == CHAN_WOULD_BLOCK && dropped)
     (*dropped)++;
@@ -205,11 +205,11 @@ static int queue_main(pat_proc *p, void *arg) {
 int pat_queue_start(pat_proc **p, pat_ctx *ctx, chan_t *in, chan_t *out,
                     size_t capacity) {
   if (!p || !in || !out)
-    return pat_fail(PAT_EINVAL, "pat_queue_start: NULL argument");
+    return cl_pat_fail(PAT_EINVAL, "pat_queue_start: NULL argument");
   if (capacity == 0)
-    return pat_fail(PAT_EINVAL, "pat_queue_start: capacity must be > 0");
+    return cl_pat_fail(PAT_EINVAL, "pat_queue_start: capacity must be > 0");
   if (chan_elem_size(in) != chan_elem_size(out))
-    return pat_fail(PAT_EINVAL, "pat_queue_start: in and out sizes differ");
+    return cl_pat_fail(PAT_EINVAL, "pat_queue_start: in and out sizes differ");
   struct queue_state *q = calloc(1, sizeof *q);
   size_t es = chan_elem_size(in);
   if (q) {
@@ -218,22 +218,22 @@ int pat_queue_start(pat_proc **p, pat_ctx *ctx, chan_t *in, chan_t *out,
   }
   if (!q || !q->ring || !q->incoming) {
     queue_free(q);
-    return pat_fail(PAT_ENOMEM, "pat_queue_start: out of memory");
+    return cl_pat_fail(PAT_ENOMEM, "pat_queue_start: out of memory");
   }
   q->in = in;
   q->elem_size = es;
   q->capacity = capacity;
-  int rc = proc_new(p, ctx, NULL, out);
+  int rc = cl_proc_new(p, ctx, NULL, out);
   if (rc != PAT_OK) {
     queue_free(q);
     return rc;
   }
   (*p)->state = q;
   (*p)->state_free = queue_free;
-  rc = proc_spawn(*p, queue_main, q, true);
+  rc = cl_proc_spawn(*p, queue_main, q, true);
   if (rc != PAT_OK)
-    return proc_abort(*p, rc);
-  proc_launched(*p);
+    return cl_proc_abort(*p, rc);
+  cl_proc_launched(*p);
   return PAT_OK;
 }
 
@@ -249,14 +249,14 @@ struct pat_pipeline {
 
 int pat_pipeline_make(pat_pipeline **out, pat_ctx *ctx, chan_t *source) {
   if (!out || !source)
-    return pat_fail(PAT_EINVAL, "pat_pipeline_make: NULL argument");
-  int rc = pat_check_ctx(ctx);
+    return cl_pat_fail(PAT_EINVAL, "pat_pipeline_make: NULL argument");
+  int rc = cl_pat_check_ctx(ctx);
   if (rc != PAT_OK)
     return rc;
   pat_pipeline *pl = calloc(1, sizeof *pl);
   if (!pl)
-    return pat_fail(PAT_ENOMEM, "pat_pipeline_make: out of memory");
-  rc = pat_ctx_child_or_root(&pl->ctx, ctx, chan_impl_name(source));
+    return cl_pat_fail(PAT_ENOMEM, "pat_pipeline_make: out of memory");
+  rc = cl_pat_ctx_child_or_root(&pl->ctx, ctx, chan_impl_name(source));
   if (rc != PAT_OK) {
     free(pl);
     return rc;
@@ -274,7 +274,7 @@ static int pipeline_grow(pat_pipeline *pl) {
   if (stages)
     pl->stages = stages;
   if (!links || !stages)
-    return pat_fail(PAT_ENOMEM, "pipeline: out of memory");
+    return cl_pat_fail(PAT_ENOMEM, "pipeline: out of memory");
   return PAT_OK;
 }
 
@@ -282,7 +282,7 @@ static int pipeline_append(pat_pipeline *pl, pat_map_fn fn, void *arg,
                            size_t out_elem_size, size_t out_capacity,
                            size_t queue_capacity) {
   if (!pl)
-    return pat_fail(PAT_EINVAL, "pat_pipeline_add: NULL pipeline");
+    return cl_pat_fail(PAT_EINVAL, "pat_pipeline_add: NULL pipeline");
   int rc = pipeline_grow(pl);
   if (rc != PAT_OK)
     return rc;
@@ -290,7 +290,7 @@ static int pipeline_append(pat_pipeline *pl, pat_map_fn fn, void *arg,
   rc =
       chan_make(&link, chan_impl_name(pl->source), out_elem_size, out_capacity);
   if (rc != CHAN_OK)
-    return pat_fail(rc, "pat_pipeline_add: %s", chan_last_error());
+    return cl_pat_fail(rc, "pat_pipeline_add: %s", chan_last_error());
   pat_proc *stage;
   if (queue_capacity)
     rc = pat_queue_start(&stage, pl->ctx, in, link, queue_capacity);
@@ -313,8 +313,8 @@ int pat_pipeline_add(pat_pipeline *pl, pat_map_fn fn, void *arg,
 
 int pat_pipeline_add_queue(pat_pipeline *pl, size_t capacity) {
   if (!pl || capacity == 0)
-    return pat_fail(PAT_EINVAL, "pat_pipeline_add_queue: %s",
-                    pl ? "capacity must be > 0" : "NULL pipeline");
+    return cl_pat_fail(PAT_EINVAL, "pat_pipeline_add_queue: %s",
+                       pl ? "capacity must be > 0" : "NULL pipeline");
   chan_t *in = pat_pipeline_out(pl);
   return pipeline_append(pl, NULL, NULL, chan_elem_size(in), 0, capacity);
 }
@@ -332,14 +332,14 @@ size_t pat_pipeline_length(const pat_pipeline *pl) {
 int pat_pipeline_stage_stats(const pat_pipeline *pl, size_t i,
                              struct pat_stats *out) {
   if (!pl || !out || i >= pl->n)
-    return pat_fail(PAT_EINVAL, "pat_pipeline_stage_stats: bad argument");
+    return cl_pat_fail(PAT_EINVAL, "pat_pipeline_stage_stats: bad argument");
   pat_proc_stats(pl->stages[i], out);
   return PAT_OK;
 }
 
 int pat_pipeline_wait(pat_pipeline *pl) {
   if (!pl)
-    return pat_fail(PAT_EINVAL, "pat_pipeline_wait: NULL");
+    return cl_pat_fail(PAT_EINVAL, "pat_pipeline_wait: NULL");
   int first = PAT_OK;
   for (size_t i = 0; i < pl->n; i++) {
     int rc = pat_proc_wait(pl->stages[i]);
@@ -383,15 +383,15 @@ static int add_one(pat_ctx *ctx, void *arg, const void *in, void *out) {
 int pat_daisy_chain(pat_ctx *ctx, const char *impl, size_t n, pat_item init,
                     pat_item *result) {
   if (!result)
-    return pat_fail(PAT_EINVAL, "pat_daisy_chain: result is NULL");
-  int rc = pat_check_ctx(ctx);
+    return cl_pat_fail(PAT_EINVAL, "pat_daisy_chain: result is NULL");
+  int rc = cl_pat_check_ctx(ctx);
   if (rc != PAT_OK)
     return rc;
   chan_t *rightmost;
-  rc = chan_make(&rightmost, ctx ? pat_impl_of(ctx, NULL) : impl,
+  rc = chan_make(&rightmost, ctx ? cl_pat_impl_of(ctx, NULL) : impl,
                  sizeof(pat_item), 1);
   if (rc != CHAN_OK)
-    return pat_fail(rc, "pat_daisy_chain: %s", chan_last_error());
+    return cl_pat_fail(rc, "pat_daisy_chain: %s", chan_last_error());
   pat_pipeline *pl = NULL;
   rc = pat_pipeline_make(&pl, ctx, rightmost);
   for (size_t i = 0; i < n && rc == PAT_OK; i++)

@@ -15,17 +15,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-int proc_new(pat_proc **out, pat_ctx *parent, const char *impl,
-             chan_t *out_ch) {
-  int rc = pat_check_size("output channel", chan_elem_size(out_ch));
+int cl_proc_new(pat_proc **out, pat_ctx *parent, const char *impl,
+                chan_t *out_ch) {
+  int rc = cl_pat_check_size("output channel", chan_elem_size(out_ch));
   if (rc == PAT_OK)
-    rc = pat_check_ctx(parent);
+    rc = cl_pat_check_ctx(parent);
   if (rc != PAT_OK)
     return rc;
   pat_proc *p = calloc(1, sizeof *p);
   if (!p)
-    return pat_fail(PAT_ENOMEM, "out of memory");
-  rc = pat_ctx_child_or_root(&p->ctx, parent, impl);
+    return cl_pat_fail(PAT_ENOMEM, "out of memory");
+  rc = cl_pat_ctx_child_or_root(&p->ctx, parent, impl);
   if (rc != PAT_OK) {
     free(p);
     return rc;
@@ -37,15 +37,15 @@ int proc_new(pat_proc **out, pat_ctx *parent, const char *impl,
   return PAT_OK;
 }
 
-void proc_record(pat_proc *p, int status) {
+void cl_proc_record(pat_proc *p, int status) {
   if (status == PAT_OK)
     return;
   int expected = PAT_OK;
   atomic_compare_exchange_strong(&p->status, &expected, status);
 }
 
-void proc_fail(pat_proc *p, int status) {
-  proc_record(p, status);
+void cl_proc_fail(pat_proc *p, int status) {
+  cl_proc_record(p, status);
   pat_ctx_cancel(p->ctx);
 }
 
@@ -58,36 +58,36 @@ static void proc_writer_done(pat_proc *p) {
   }
 }
 
-void proc_launched(pat_proc *p) {
+void cl_proc_launched(pat_proc *p) {
   proc_writer_done(p); /* drops the start guard */
 }
 
 static void *proc_thread_main(void *arg) {
   struct proc_thread *t = arg;
   int rc = t->fn(t->proc, t->arg);
-  proc_record(t->proc, rc);
+  cl_proc_record(t->proc, rc);
   if (t->writer)
     proc_writer_done(t->proc);
   return NULL;
 }
 
-int proc_spawn(pat_proc *p, proc_thread_fn fn, void *arg, bool writer) {
+int cl_proc_spawn(pat_proc *p, proc_thread_fn fn, void *arg, bool writer) {
   if (p->nthreads == p->cap_threads) {
     size_t cap = p->cap_threads ? 2 * p->cap_threads : 4;
     struct proc_thread **grown = realloc(p->threads, cap * sizeof *grown);
     if (!grown)
-      return pat_fail(PAT_ENOMEM, "out of memory for threads");
+      return cl_pat_fail(PAT_ENOMEM, "out of memory for threads");
     p->threads = grown;
     p->cap_threads = cap;
   }
   struct proc_thread *t = calloc(1, sizeof *t);
   if (!t)
-    return pat_fail(PAT_ENOMEM, "out of memory for threads");
+    return cl_pat_fail(PAT_ENOMEM, "out of memory for threads");
   *t = (struct proc_thread){.proc = p, .fn = fn, .arg = arg, .writer = writer};
   if (writer)
     atomic_fetch_add(&p->writers, 1);
-  int rc = go_start(&t->go, pat_ctx_runtime(p->ctx), proc_thread_main, t,
-                    "component");
+  int rc = cl_go_start(&t->go, pat_ctx_runtime(p->ctx), proc_thread_main, t,
+                       "component");
   if (rc != PAT_OK) {
     if (writer)
       atomic_fetch_sub(&p->writers, 1);
@@ -102,7 +102,7 @@ static void proc_join_all(pat_proc *p) {
   if (p->joined)
     return;
   for (size_t i = 0; i < p->nthreads; i++)
-    go_join(&p->threads[i]->go);
+    cl_go_join(&p->threads[i]->go);
   p->joined = true;
   if (p->on_joined)
     p->on_joined(p);
@@ -111,7 +111,7 @@ static void proc_join_all(pat_proc *p) {
 
 int pat_proc_wait(pat_proc *p) {
   if (!p)
-    return pat_fail(PAT_EINVAL, "pat_proc_wait: NULL");
+    return cl_pat_fail(PAT_EINVAL, "pat_proc_wait: NULL");
   proc_join_all(p);
   return p->final_status;
 }
@@ -161,29 +161,29 @@ void pat_proc_free(pat_proc *p) {
   proc_release(p);
 }
 
-int proc_abort(pat_proc *p, int status) {
+int cl_proc_abort(pat_proc *p, int status) {
   pat_ctx_cancel(p->ctx);
   p->out = p->out2 = NULL; /* nothing was started: leave the output open */
-  proc_launched(p);
+  cl_proc_launched(p);
   proc_join_all(p);
   proc_release(p);
   return status;
 }
 
-int proc_own_chan(pat_proc *p, chan_t *ch) {
+int cl_proc_own_chan(pat_proc *p, chan_t *ch) {
   chan_t **grown = realloc(p->owned, (p->nowned + 1) * sizeof *grown);
   if (!grown)
-    return pat_fail(PAT_ENOMEM, "out of memory");
+    return cl_pat_fail(PAT_ENOMEM, "out of memory");
   p->owned = grown;
   p->owned[p->nowned++] = ch;
   return PAT_OK;
 }
 
-int proc_make_chan(pat_proc *p, chan_t **out, size_t elem_size, size_t cap) {
-  int rc = chan_make(out, pat_impl_of(p->ctx, p->out), elem_size, cap);
+int cl_proc_make_chan(pat_proc *p, chan_t **out, size_t elem_size, size_t cap) {
+  int rc = chan_make(out, cl_pat_impl_of(p->ctx, p->out), elem_size, cap);
   if (rc != CHAN_OK)
-    return pat_fail(rc, "internal channel: %s", chan_last_error());
-  rc = proc_own_chan(p, *out);
+    return cl_pat_fail(rc, "internal channel: %s", chan_last_error());
+  rc = cl_proc_own_chan(p, *out);
   if (rc != PAT_OK)
     chan_destroy(*out);
   return rc;
@@ -191,16 +191,16 @@ int proc_make_chan(pat_proc *p, chan_t **out, size_t elem_size, size_t cap) {
 
 /* Forwards in to p->out until in closes: the notes' multiplex(c) and
  * the inner loop of or-done and bridge. */
-int proc_forward(pat_proc *p, chan_t *in, size_t elem_size) {
+int cl_proc_forward(pat_proc *p, chan_t *in, size_t elem_size) {
   unsigned char buf[elem_size + 1];
   for (;;) {
-    int rc = proc_recv(p, in, buf);
+    int rc = cl_proc_recv(p, in, buf);
     if (rc == CHAN_CLOSED)
       return PAT_OK;
     if (rc != CHAN_OK)
       return rc;
     PROC_COUNT(p, received, 1);
-    rc = proc_send(p, p->out, buf);
+    rc = cl_proc_send(p, p->out, buf);
     if (rc != CHAN_OK) {
       PROC_COUNT(p, canceled, 1);
       return rc;

@@ -30,7 +30,7 @@ struct first_state {
   struct first_task {
     struct first_state *st;
     size_t replica;
-    struct go go;
+    struct cl_go go;
   } * tasks;
 };
 
@@ -52,18 +52,18 @@ int pat_first(pat_ctx *ctx, const char *impl, pat_query_fn fn,
               void *result, size_t result_size, int64_t timeout_ns,
               size_t *winner) {
   if (!fn || !replicas || (result_size && !result))
-    return pat_fail(PAT_EINVAL, "pat_first: NULL argument");
+    return cl_pat_fail(PAT_EINVAL, "pat_first: NULL argument");
   if (nreplicas == 0)
-    return pat_fail(PAT_EINVAL, "pat_first: no replicas");
+    return cl_pat_fail(PAT_EINVAL, "pat_first: no replicas");
   if (timeout_ns < 0 && timeout_ns != CHAN_FOREVER)
-    return pat_fail(PAT_EINVAL, "pat_first: bad timeout");
-  int rc = pat_check_call("pat_first", ctx, result_size, &impl);
+    return cl_pat_fail(PAT_EINVAL, "pat_first: bad timeout");
+  int rc = cl_pat_check_call("pat_first", ctx, result_size, &impl);
   if (rc != PAT_OK)
     return rc;
   struct first_state st = {.fn = fn, .replicas = replicas, .query = query};
   st.answer_size = sizeof(struct answer_hdr) + result_size;
   pat_ctx *base = NULL;
-  rc = pat_ctx_child_or_root(&base, ctx, impl);
+  rc = cl_pat_ctx_child_or_root(&base, ctx, impl);
   if (rc != PAT_OK)
     return rc;
   if (timeout_ns == CHAN_FOREVER)
@@ -78,11 +78,11 @@ int pat_first(pat_ctx *ctx, const char *impl, pat_query_fn fn,
   int mk = chan_make(&st.answers, impl, st.answer_size, nreplicas);
   size_t started = 0;
   if (!st.tasks || mk != CHAN_OK)
-    rc = pat_fail(PAT_ENOMEM, "pat_first: out of resources");
+    rc = cl_pat_fail(PAT_ENOMEM, "pat_first: out of resources");
   for (; rc == PAT_OK && started < nreplicas; started++) {
     st.tasks[started] = (struct first_task){.st = &st, .replica = started};
-    rc = go_start(&st.tasks[started].go, pat_ctx_runtime(st.ctx), replica_main,
-                  &st.tasks[started], "pat_first");
+    rc = cl_go_start(&st.tasks[started].go, pat_ctx_runtime(st.ctx),
+                     replica_main, &st.tasks[started], "pat_first");
     if (rc != PAT_OK)
       break;
   }
@@ -114,7 +114,7 @@ int pat_first(pat_ctx *ctx, const char *impl, pat_query_fn fn,
   }
   pat_ctx_cancel(st.ctx); /* the losers stop */
   for (size_t i = 0; i < nreplicas && st.tasks && i < started; i++)
-    go_join(&st.tasks[i].go);
+    cl_go_join(&st.tasks[i].go);
   if (mk == CHAN_OK)
     chan_destroy(st.answers);
   free(st.tasks);
@@ -135,7 +135,7 @@ struct search_state {
   struct search_task {
     struct search_state *st;
     size_t service;
-    struct go go;
+    struct cl_go go;
   } * tasks;
 };
 
@@ -159,25 +159,25 @@ int pat_search_all(pat_ctx *ctx, const char *impl,
                    const void *query, void *results, size_t result_size,
                    int *status, int64_t timeout_ns) {
   if (!services || !status || (result_size && nservices && !results))
-    return pat_fail(PAT_EINVAL, "pat_search_all: NULL argument");
+    return cl_pat_fail(PAT_EINVAL, "pat_search_all: NULL argument");
   if (nservices == 0)
-    return pat_fail(PAT_EINVAL, "pat_search_all: no services");
+    return cl_pat_fail(PAT_EINVAL, "pat_search_all: no services");
   for (size_t i = 0; i < nservices; i++)
     if (!services[i].fn || !services[i].replicas || !services[i].nreplicas)
-      return pat_fail(PAT_EINVAL, "pat_search_all: service %zu is empty", i);
+      return cl_pat_fail(PAT_EINVAL, "pat_search_all: service %zu is empty", i);
   if (timeout_ns < 0 && timeout_ns != CHAN_FOREVER)
-    return pat_fail(PAT_EINVAL, "pat_search_all: bad timeout");
-  int rc = pat_check_call("pat_search_all", ctx, result_size, &impl);
+    return cl_pat_fail(PAT_EINVAL, "pat_search_all: bad timeout");
+  int rc = cl_pat_check_call("pat_search_all", ctx, result_size, &impl);
   if (rc != PAT_OK)
     return rc;
   struct search_state st = {
       .services = services, .query = query, .result_size = result_size};
   st.msg_size = sizeof(struct answer_hdr) + result_size;
   pat_ctx *base = NULL;
-  rc = pat_ctx_child_or_root(&base, ctx, impl);
+  rc = cl_pat_ctx_child_or_root(&base, ctx, impl);
   if (rc != PAT_OK)
     return rc;
-  st.impl = pat_impl_of(base, NULL);
+  st.impl = cl_pat_impl_of(base, NULL);
   rc = timeout_ns == CHAN_FOREVER
            ? pat_ctx_with_cancel(&st.ctx, base)
            : pat_ctx_with_timeout(&st.ctx, base, timeout_ns);
@@ -189,11 +189,11 @@ int pat_search_all(pat_ctx *ctx, const char *impl,
   int mk = chan_make(&st.results, st.impl, st.msg_size, nservices);
   size_t started = 0;
   if (!st.tasks || mk != CHAN_OK)
-    rc = pat_fail(PAT_ENOMEM, "pat_search_all: out of resources");
+    rc = cl_pat_fail(PAT_ENOMEM, "pat_search_all: out of resources");
   for (; rc == PAT_OK && started < nservices; started++) {
     st.tasks[started] = (struct search_task){.st = &st, .service = started};
-    rc = go_start(&st.tasks[started].go, pat_ctx_runtime(st.ctx), service_main,
-                  &st.tasks[started], "pat_search_all");
+    rc = cl_go_start(&st.tasks[started].go, pat_ctx_runtime(st.ctx),
+                     service_main, &st.tasks[started], "pat_search_all");
     if (rc != PAT_OK)
       break;
   }
@@ -217,7 +217,7 @@ int pat_search_all(pat_ctx *ctx, const char *impl,
   }
   pat_ctx_cancel(st.ctx);
   for (size_t i = 0; i < started; i++)
-    go_join(&st.tasks[i].go);
+    cl_go_join(&st.tasks[i].go);
   if (mk == CHAN_OK)
     chan_destroy(st.results);
   free(st.tasks);
