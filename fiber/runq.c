@@ -31,7 +31,7 @@
  *                    then tail release                    CAS head validates
  *   tail             store release       load (own)      load acquire
  *   head             load acquire        CAS acq_rel     CAS acq_rel
- *   runnext          exchange acq_rel    CAS acq_rel     CAS acq_rel
+ *   runnext          exchange seq_cst    CAS acq_rel     CAS acq_rel
  * A thief reads slots that the owner may be overwriting (after the owner
  * consumed them); the values are used only if the CAS on head proves them
  * current, which is why slots are atomics. The release on tail (and the
@@ -82,8 +82,10 @@ void cl_runq_put(struct cl_worker *w, struct chan_fiber *f) {
 }
 
 bool cl_runq_put_next(struct cl_worker *w, struct chan_fiber *f) {
+  /* seq_cst: the submitter's store in the wake-up handshake (runtime.c),
+   * ordered before cl_rt_wakep's loads without a separate fence. */
   struct chan_fiber *old =
-      atomic_exchange_explicit(&w->runnext, f, memory_order_acq_rel);
+      atomic_exchange_explicit(&w->runnext, f, memory_order_seq_cst);
   if (old)
     cl_runq_put(w, old);
   return old != NULL;
@@ -122,10 +124,11 @@ struct chan_fiber *cl_runq_get(struct cl_worker *w) {
   return next;
 }
 
+/* seq_cst: the sleeper's loads in the wake-up handshake (runtime.c). */
 bool cl_runq_empty(struct cl_worker *w) {
-  return atomic_load_explicit(&w->tail, memory_order_acquire) ==
-             atomic_load_explicit(&w->head, memory_order_acquire) &&
-         atomic_load_explicit(&w->runnext, memory_order_acquire) == NULL;
+  return atomic_load_explicit(&w->tail, memory_order_seq_cst) ==
+             atomic_load_explicit(&w->head, memory_order_seq_cst) &&
+         atomic_load_explicit(&w->runnext, memory_order_seq_cst) == NULL;
 }
 
 /* Pause before taking a victim's runnext: the victim usually runs it within

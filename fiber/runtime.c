@@ -23,8 +23,9 @@
  *
  * No lost wake-up (Go's "worker thread parking/unparking" note): it is a
  * Dekker handshake on sequentially consistent operations between
- *     submitter: make the fiber visible in a queue; fence; load nidle and
- *                nspinning (wake one if idle and none spinning)
+ *     submitter: make the fiber visible in a queue (a seq_cst exchange on
+ *                runnext, or the global queue's seq_cst length); load nidle
+ *                and nspinning (wake one if idle and none spinning)
  *     sleeper:   increment nidle (or decrement nspinning); fence; look at
  *                every queue again before sleeping
  * so either the submitter sees the sleeper and wakes it, or the sleeper sees
@@ -70,8 +71,10 @@ static void sleep_word_wake(struct cl_worker *w) {
 }
 
 void cl_rt_wakep(struct chan_rt *rt) {
-  /* The submitter's half of the handshake: the fiber is in a queue. */
-  cl_full_fence();
+  /* The submitter's half of the handshake: the fiber was published by a
+   * sequentially consistent operation (the runnext exchange, or the global
+   * queue's length), so these seq_cst loads are ordered after it; on x86
+   * that costs nothing beyond the exchange's own lock prefix. */
   if (atomic_load_explicit(&rt->nidle, memory_order_seq_cst) == 0 ||
       atomic_load_explicit(&rt->nspinning, memory_order_seq_cst) != 0)
     return;
