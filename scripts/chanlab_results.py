@@ -11,9 +11,12 @@ rerun_check.py share this one reading. Errors are raised as ResultsError
 with a message meant for the user.
 
 Name parts: numeric values are configuration (cap:128, p:2); other values
-besides impl and place (exec:fiber, ...) identify the thing measured
-together with the implementation, so a row's series is "ring" or
-"ring exec:fiber" and configurations compare series against each other.
+besides impl and place (exec:fiber, stacks:unguarded, ...) identify the
+thing measured together with the implementation, so a row's series is
+"ring" or "ring exec:fiber" and configurations compare series against each
+other. exec:thread, the executor every scenario has, is not part of the
+series: a thread row of ping-pong and one of the payload sweep (a scenario
+without the executor axis) are both "ring".
 
 Placement: rows placed by the OS (place:unpinned: threads, Go, the peers)
 or by a fiber runtime (place:runtime: exec:fiber rows, whose runtime pins
@@ -157,13 +160,15 @@ class Row:
         self.meta = meta
         self.impl = params.pop("impl", "floor")
         self.place = params.pop("place", "none")
-        # Non-numeric parts identify the thing measured (exec:fiber, ...).
-        self.ident = {k: v for k, v in params.items() if isinstance(v, str)}
-        self.params = {k: v for k, v in params.items() if not isinstance(v, str)}
-        self.series = self.impl + "".join(f" {k}:{v}" for k, v in sorted(self.ident.items()))
         # The executor of a scenario with the executor axis (exec:thread or
         # exec:fiber), else None.
-        self.exec = self.ident.get("exec")
+        self.exec = params.get("exec")
+        # Non-numeric parts identify the thing measured (exec:fiber, ...);
+        # threads are what every scenario runs on (see the module's text).
+        self.ident = {k: v for k, v in params.items() if isinstance(v, str)
+                      and (k, v) != ("exec", "thread")}
+        self.params = {k: v for k, v in params.items() if not isinstance(v, str)}
+        self.series = self.impl + "".join(f" {k}:{v}" for k, v in sorted(self.ident.items()))
         self.reps = reps
         # chanbench marks a repetition the machine spoiled (counter
         # "dropped", label "dropped: why") or that failed (counter "failed",

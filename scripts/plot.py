@@ -31,6 +31,7 @@ stats.check_deps("plot.py")
 from chanlab_results import FREE, METRICS, ResultsError, Run, speedup, verdict  # noqa: E402
 
 import matplotlib  # noqa: E402
+import matplotlib.colors  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -43,6 +44,9 @@ class Style:
 
     def __init__(self, series):
         cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+        if len([s for s in series if s.split()[0] != "go"]) > len(cycle):
+            # More series than the default cycle (executors, peers): 20.
+            cycle = [matplotlib.colors.to_hex(c) for c in plt.get_cmap("tab20").colors]
         markers = "os^vDP*Xh<>p"
         self.map, i = {}, 0
         for s in series:

@@ -7,9 +7,9 @@
 #
 # usage: scripts/run.sh [options]        (--x=v and --x v both work)
 #   -q, --quick             the quick suite (default): 6 repetitions of each
-#                           benchmark; about 3 minutes on 2 PUs in all
-#   -f, --full              every configuration on every placement, 10
-#                           repetitions; about 45 minutes on 2 PUs
+#                           benchmark; about 5 minutes on 2 PUs in all
+#   -f, --full              every configuration on every placement and
+#                           executor, 10 repetitions; about 85 minutes on 2 PUs
 #   -r, --repetitions N     repetitions per benchmark (default 6 quick, 10 full)
 #   -t, --min-time S        seconds per repetition (default 0.08 quick, 0.2 full)
 #   -F, --filter REGEX      only benchmarks whose name matches
