@@ -33,15 +33,21 @@ func generator(done <-chan struct{}, n int, out chan<- int64) {
 	}
 }
 
-// forward sends what arrives on in to out until in closes: a pipeline
-// stage with no work, and chanlab's or-done.
-func forward(done <-chan struct{}, in <-chan int64, out chan<- int64) {
-	defer close(out)
+// pass sends what arrives on in to out until in closes or done does.
+func pass(done <-chan struct{}, in <-chan int64, out chan<- int64) {
+	passIf(done, in, out, nil)
+}
+
+// passIf is pass for the values keep accepts (nil: every value).
+func passIf(done <-chan struct{}, in <-chan int64, out chan<- int64, keep func(int64) bool) {
 	for {
 		select {
 		case v, ok := <-in:
 			if !ok {
 				return
+			}
+			if keep != nil && !keep(v) {
+				continue
 			}
 			select {
 			case out <- v:
@@ -52,6 +58,28 @@ func forward(done <-chan struct{}, in <-chan int64, out chan<- int64) {
 			return
 		}
 	}
+}
+
+// forward is pass closing out at the end: a pipeline stage with no work,
+// and chanlab's or-done.
+func forward(done <-chan struct{}, in <-chan int64, out chan<- int64) {
+	defer close(out)
+	pass(done, in, out)
+}
+
+// passAll runs pass from each input to out on a goroutine of its own and
+// closes out when all have ended: a worker pool (the same input for every
+// worker) and chanlab's fan-in (a goroutine per input).
+func passAll(done <-chan struct{}, ins []<-chan int64, out chan<- int64) {
+	var wg sync.WaitGroup
+	wg.Add(len(ins))
+	for _, in := range ins {
+		go func(in <-chan int64) {
+			defer wg.Done()
+			pass(done, in, out)
+		}(in)
+	}
+	go func() { wg.Wait(); close(out) }()
 }
 
 // drain counts the values of ch until it closes.
@@ -72,90 +100,64 @@ func checkCount(name string, got, want int) {
 
 type shape func(name string, n, param int) time.Duration
 
-func pipeline(name string, n, depth int) time.Duration {
+// stream times one round of a stream shape: build starts the shape's
+// goroutines and returns the channel its n values come out of.
+func stream(name string, n int, build func(done <-chan struct{}) <-chan int64) time.Duration {
 	t := time.Now()
 	done := make(chan struct{})
 	defer close(done)
-	src := make(chan int64)
-	go generator(done, n, src)
-	var in <-chan int64 = src
-	for d := 0; d < depth; d++ {
-		out := make(chan int64)
-		go forward(done, in, out)
-		in = out
-	}
-	checkCount(name, drain(in), n)
+	checkCount(name, drain(build(done)), n)
 	return time.Since(t)
+}
+
+func pipeline(name string, n, depth int) time.Duration {
+	return stream(name, n, func(done <-chan struct{}) <-chan int64 {
+		src := make(chan int64)
+		go generator(done, n, src)
+		var in <-chan int64 = src
+		for d := 0; d < depth; d++ {
+			out := make(chan int64)
+			go forward(done, in, out)
+			in = out
+		}
+		return in
+	})
 }
 
 func pool(name string, n, workers int) time.Duration {
-	t := time.Now()
-	done := make(chan struct{})
-	defer close(done)
-	in, out := make(chan int64, 128), make(chan int64, 128)
-	go generator(done, n, in)
-	var wg sync.WaitGroup
-	wg.Add(workers)
-	for w := 0; w < workers; w++ {
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case v, ok := <-in:
-					if !ok {
-						return
-					}
-					select {
-					case out <- v:
-					case <-done:
-						return
-					}
-				case <-done:
-					return
-				}
-			}
-		}()
-	}
-	go func() { wg.Wait(); close(out) }()
-	checkCount(name, drain(out), n)
-	return time.Since(t)
+	return stream(name, n, func(done <-chan struct{}) <-chan int64 {
+		in, out := make(chan int64, 128), make(chan int64, 128)
+		go generator(done, n, in)
+		ins := make([]<-chan int64, workers)
+		for w := range ins {
+			ins[w] = in
+		}
+		passAll(done, ins, out)
+		return out
+	})
 }
 
 func fanIn(name string, n, inputs int) time.Duration {
-	t := time.Now()
-	done := make(chan struct{})
-	defer close(done)
-	out := make(chan int64)
-	var wg sync.WaitGroup
-	wg.Add(inputs)
-	for i := 0; i < inputs; i++ {
-		c := make(chan int64)
-		go generator(done, split(n, inputs, i), c)
-		go func() { // a goroutine per input, as chanlab's fan-in
-			defer wg.Done()
-			for v := range c {
-				select {
-				case out <- v:
-				case <-done:
-					return
-				}
-			}
-		}()
-	}
-	go func() { wg.Wait(); close(out) }()
-	checkCount(name, drain(out), n)
-	return time.Since(t)
+	return stream(name, n, func(done <-chan struct{}) <-chan int64 {
+		out := make(chan int64)
+		ins := make([]<-chan int64, inputs)
+		for i := range ins {
+			c := make(chan int64)
+			go generator(done, split(n, inputs, i), c)
+			ins[i] = c
+		}
+		passAll(done, ins, out)
+		return out
+	})
 }
 
 func orDone(name string, n, _ int) time.Duration {
-	t := time.Now()
-	done := make(chan struct{})
-	defer close(done)
-	src, out := make(chan int64), make(chan int64)
-	go generator(done, n, src)
-	go forward(done, src, out)
-	checkCount(name, drain(out), n)
-	return time.Since(t)
+	return stream(name, n, func(done <-chan struct{}) <-chan int64 {
+		src, out := make(chan int64), make(chan int64)
+		go generator(done, n, src)
+		go forward(done, src, out)
+		return out
+	})
 }
 
 // tee is "Concurrency in Go"'s: each value goes to both outputs, in
@@ -234,22 +236,9 @@ func sieve(name string, _, primes int) time.Duration {
 		}
 		in, out := ch, make(chan int64)
 		wg.Add(1)
-		go func(p int64) {
+		go func(p int64) { // drops the multiples of p
 			defer wg.Done()
-			for {
-				select {
-				case v := <-in:
-					if v%p != 0 {
-						select {
-						case out <- v:
-						case <-done:
-							return
-						}
-					}
-				case <-done:
-					return
-				}
-			}
+			passIf(done, in, out, func(v int64) bool { return v%p != 0 })
 		}(prime)
 		ch = out
 	}
