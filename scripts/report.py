@@ -427,6 +427,9 @@ def fiber_targets(run, noisy_floors, baseline=None):
             what = "time" if scen == "pattern_sieve" else "time per value"
             if scen == "pattern_daisy":
                 what = "time per link"
+                if any(r.ident.get("stacks") == "unguarded" for r in fibers(run, scen, links=v)):
+                    what += (" (unguarded stacks; that many goroutines at once: the "
+                             "goroutine-cost comparison)")
             out.append(fiber_target(f"{label} ({count(v, unit)}) on fibers: {what} at most Go's",
                               fibers(run, scen, **{key: v}), go, 1, noisy_floors))
     for w in sorted({r.params.get("workers") for r in fibers(run, "pattern_pool")} - {None}):
