@@ -4,6 +4,7 @@
  * (see bench_common.h; the role threads and rounds are in round.c).
  */
 #include "bench_common.h"
+#include "alloc_wrap.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -36,7 +37,7 @@ const struct scenario scenarios[] = {
     {NULL, 0, 0, NULL, NULL}};
 
 const char *scenario_group_name(enum scenario_group g) {
-  static const char *const names[] = {"queue", "floor", "pattern"};
+  static const char *const names[] = {"queue", "floor", "pattern", "runtime"};
   return names[g];
 }
 
@@ -144,6 +145,26 @@ int suite_placements(const struct placement **out, bool all_in_quick) {
   return n;
 }
 
+int suite_wheres(const struct scenario *sc, const struct bq_ops *q,
+                 bool all_in_quick, struct where *out) {
+  int n = 0;
+  if (g_suite.exec_on[EXEC_THREAD]) {
+    const struct placement *pls[PLACE_NCLASSES];
+    int npl = suite_placements(pls, all_in_quick);
+    for (int p = 0; p < npl; p++)
+      out[n++] = (struct where){EXEC_THREAD, pls[p]};
+  }
+  if (g_suite.exec_on[EXEC_FIBER]) {
+    if (q->features & BQ_CHAN)
+      out[n++] = (struct where){EXEC_FIBER, NULL};
+    else
+      suite_absent(sc, q,
+                   "exec:fiber: not a chanlab channel (a blocked fiber would "
+                   "block its worker thread)");
+  }
+  return n;
+}
+
 /* ---- noise ----------------------------------------------------------------
  * What else the machine did while a benchmark ran, from /proc/stat: the CPU
  * time all processes used minus this process's own (other processes), and
@@ -223,6 +244,7 @@ static struct registered **registered;
 static size_t nregistered, registered_cap;
 
 void suite_release(void) {
+  exec_release();
   for (size_t i = 0; i < nregistered; i++)
     free(registered[i]);
   free(registered);
@@ -230,16 +252,8 @@ void suite_release(void) {
   nregistered = registered_cap = 0;
 }
 
-bench_def *suite_register(const struct scenario *sc, const struct bq_ops *q,
-                          const struct placement *pl, bench_fn fn,
-                          const void *arg, size_t arg_size) {
-  char name[256];
-  int len = snprintf(name, sizeof name, "%s", sc->name);
-  if (q)
-    len += snprintf(name + len, sizeof name - (size_t)len, "/impl:%s", q->name);
-  if (pl)
-    snprintf(name + len, sizeof name - (size_t)len, "/place:%s",
-             place_class_name(pl->cls));
+bench_def *suite_register_name(const char *name, bench_fn fn, const void *arg,
+                               size_t arg_size) {
   struct registered *r = malloc(sizeof *r + arg_size);
   if (r && nregistered == registered_cap) {
     size_t cap = registered_cap ? 2 * registered_cap : 256;
@@ -257,6 +271,37 @@ bench_def *suite_register(const struct scenario *sc, const struct bq_ops *q,
   if (arg_size)
     memcpy(r->arg, arg, arg_size);
   return bench_register(name, run_measured, r);
+}
+
+bench_def *suite_register(const struct scenario *sc, const struct bq_ops *q,
+                          const struct placement *pl, bench_fn fn,
+                          const void *arg, size_t arg_size) {
+  char name[256];
+  int len = snprintf(name, sizeof name, "%s", sc->name);
+  if (q)
+    len += snprintf(name + len, sizeof name - (size_t)len, "/impl:%s", q->name);
+  if (pl)
+    snprintf(name + len, sizeof name - (size_t)len, "/place:%s",
+             place_class_name(pl->cls));
+  return suite_register_name(name, fn, arg, arg_size);
+}
+
+bench_def *suite_register_labeled(const struct scenario *sc,
+                                  const struct bq_ops *q, const struct where *w,
+                                  const char *label, bench_fn fn,
+                                  const void *arg, size_t arg_size) {
+  char name[256];
+  snprintf(name, sizeof name, "%s/impl:%s/exec:%s/place:%s%s%s", sc->name,
+           q ? q->name : "?", exec_name(w->exec),
+           w->exec == EXEC_FIBER ? "runtime" : place_class_name(w->pl->cls),
+           label ? "/" : "", label ? label : "");
+  return suite_register_name(name, fn, arg, arg_size);
+}
+
+bench_def *suite_register_at(const struct scenario *sc, const struct bq_ops *q,
+                             const struct where *w, bench_fn fn,
+                             const void *arg, size_t arg_size) {
+  return suite_register_labeled(sc, q, w, NULL, fn, arg, arg_size);
 }
 
 /* ---- queues under test ------------------------------------------------- */
@@ -337,28 +382,19 @@ void latency_report(bench_state *st, const struct hist *h) {
 /* ---- cost meters ----------------------------------------------------------
  */
 
-/* Allocation calls made by chanlab code on this thread, counted by the
- * linker-wrapped malloc family in alloc_wrap.c. */
-extern _Thread_local uint64_t alloc_wrap_calls;
-extern _Thread_local uint64_t alloc_wrap_bytes;
-
-#ifdef CHAN_BENCH_JEMALLOC
+/* Bytes allocated by this thread: jemalloc's counter (any code), or the
+ * wrapped malloc family's (chanlab code) with the system allocator. */
 static _Thread_local uint64_t *je_allocated;
 static _Thread_local bool je_looked_up;
-#endif
 
 static uint64_t thread_alloc_bytes(void) {
-#ifdef CHAN_BENCH_JEMALLOC
   if (!je_looked_up) {
-    size_t sz = sizeof je_allocated;
-    if (mallctl("thread.allocatedp", &je_allocated, &sz, NULL, 0) != 0)
-      je_allocated = NULL;
+    je_allocated = alloc_jemalloc_counter();
     je_looked_up = true;
   }
   if (je_allocated)
     return *je_allocated;
-#endif
-  return alloc_wrap_bytes;
+  return atomic_load_explicit(&alloc_wrap_bytes, memory_order_relaxed);
 }
 
 bool alloc_is_jemalloc(void) {
@@ -393,7 +429,24 @@ void cost_snap(struct cost *c) {
   c->vcsw = ru.ru_nvcsw;
   c->ivcsw = ru.ru_nivcsw;
   c->alloc_bytes = thread_alloc_bytes();
-  c->alloc_calls = alloc_wrap_calls;
+  c->alloc_calls =
+      atomic_load_explicit(&alloc_wrap_calls, memory_order_relaxed);
+}
+
+void cost_snap_others(struct cost *c) {
+  /* Process-wide clocks and counters minus this thread's own: the caller
+   * (the benchmark's thread) only waits for the round. */
+  c->cpu_ns = clock_read(CLOCK_PROCESS_CPUTIME_ID) -
+              clock_read(CLOCK_THREAD_CPUTIME_ID);
+  struct rusage self, me;
+  getrusage(RUSAGE_SELF, &self);
+  getrusage(RUSAGE_THREAD, &me);
+  c->vcsw = self.ru_nvcsw - me.ru_nvcsw;
+  c->ivcsw = self.ru_nivcsw - me.ru_nivcsw;
+  struct alloc_total t;
+  alloc_threads_total(&t);
+  c->alloc_bytes = t.bytes;
+  c->alloc_calls = t.calls;
 }
 
 void cost_add_delta(struct cost *into, const struct cost *a,

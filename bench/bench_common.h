@@ -20,6 +20,7 @@
 #include "shim/bench_shim.h"
 
 #include <chan/chan.h>
+#include <chan/fiber.h>
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -27,7 +28,7 @@
 
 /* ---- the scenarios (scenarios.def) --------------------------------------- */
 
-enum scenario_group { GROUP_QUEUE, GROUP_FLOOR, GROUP_PATTERN };
+enum scenario_group { GROUP_QUEUE, GROUP_FLOOR, GROUP_PATTERN, GROUP_RUNTIME };
 enum scenario_metric {
   METRIC_RATE,
   METRIC_LATENCY,
@@ -53,6 +54,69 @@ const char *scenario_metric_name(enum scenario_metric m); /* "rate", ... */
 #include "scenarios.def"
 #undef SCENARIO
 
+/* ---- executors ----------------------------------------------------------
+ * Who runs a benchmark's goroutines (its roles, a pattern's components):
+ * OS threads, or fibers of chanlab's M:N runtime (include/chan/fiber.h).
+ * Scenarios with the executor axis name it in their benchmarks
+ * (`exec:thread`, `exec:fiber`); on fibers the runtime places its workers
+ * (one per PU, pinned by the runtime), so a fiber row has the one placement
+ * `place:runtime` instead of the placement classes. Only chanlab's channels
+ * (BQ_CHAN) run on fibers: a peer's queue would block the worker thread
+ * under a blocked fiber, not park the fiber.
+ */
+enum exec { EXEC_THREAD, EXEC_FIBER };
+#define EXEC_N 2
+const char *exec_name(enum exec e); /* "thread", "fiber" */
+int exec_from_name(const char *s);  /* -1 if unknown */
+/* One line about what runs the goroutines (for --list and the JSON). */
+const char *executor_summary(enum exec e);
+
+/* The fiber runtimes chanbench uses, one of each kind per process, started
+ * on first use (one worker per PU) and stopped by suite_release(). */
+enum suite_rt {
+  RT_MAIN,      /* guarded stacks (the default options) */
+  RT_UNGUARDED, /* .unguarded = true: for 100000 fibers at once (a guarded
+                   stack takes two of Linux's ~65530 mappings) */
+  RT_SINGLE,    /* one worker: fibers that must share a thread (switches) */
+};
+#define SUITE_RT_N 3
+/* The runtime of that kind, or NULL after failing the benchmark with the
+ * reason. */
+chan_rt *suite_runtime(bench_state *st, enum suite_rt kind);
+/* Stops and frees the runtimes (suite_release() calls it). */
+void exec_release(void);
+
+/* Where a benchmark's roles run: an executor and, for threads, a
+ * placement class (NULL for fibers, whose runtime places them). */
+struct where {
+  enum exec exec;
+  const struct placement *pl;
+};
+
+/* One goroutine of a benchmark: a thread, or a fiber. */
+struct task {
+  pthread_t thread;
+  chan_fiber *fiber;
+  bool started;
+};
+/* Starts fn(arg) on executor e: a new thread, or a fiber of rt (for a
+ * fiber, NULL means the calling fiber's runtime). 0, or -1 with the reason
+ * in err. */
+int task_start(struct task *t, enum exec e, chan_rt *rt, void *(*fn)(void *),
+               void *arg, char *err, size_t errlen);
+/* Waits for a started task and returns fn's result (NULL if never
+ * started). */
+void *task_join(struct task *t);
+/* Runs fn(arg) on e and waits for it: on the calling thread, or on a new
+ * fiber of the suite's RT_MAIN runtime (rt NULL) or of rt. Returns 0 and
+ * stores fn's result in *ret (if not NULL), or -1 after failing the
+ * benchmark. */
+int exec_call(bench_state *st, enum exec e, chan_rt *rt, void *(*fn)(void *),
+              void *arg, void **ret);
+/* Lets other goroutines run while waiting for one: chan_fiber_yield on a
+ * fiber, sched_yield on a thread. */
+void exec_yield(void);
+
 /* ---- the suite ----------------------------------------------------------- */
 
 #define QUEUES_MAX 64
@@ -64,6 +128,7 @@ struct suite {
   const struct bq_ops *queues[QUEUES_MAX]; /* queue rows to run */
   int nqueues;
   bool place_on[PLACE_NCLASSES]; /* placements selected (and available) */
+  bool exec_on[2];               /* executors selected (enum exec) */
   int64_t messages;              /* messages per round (throughput scenarios) */
   double min_time;               /* seconds per repetition */
 };
@@ -106,6 +171,32 @@ int suite_placements(const struct placement **out, bool all_in_quick);
 bench_def *suite_register(const struct scenario *sc, const struct bq_ops *q,
                           const struct placement *pl, bench_fn fn,
                           const void *arg, size_t arg_size);
+
+/* Registers fn under a name made by the caller (the scenarios without a
+ * queue: "<scenario>/impl:<what>/place:<placement>"), as suite_register()
+ * does. */
+bench_def *suite_register_name(const char *name, bench_fn fn, const void *arg,
+                               size_t arg_size);
+
+/* The executors and placements to run queue q on in scenario sc: threads on
+ * each of suite_placements(all_in_quick), then fibers on `place:runtime`
+ * (if q is a chanlab channel; else the reason is recorded as absent). Fills
+ * out[] (SUITE_WHERE_MAX) and returns the count. */
+#define SUITE_WHERE_MAX (PLACE_NCLASSES + 1)
+int suite_wheres(const struct scenario *sc, const struct bq_ops *q,
+                 bool all_in_quick, struct where *out);
+
+/* Registers "<scenario>/impl:<queue>/exec:<executor>/place:<placement>",
+ * as suite_register() does; a fiber benchmark's placement is `runtime`. */
+bench_def *suite_register_at(const struct scenario *sc, const struct bq_ops *q,
+                             const struct where *w, bench_fn fn,
+                             const void *arg, size_t arg_size);
+/* The same with a label after the placement ("stacks:unguarded"): a
+ * name part that identifies what was measured, not a configuration. */
+bench_def *suite_register_labeled(const struct scenario *sc,
+                                  const struct bq_ops *q, const struct where *w,
+                                  const char *label, bench_fn fn,
+                                  const void *arg, size_t arg_size);
 
 /* ---- queues under test ------------------------------------------------- */
 
@@ -151,6 +242,12 @@ struct cost {
   uint64_t alloc_calls; /* allocation calls from chanlab code */
 };
 void cost_snap(struct cost *c);
+/* A snapshot of the costs of the rest of the process: its CPU clock and
+ * getrusage(RUSAGE_SELF) minus the calling thread's own, and the allocation
+ * counters of every thread chanlab code started (alloc_wrap.h). What a
+ * round of fibers costs: a fiber moves between worker threads, so no
+ * per-thread clock follows it. */
+void cost_snap_others(struct cost *c);
 /* into += (end - start) */
 void cost_add_delta(struct cost *into, const struct cost *start,
                     const struct cost *end);
@@ -183,25 +280,31 @@ struct role {
   char err[160];
   /* internal */
   role_fn fn;
-  pthread_barrier_t *start;
+  pthread_barrier_t *start;  /* threads: the start barrier */
   _Atomic int *pin_failures; /* any > 0: nobody runs (a peer would hang) */
   pthread_t thread;
+  chan_t *gate;      /* fibers: closed to start them all */
+  chan_fiber *fiber; /* fibers: the role's fiber */
 };
 
 struct round {
   int nroles;
   struct role roles[ROLES_MAX];
   int64_t elapsed_ns; /* first start to last end */
-  struct cost cost;   /* summed over the roles */
+  struct cost cost;   /* summed over the roles (fibers: the workers) */
   char err[200];      /* first error, if any */
 };
 
-/* Runs one round: n0 threads run f0 on side 0 sharing total0 operations,
- * n1 threads run f1 on side 1 sharing total1, pinned by pl. This is the one
- * place role threads are started. Returns 0, or -1 with r->err set (thread
- * start failure or a role's error). */
-int round_run(struct round *r, const struct placement *pl, int n0, role_fn f0,
-              uint64_t total0, int n1, role_fn f1, uint64_t total1,
+/* Runs one round: n0 roles run f0 on side 0 sharing total0 operations, n1
+ * roles run f1 on side 1 sharing total1, where w says: threads pinned by
+ * its placement and started together at a barrier, or fibers of rt started
+ * together by closing a channel they wait on (a barrier would block a
+ * worker thread). The same counts, wall time (first start to last end) and
+ * checks either way; the cost of a fiber round is the workers' over the
+ * round (cost_snap_others). This is the one place roles are started.
+ * Returns 0, or -1 with r->err set (start failure or a role's error). */
+int round_run(struct round *r, const struct where *w, chan_rt *rt, int n0,
+              role_fn f0, uint64_t total0, int n1, role_fn f1, uint64_t total1,
               void *shared, struct hist *hists);
 
 /* Operations per round: what Google Benchmark still wants, at most hi (so
@@ -231,9 +334,10 @@ struct roles {
   /* After each round, also after a failed setup (so it must cope with a
    * half-made state); may be NULL. */
   void (*teardown)(void *shared);
-  bool latency;         /* roles fill r->hist: report p50/p99/p99.9 */
-  bool report_bytes;    /* report bytes per second too, */
-  int64_t bytes_per_op; /* counting this many bytes per operation */
+  enum suite_rt runtime; /* on fibers: which runtime (default RT_MAIN) */
+  bool latency;          /* roles fill r->hist: report p50/p99/p99.9 */
+  bool report_bytes;     /* report bytes per second too, */
+  int64_t bytes_per_op;  /* counting this many bytes per operation */
 };
 
 /* A round trip: one initiator timing each exchange into its histogram, one
@@ -246,8 +350,8 @@ struct roles {
 /* The round loop every round-based scenario runs: rounds until Google
  * Benchmark has its iterations, each round's wall time as manual time, then
  * items (and bytes) processed, latency percentiles and cost per message. */
-void round_drive(bench_state *st, const struct placement *pl,
-                 const struct roles *ro, const void *arg);
+void round_drive(bench_state *st, const struct where *w, const struct roles *ro,
+                 const void *arg);
 
 /* Formats "what: status" into r->err; returns -1 for chaining. */
 int role_fail(struct role *r, const char *what, int status);

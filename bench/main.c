@@ -50,6 +50,9 @@ static void usage(FILE *f, const char *known_impls, const char *places) {
       "  -s, --scenario LIST    scenarios: names or globs (pattern_*), see "
       "--list\n"
       "  -p, --placement LIST   placement classes: %s\n"
+      "  -e, --executor LIST    who runs the roles where a scenario has the\n"
+      "                         executor axis: thread, fiber or both "
+      "(default)\n"
       "  -F, --filter REGEX     only benchmarks whose name matches (Google\n"
       "                         Benchmark's --benchmark_filter)\n"
       "  -r, --repetitions N    repetitions of each benchmark (default %d "
@@ -69,11 +72,13 @@ static void usage(FILE *f, const char *known_impls, const char *places) {
       "                         benchmarks that would run\n"
       "  -h, --help             this help\n"
       "\n"
-      "Suite durations: the quick suite takes about 2.5 minutes on 2 PUs "
-      "(chanlab's\n"
-      "rows; scripts/run.sh adds Go's), --full about 40 minutes; `--list` "
-      "counts the\n"
-      "benchmarks and estimates the time on this machine.\n"
+      "Suite durations on 2 PUs: the quick suite takes about 3.5 to 4.5 "
+      "minutes\n"
+      "(chanlab's rows on both executors and the peers'; scripts/run.sh adds "
+      "Go's,\n"
+      "about 15 s), --full about 80 minutes; `--list` counts the benchmarks "
+      "and\n"
+      "estimates the time on this machine.\n"
       "Google Benchmark's flags (--benchmark_*) pass through; chanbench "
       "turns on\n"
       "--benchmark_enable_random_interleaving and "
@@ -120,6 +125,10 @@ static bool valid_impl(const char *s) {
 
 static bool valid_place(const char *s) {
   return place_class_from_name(s) >= 0;
+}
+
+static bool valid_exec(const char *s) {
+  return exec_from_name(s) >= 0;
 }
 
 /* True if name matches an item (a name or glob) of the comma list (NULL:
@@ -189,7 +198,7 @@ enum { OPT_TOPOLOGY = 256, OPT_TOPOLOGY_XML, OPT_NO_PROGRESS };
 int main(int argc, char **argv) {
   const char *impl_list = "all", *place_list = NULL, *xml_out = NULL;
   const char *scenario_list = NULL, *filter = NULL, *out = NULL;
-  const char *min_time = NULL, *topo_desc = NULL;
+  const char *min_time = NULL, *topo_desc = NULL, *exec_list = NULL;
   enum topo_source topo_src = TOPO_SYSTEM;
   bool list_only = false, progress = true;
   int64_t repetitions = 0;
@@ -232,6 +241,7 @@ int main(int argc, char **argv) {
       {"impl", required_argument, NULL, 'i'},
       {"scenario", required_argument, NULL, 's'},
       {"placement", required_argument, NULL, 'p'},
+      {"executor", required_argument, NULL, 'e'},
       {"filter", required_argument, NULL, 'F'},
       {"repetitions", required_argument, NULL, 'r'},
       {"min-time", required_argument, NULL, 't'},
@@ -244,7 +254,7 @@ int main(int argc, char **argv) {
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   opterr = 0; /* our own messages, naming the flag as it was given */
-  for (int c; (c = getopt_long(nours, ours, ":qfi:s:p:F:r:t:m:o:lh", opts,
+  for (int c; (c = getopt_long(nours, ours, ":qfi:s:p:e:F:r:t:m:o:lh", opts,
                                NULL)) != -1;) {
     switch (c) {
     case 'q':
@@ -261,6 +271,9 @@ int main(int argc, char **argv) {
       break;
     case 'p':
       place_list = optarg;
+      break;
+    case 'e':
+      exec_list = optarg;
       break;
     case 'F':
       filter = optarg;
@@ -354,6 +367,11 @@ int main(int argc, char **argv) {
   if (place_list &&
       !check_list("placement", place_list, valid_place, known_places))
     return 2;
+  if (exec_list &&
+      !check_list("executor", exec_list, valid_exec, "thread,fiber"))
+    return 2;
+  for (int e = 0; e < EXEC_N; e++)
+    g_suite.exec_on[e] = in_list(exec_list, exec_name(e));
 
   /* Queues: every usable row, or the listed ones in order. */
   if (strcmp(impl_list, "all") == 0) {
@@ -415,6 +433,16 @@ int main(int argc, char **argv) {
   bench_add_context("chanlab.suite", suites[suite].name);
   bench_add_context("chanlab.impls", known_impls);
   bench_add_context("chanlab.pus", buf);
+  /* The executors (scenarios with the axis name them: exec:thread|fiber),
+   * and what runs the fiber rows. */
+  char execs[64] = "";
+  for (int e = 0; e < EXEC_N; e++)
+    if (g_suite.exec_on[e])
+      snprintf(execs + strlen(execs), sizeof execs - strlen(execs), "%s%s",
+               execs[0] ? "," : "", exec_name(e));
+  bench_add_context("chanlab.executors", execs);
+  bench_add_context("executor.thread", executor_summary(EXEC_THREAD));
+  bench_add_context("executor.fiber", executor_summary(EXEC_FIBER));
   bench_add_context("chanlab.allocator", alloc_name());
   snprintf(buf, sizeof buf, "%lld", (long long)g_suite.messages);
   bench_add_context("chanlab.messages_per_round", buf);
@@ -478,6 +506,9 @@ int main(int argc, char **argv) {
     for (int c = 0; c < PLACE_NCLASSES; c++)
       printf("placement %-13s %s\n", place_class_name(c),
              topo_placement(g_suite.topo, c)->note);
+    for (int e = 0; e < EXEC_N; e++)
+      printf("executor %-14s %s%s\n", exec_name(e), executor_summary(e),
+             g_suite.exec_on[e] ? "" : " (not selected)");
     gb_add(&gb, "%s", "--benchmark_list_tests=true");
   } else if (progress) {
     bench_progress("chanbench: ", (int)repetitions);

@@ -1,20 +1,28 @@
 /*
- * round.c - role threads and the round driver (see bench_common.h).
+ * round.c - roles and the round driver (see bench_common.h).
  *
- * A round starts every role thread, pinned by placement, lets them wait at
- * a barrier so they start together, and ends when the last has done its
- * fixed count; its wall time (first start to last end) is the manual time
- * of the round's iterations. round_run() is the one place role threads are
- * started; round_drive() is the one loop of rounds.
+ * A round starts every role and ends when the last has done its fixed
+ * count; its wall time (first start to last end) is the manual time of the
+ * round's iterations. On threads, the roles are pinned by placement and
+ * wait at a barrier so they start together. On fibers, the roles are fibers
+ * of one runtime and wait on a channel that is closed to start them all
+ * (a barrier would block a worker thread, and with it the fibers queued
+ * behind it); the round's costs are then the rest of the process's over
+ * the round (cost_snap_others: per-thread clocks do not follow a fiber
+ * from worker to worker). round_run() is the one place roles are started;
+ * round_drive() is the one loop of rounds.
  */
 #include "bench_common.h"
 
+#include <chan/chan_debug.h>
+
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- role threads -------------------------------------------------------- */
+/* ---- roles -------------------------------------------------------- */
 
 int role_fail(struct role *r, const char *what, int status) {
   snprintf(r->err, sizeof r->err, "%s: %s", what, chan_strerror(status));
@@ -47,6 +55,20 @@ static void *role_main(void *p) {
   return NULL;
 }
 
+/* A role on a fiber: waits at the gate, then runs, timing itself. */
+static void *role_fiber(void *p) {
+  struct role *r = p;
+  chan_recv(r->gate, NULL); /* returns CHAN_CLOSED when the gate opens */
+  if (atomic_load(r->pin_failures) != 0) {
+    snprintf(r->err, sizeof r->err, "not run: the round could not start");
+    return NULL;
+  }
+  r->t_start = now_ns();
+  r->fn(r);
+  r->t_end = now_ns();
+  return NULL;
+}
+
 static void split(struct round *rd, int side, int n, role_fn f, uint64_t total,
                   const struct placement *pl, void *shared,
                   struct hist *hists) {
@@ -56,7 +78,7 @@ static void split(struct round *rd, int side, int n, role_fn f, uint64_t total,
     r->side = side;
     r->k = k;
     r->nside = n;
-    r->cpu = placement_cpu(pl, side, k);
+    r->cpu = pl ? placement_cpu(pl, side, k) : -1;
     r->count = total / (uint64_t)n + ((uint64_t)k < total % (uint64_t)n);
     r->shared = shared;
     r->hist = hists ? &hists[rd->nroles] : NULL;
@@ -65,17 +87,8 @@ static void split(struct round *rd, int side, int n, role_fn f, uint64_t total,
   }
 }
 
-int round_run(struct round *rd, const struct placement *pl, int n0, role_fn f0,
-              uint64_t total0, int n1, role_fn f1, uint64_t total1,
-              void *shared, struct hist *hists) {
-  rd->nroles = 0;
-  rd->err[0] = '\0';
-  if (n0 < 0 || n1 < 0 || n0 + n1 <= 0 || n0 + n1 > ROLES_MAX) {
-    snprintf(rd->err, sizeof rd->err, "bad thread counts %d+%d", n0, n1);
-    return -1;
-  }
-  split(rd, 0, n0, f0, total0, pl, shared, hists);
-  split(rd, 1, n1, f1, total1, pl, shared, hists);
+/* Starts the roles as threads, pinned, and waits for them. */
+static void run_threads(struct round *rd) {
   pthread_barrier_t start;
   pthread_barrier_init(&start, NULL, (unsigned)rd->nroles);
   _Atomic int pin_failures = 0;
@@ -99,16 +112,82 @@ int round_run(struct round *rd, const struct placement *pl, int n0, role_fn f0,
   for (int i = 0; i < rd->nroles; i++)
     pthread_join(rd->roles[i].thread, NULL);
   pthread_barrier_destroy(&start);
-  int64_t t0 = INT64_MAX, t1 = INT64_MIN;
   memset(&rd->cost, 0, sizeof rd->cost);
+  for (int i = 0; i < rd->nroles; i++) {
+    struct cost zero = {0};
+    cost_add_delta(&rd->cost, &zero, &rd->roles[i].cost);
+  }
+}
+
+/* Starts the roles as fibers of rt, lets them all wait at the gate, opens
+ * it and joins them. Unlike threads, fibers that could not all start are
+ * released (told not to run) rather than left waiting. */
+static void run_fibers(struct round *rd, chan_rt *rt) {
+  chan_t *gate = NULL;
+  int rc = chan_make(&gate, NULL, 0, 0);
+  if (rc != CHAN_OK) {
+    snprintf(rd->err, sizeof rd->err, "chan_make (the gate): %s",
+             chan_last_error());
+    return;
+  }
+  _Atomic int abort_round = 0;
+  int started = 0;
+  for (; started < rd->nroles; started++) {
+    struct role *r = &rd->roles[started];
+    r->gate = gate;
+    r->pin_failures = &abort_round;
+    rc = chan_fiber_spawn(rt, &r->fiber, role_fiber, r);
+    if (rc != CHAN_OK) {
+      snprintf(rd->err, sizeof rd->err, "chan_fiber_spawn: %s (%s)",
+               chan_strerror(rc), chan_last_error());
+      break;
+    }
+  }
+  /* Every role waits at the gate before it opens, as threads do at their
+   * barrier: observably, parked on it (no sleeping). */
+  int64_t deadline = now_ns() + 10LL * 1000000000;
+  while (!rd->err[0] && chan_debug_waiters(gate, CHAN_RECV) < (size_t)started &&
+         now_ns() < deadline)
+    sched_yield();
+  if (!rd->err[0] && chan_debug_waiters(gate, CHAN_RECV) < (size_t)started)
+    snprintf(rd->err, sizeof rd->err,
+             "the role fibers did not all reach the start gate in 10 s");
+  if (rd->err[0])
+    atomic_store(&abort_round, 1);
+  struct cost c0, c1;
+  cost_snap_others(&c0);
+  chan_close(gate);
+  for (int i = 0; i < started; i++)
+    chan_fiber_join(rd->roles[i].fiber, NULL);
+  cost_snap_others(&c1);
+  chan_destroy(gate);
+  memset(&rd->cost, 0, sizeof rd->cost);
+  cost_add_delta(&rd->cost, &c0, &c1);
+}
+
+int round_run(struct round *rd, const struct where *w, chan_rt *rt, int n0,
+              role_fn f0, uint64_t total0, int n1, role_fn f1, uint64_t total1,
+              void *shared, struct hist *hists) {
+  rd->nroles = 0;
+  rd->err[0] = '\0';
+  if (n0 < 0 || n1 < 0 || n0 + n1 <= 0 || n0 + n1 > ROLES_MAX) {
+    snprintf(rd->err, sizeof rd->err, "bad role counts %d+%d", n0, n1);
+    return -1;
+  }
+  const struct placement *pl = w->exec == EXEC_THREAD ? w->pl : NULL;
+  split(rd, 0, n0, f0, total0, pl, shared, hists);
+  split(rd, 1, n1, f1, total1, pl, shared, hists);
+  if (w->exec == EXEC_FIBER)
+    run_fibers(rd, rt);
+  else
+    run_threads(rd);
+  int64_t t0 = INT64_MAX, t1 = INT64_MIN;
   for (int i = 0; i < rd->nroles; i++) {
     struct role *r = &rd->roles[i];
     if (r->t_start < t0)
       t0 = r->t_start;
     if (r->t_end > t1)
       t1 = r->t_end;
-    struct cost zero = {0};
-    cost_add_delta(&rd->cost, &zero, &r->cost);
     if (r->err[0] && !rd->err[0] && strncmp(r->err, "not run", 7) != 0)
       snprintf(rd->err, sizeof rd->err, "%s %d: %s",
                r->side ? "consumer" : "producer", r->k, r->err);
@@ -124,8 +203,8 @@ int64_t round_batch(bench_state *st, int64_t lo, int64_t hi) {
   return want < lo ? want : want > hi ? hi : want;
 }
 
-void round_drive(bench_state *st, const struct placement *pl,
-                 const struct roles *ro, const void *arg) {
+void round_drive(bench_state *st, const struct where *w, const struct roles *ro,
+                 const void *arg) {
   const int64_t hi = ro->batch_hi ? ro->batch_hi : g_suite.messages;
   const int nroles = ro->n0 + ro->n1;
   const size_t shared_size = (ro->shared_size + 63) / 64 * 64;
@@ -134,8 +213,11 @@ void round_drive(bench_state *st, const struct placement *pl,
   struct hist *hists =
                   ro->latency ? calloc((size_t)nroles, sizeof *hists) : NULL,
               *total = ro->latency ? calloc(1, sizeof *total) : NULL;
+  chan_rt *rt = NULL;
   if (!rd || !shared || (ro->latency && (!hists || !total))) {
     bench_fail(st, "out of memory");
+  } else if (w->exec == EXEC_FIBER && !(rt = suite_runtime(st, ro->runtime))) {
+    /* failed with the reason */
   } else {
     struct cost cost = {0};
     int64_t batch, ops = 0, started = now_ns();
@@ -148,7 +230,7 @@ void round_drive(bench_state *st, const struct placement *pl,
       if (rc == 0) {
         for (int i = 0; hists && i < nroles; i++)
           hist_clear(&hists[i]);
-        rc = round_run(rd, pl, ro->n0, ro->side0, (uint64_t)batch, ro->n1,
+        rc = round_run(rd, w, rt, ro->n0, ro->side0, (uint64_t)batch, ro->n1,
                        ro->side1, (uint64_t)batch, shared, hists);
         if (rc == 0 && ro->verify)
           rc =

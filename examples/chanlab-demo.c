@@ -1,14 +1,19 @@
 /*
  * chanlab-demo - runs each Go concurrency pattern of the seed notes by name,
- * on a chosen channel implementation, printing what happens the way the
- * notes' demos do (Joe and Ann, the employees, the dropped papers, the
- * search results).
+ * on a chosen channel implementation and executor, printing what happens the
+ * way the notes' demos do (Joe and Ann, the employees, the dropped papers,
+ * the search results).
  *
  *   chanlab-demo --list
- *   chanlab-demo [--impl NAME] PATTERN|all      (chanlab-demo --help)
+ *   chanlab-demo [--impl NAME] [--executor thread|fiber] PATTERN|all
+ *                                                  (chanlab-demo --help)
  *
  * Every demo is built from the components of include/chan/patterns.h; the
- * sleeps here only simulate slow talkers, workers and servers.
+ * sleeps here only simulate slow talkers, workers and servers. With
+ * --executor fiber the demos run on a fiber of a runtime (one worker per
+ * PU), so every component they start (with a NULL context: the caller's
+ * executor) runs its goroutines as fibers, and so do the demos' own
+ * goroutines (go/join below).
  */
 #include <chan/patterns.h>
 
@@ -22,6 +27,39 @@
 #define MS ((int64_t)1000000)
 
 static const char *impl; /* the implementation every channel uses */
+
+/* ---- the demos' own goroutines: threads, or fibers on a fiber ------------ */
+
+struct goroutine {
+  pthread_t thread;
+  chan_fiber *fiber;
+};
+
+/* Go's `go fn(arg)` on the caller's executor. */
+static struct goroutine go(void *(*fn)(void *), void *arg) {
+  struct goroutine g = {0};
+  int rc = chan_fiber_self()
+               ? chan_fiber_spawn(chan_fiber_runtime(), &g.fiber, fn, arg)
+               : pthread_create(&g.thread, NULL, fn, arg);
+  if (rc != 0) {
+    fprintf(stderr, "chanlab-demo: cannot start a goroutine (%d)\n", rc);
+    exit(1);
+  }
+  return g;
+}
+
+static void join(struct goroutine g) {
+  if (g.fiber)
+    chan_fiber_join(g.fiber, NULL);
+  else
+    pthread_join(g.thread, NULL);
+}
+
+/* Which goroutine is calling: a fiber's number, or a thread's. */
+static uint64_t goroutine_id(void) {
+  chan_fiber *f = chan_fiber_self();
+  return f ? chan_fiber_id(f) : (uint64_t)pthread_self();
+}
 
 /* A small shared random source for simulated latencies. */
 static atomic_uint_fast64_t rng_state = 88172645463325252u;
@@ -321,11 +359,10 @@ static void demo_tee(void) {
   must(pat_from_array_start(&gen, NULL, in, cmds, 4), "generator");
   must(pat_tee_start(&tee, NULL, in, exec, audit), "tee");
   struct printer a = {audit, "audit log"};
-  pthread_t t;
-  pthread_create(&t, NULL, print_all, &a);
+  struct goroutine t = go(print_all, &a);
   struct printer e = {exec, "execute"};
   print_all(&e);
-  pthread_join(t, NULL);
+  join(t);
   pat_proc_free(tee);
   pat_proc_free(gen);
   chan_destroy(in);
@@ -463,13 +500,26 @@ static void demo_queue(void) {
 
 /* ---- pools and fan-out (seed 000, seed 004) ------------------------------ */
 
-static _Thread_local int employee_id = -1;
-static atomic_int next_employee;
+/* The employees are the pool's goroutines, numbered as they first show up
+ * (by goroutine, not thread: a fiber's worker thread is shared). */
+#define EMPLOYEES 2
+static _Atomic uint64_t employees[EMPLOYEES];
+
+static int employee_number(void) {
+  uint64_t me = goroutine_id();
+  for (int i = 0; i < EMPLOYEES; i++) {
+    uint64_t seen = atomic_load(&employees[i]);
+    if (seen == me || (seen == 0 && (atomic_compare_exchange_strong(
+                                         &employees[i], &seen, me) ||
+                                     seen == me)))
+      return i;
+  }
+  return -1;
+}
 
 static int handle_paper(pat_ctx *ctx, void *arg, const void *in, void *out) {
   (void)arg;
-  if (employee_id < 0)
-    employee_id = atomic_fetch_add(&next_employee, 1);
+  int employee_id = employee_number();
   pat_item v;
   memcpy(&v, in, sizeof v);
   printf("employee %d: received signal: paper %lld\n", employee_id,
@@ -481,9 +531,10 @@ static int handle_paper(pat_ctx *ctx, void *arg, const void *in, void *out) {
 static void demo_pool(void) {
   chan_t *ch = make_chan(sizeof(pat_item), 0);
   pat_proc *pool;
-  atomic_store(&next_employee, 0);
-  must(pat_pool_start(&pool, NULL, ch, NULL, 2, PAT_UNORDERED, handle_paper,
-                      NULL),
+  for (int i = 0; i < EMPLOYEES; i++)
+    atomic_store(&employees[i], 0);
+  must(pat_pool_start(&pool, NULL, ch, NULL, EMPLOYEES, PAT_UNORDERED,
+                      handle_paper, NULL),
        "pool");
   for (pat_item w = 0; w < 10; w++) {
     chan_send(ch, &w);
@@ -614,8 +665,7 @@ static void *slow_child(void *arg) {
 
 static void demo_drop(void) {
   chan_t *ch = make_chan(sizeof(pat_item), 5);
-  pthread_t child;
-  pthread_create(&child, NULL, slow_child, ch);
+  struct goroutine child = go(slow_child, ch);
   uint64_t dropped = 0;
   for (pat_item w = 0; w < 20; w++) {
     if (pat_drop_send(ch, &w, &dropped) == CHAN_OK)
@@ -626,7 +676,7 @@ static void demo_drop(void) {
   chan_close(ch);
   printf("parent : sent shutdown signal (%llu dropped)\n",
          (unsigned long long)dropped);
-  pthread_join(child, NULL);
+  join(child);
   chan_destroy(ch);
 }
 
@@ -903,21 +953,57 @@ static void usage(FILE *to) {
       "demos do.\n"
       "  -i, --impl NAME   channel implementation (default: the first "
       "registered)\n"
+      "  -e, --executor E  thread (default) or fiber: who runs the "
+      "goroutines\n"
+      "                    (fiber: a runtime with one worker per PU)\n"
       "  -l, --list        list the patterns and exit\n"
       "  -h, --help        this help\n"
       "One pattern takes well under a second, all of them about 3 seconds.\n");
 }
 
+/* Runs the demo named pattern (a known one), or all of them, on the
+ * executor's goroutine (a fiber under --executor fiber). */
+struct selection {
+  const char *pattern;
+  int status;
+};
+
+static void *run_demos(void *p) {
+  struct selection *sel = p;
+  bool all = !strcmp(sel->pattern, "all");
+  for (size_t d = 0; d < NDEMOS; d++) {
+    if (all || !strcmp(sel->pattern, demos[d].name)) {
+      printf("=== %s on %s: %s\n", demos[d].name, impl, demos[d].what);
+      demos[d].run();
+      if (!all)
+        return NULL;
+    }
+  }
+  return NULL;
+}
+
 int main(int argc, char **argv) {
-  static const struct option opts[] = {{"impl", required_argument, NULL, 'i'},
-                                       {"list", no_argument, NULL, 'l'},
-                                       {"help", no_argument, NULL, 'h'},
-                                       {NULL, 0, NULL, 0}};
+  static const struct option opts[] = {
+      {"impl", required_argument, NULL, 'i'},
+      {"executor", required_argument, NULL, 'e'},
+      {"list", no_argument, NULL, 'l'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
+  const char *executor = "thread";
   opterr = 0; /* our own messages, naming the flag as given */
-  for (int c; (c = getopt_long(argc, argv, ":i:lh", opts, NULL)) != -1;) {
+  for (int c; (c = getopt_long(argc, argv, ":i:e:lh", opts, NULL)) != -1;) {
     switch (c) {
     case 'i':
       impl = optarg;
+      break;
+    case 'e':
+      executor = optarg;
+      if (strcmp(executor, "thread") != 0 && strcmp(executor, "fiber") != 0) {
+        fprintf(stderr,
+                "chanlab-demo: unknown executor '%s' (thread or fiber)\n",
+                executor);
+        return 2;
+      }
       break;
     case 'l':
       for (size_t d = 0; d < NDEMOS; d++)
@@ -963,18 +1049,40 @@ int main(int argc, char **argv) {
     fprintf(stderr, ")\n");
     return 2;
   }
-  setvbuf(stdout, NULL, _IOLBF, 0);
-  bool all = !strcmp(pattern, "all");
-  for (size_t d = 0; d < NDEMOS; d++) {
-    if (all || !strcmp(pattern, demos[d].name)) {
-      printf("=== %s on %s: %s\n", demos[d].name, impl, demos[d].what);
-      demos[d].run();
-      if (!all)
-        return 0;
-    }
+  bool exists = !strcmp(pattern, "all");
+  for (size_t d = 0; d < NDEMOS; d++)
+    exists |= !strcmp(pattern, demos[d].name);
+  if (!exists) {
+    fprintf(stderr, "chanlab-demo: unknown pattern '%s' (see --list)\n",
+            pattern);
+    return 2;
   }
-  if (all)
-    return 0;
-  fprintf(stderr, "chanlab-demo: unknown pattern '%s' (see --list)\n", pattern);
-  return 2;
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  struct selection sel = {pattern, 0};
+  if (strcmp(executor, "thread") == 0) {
+    run_demos(&sel);
+    return sel.status;
+  }
+  /* --executor fiber: the demos run on a fiber, and so does everything
+   * they start. */
+  chan_rt *rt;
+  chan_fiber *f;
+  int rc = chan_rt_start(&rt, NULL);
+  if (rc == CHAN_OK) {
+    rc = chan_fiber_spawn(rt, &f, run_demos, &sel);
+    if (rc == CHAN_OK)
+      chan_fiber_join(f, NULL);
+    if (chan_rt_stop(rt, 10LL * 1000000000) != CHAN_OK) {
+      fprintf(stderr, "chanlab-demo: fibers were left running (%s)\n",
+              chan_last_error());
+      return 1;
+    }
+    chan_rt_free(rt);
+  }
+  if (rc != CHAN_OK) {
+    fprintf(stderr, "chanlab-demo: fiber runtime: %s (%s)\n", chan_strerror(rc),
+            chan_last_error());
+    return 1;
+  }
+  return sel.status;
 }

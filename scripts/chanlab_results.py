@@ -11,9 +11,17 @@ rerun_check.py share this one reading. Errors are raised as ResultsError
 with a message meant for the user.
 
 Name parts: numeric values are configuration (cap:128, p:2); other values
-besides impl and place (exec:fiber, ...) identify the thing measured
-together with the implementation, so a row's series is "ring" or
-"ring exec:fiber" and configurations compare series against each other.
+besides impl and place (exec:fiber, stacks:unguarded, ...) identify the
+thing measured together with the implementation, so a row's series is
+"ring" or "ring exec:fiber" and configurations compare series against each
+other. exec:thread, the executor every scenario has, is not part of the
+series: a thread row of ping-pong and one of the payload sweep (a scenario
+without the executor axis) are both "ring".
+
+Placement: rows placed by the OS (place:unpinned: threads, Go, the peers)
+or by a fiber runtime (place:runtime: exec:fiber rows, whose runtime pins
+its workers itself) compete in the same groups (FREE), so a configuration
+ranks threads, fibers and Go together.
 """
 import glob
 import json
@@ -44,7 +52,9 @@ NOISE_STEAL_PCT = 5.0
 # median on either side.
 SPREAD = 0.25
 PLACES = ["same_pu", "smt", "shared_l2", "shared_l3", "diff_l3", "diff_numa",
-          "diff_package", "unpinned"]
+          "diff_package", "unpinned", "runtime"]
+# Placed by the OS or by a fiber runtime: one group (see the module's text).
+FREE = ("unpinned", "runtime")
 
 # bench/scenarios.def, for results whose JSON does not carry the list.
 SCENARIOS_DEF = os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -150,8 +160,13 @@ class Row:
         self.meta = meta
         self.impl = params.pop("impl", "floor")
         self.place = params.pop("place", "none")
-        # Non-numeric parts identify the thing measured (exec:fiber, ...).
-        self.ident = {k: v for k, v in params.items() if isinstance(v, str)}
+        # The executor of a scenario with the executor axis (exec:thread or
+        # exec:fiber), else None.
+        self.exec = params.get("exec")
+        # Non-numeric parts identify the thing measured (exec:fiber, ...);
+        # threads are what every scenario runs on (see the module's text).
+        self.ident = {k: v for k, v in params.items() if isinstance(v, str)
+                      and (k, v) != ("exec", "thread")}
         self.params = {k: v for k, v in params.items() if not isinstance(v, str)}
         self.series = self.impl + "".join(f" {k}:{v}" for k, v in sorted(self.ident.items()))
         self.reps = reps
@@ -367,7 +382,8 @@ class Run:
                 continue
             if series is not None and r.series != series:
                 continue
-            if place is not None and r.place != place:
+            if place is not None and r.place != place and not (
+                    isinstance(place, tuple) and r.place in place):
                 continue
             if any(r.params.get(k) != v for k, v in params.items()):
                 continue
@@ -386,7 +402,7 @@ class Run:
         """The nearest pinned placement with the two sides on different PUs
         (what "across cores" means on this machine), or None."""
         for p in self.places("pingpong"):
-            if p not in ("same_pu", "unpinned"):
+            if p not in ("same_pu",) + FREE:
                 return p
         return None
 
@@ -396,12 +412,14 @@ class Run:
     def groups(self):
         """Rows by configuration (scenario, place, parameters): the rows of a
         group are the series that compete in it. Go and the peers run
-        unpinned and join the unpinned groups."""
+        unpinned and join the unpinned groups, and so do fiber rows
+        (place:runtime)."""
         out = {}
         for r in self.rows:
             if r.error:
                 continue
-            key = (r.scenario, r.place, tuple(sorted(r.params.items())))
+            place = "unpinned" if r.place in FREE else r.place
+            key = (r.scenario, place, tuple(sorted(r.params.items())))
             out.setdefault(key, []).append(r)
         return out
 

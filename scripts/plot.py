@@ -11,8 +11,10 @@ log axes; thread counts beyond the machine's PUs are shaded as
 oversubscribed. Plots: throughput vs threads per shape, SPSC by capacity
 beside the raw ring, latency by placement with the floors, latency
 percentiles, CPU and context switches per message, each implementation
-against Go, select and payload sweeps, every pattern scenario, and a
-per-PU-pair heatmap when the machine has more than 2 PUs. Uses Debian's
+against Go, select and payload sweeps, every pattern scenario (Go's shapes
+beside them), threads vs fibers vs Go per family (ping-pong, throughput,
+select, goroutine costs), and a per-PU-pair heatmap when the machine has
+more than 2 PUs. Uses Debian's
 python3-matplotlib (Agg backend). Exits non-zero with a message on missing
 or malformed results or an unknown implementation.
 """
@@ -26,9 +28,10 @@ import chanlab_stats as stats  # noqa: E402
 
 stats.check_deps("plot.py")
 
-from chanlab_results import ResultsError, Run, speedup, verdict  # noqa: E402
+from chanlab_results import FREE, METRICS, ResultsError, Run, speedup, verdict  # noqa: E402
 
 import matplotlib  # noqa: E402
+import matplotlib.colors  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -41,6 +44,9 @@ class Style:
 
     def __init__(self, series):
         cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+        if len([s for s in series if s.split()[0] != "go"]) > len(cycle):
+            # More series than the default cycle (executors, peers): 20.
+            cycle = [matplotlib.colors.to_hex(c) for c in plt.get_cmap("tab20").colors]
         markers = "os^vDP*Xh<>p"
         self.map, i = {}, 0
         for s in series:
@@ -156,7 +162,7 @@ def plot_sweeps(run, series, style, written):
         for ax, cap in zip(axes[0], caps):
             for s in series:
                 rows = [r for r in run.select(shape, series=s, cap=cap)
-                        if r.place == place or r.impl == "go" or r.place == "unpinned"]
+                        if r.place == place or r.impl == "go" or r.place in FREE]
                 rows.sort(key=lambda r: r.params["p"] + r.params["c"])
                 if rows:
                     xs = [r.params["p"] + r.params["c"] for r in rows]
@@ -176,14 +182,16 @@ def plot_sweeps(run, series, style, written):
 
 
 def plot_spsc(run, series, style, written):
-    places = run.places("spsc")
+    places = [p for p in run.places("spsc") if p != "runtime"]
     if not places:
         return
     fig, axes = plt.subplots(1, len(places), figsize=(5 * len(places), 4.2), squeeze=False,
                              sharey=True)
     for ax, place in zip(axes[0], places):
         caps = sorted({r.params["cap"] for r in run.select("spsc", place=place)})
-        names = [s for s in series if s.split()[0] != "go" or place == "unpinned"]
+        # Go and the fibers are placed by their runtimes: beside unpinned.
+        names = [s for s in series if (s.split()[0] != "go" and "exec:fiber" not in s)
+                 or place == "unpinned"]
         names += ["raw ring (floor)"] if run.select("floor_ring", place=place) else []
         width = 0.8 / max(1, len(names))
         for i, s in enumerate(names):
@@ -192,7 +200,7 @@ def plot_spsc(run, series, style, written):
                 st = {"color": "grey"}
             else:
                 rows = [next(iter(run.select("spsc", series=s, cap=c, place=place)
-                                  or run.select("spsc", series=s, cap=c)), None)
+                                  or run.select("spsc", series=s, cap=c, place=FREE)), None)
                         if s.split()[0] != "go" else run.one("spsc", "go", cap=c) for c in caps]
                 st = style(s, line=False)
             bars(ax, [x + i * width for x in range(len(caps))], rows, width, s, st, scale=1e-6)
@@ -253,7 +261,8 @@ def plot_percentiles(run, series, style, written):
     entries = []
     for s in series:
         rows = run.select("pingpong", series=s, place=place) or (
-            run.select("pingpong", series=s) if s.startswith("go") else [])
+            run.select("pingpong", series=s, place=FREE)
+            if s.startswith("go") or "exec:fiber" in s else [])
         if rows:
             entries.append((s, rows[0]))
     for floor in ("floor_cacheline", "floor_futex"):
@@ -276,20 +285,20 @@ def plot_percentiles(run, series, style, written):
     if vals:
         ax.set_ylim(min(vals) / 2, max(vals) * 2)
     ax.set_ylabel("round trip, ns (median over repetitions)")
-    ax.set_title(f"Ping-pong latency percentiles ({place}; Go unpinned)")
+    ax.set_title(f"Ping-pong latency percentiles ({place}; Go unpinned, fibers on their runtime)")
     ax.grid(axis="y", alpha=0.3, which="both")
     ax.legend()
     save(fig, run.folder, "latency_percentiles.png", written)
 
 
 def plot_cpu(run, series, style, written):
-    if not run.select("spsc", place="unpinned"):
+    if not run.select("spsc", place=FREE):
         return
-    caps = sorted({r.params["cap"] for r in run.select("spsc", place="unpinned")})
+    caps = sorted({r.params["cap"] for r in run.select("spsc", place=FREE)})
     fig, axes = plt.subplots(1, 2, figsize=(12, 4))
     width = 0.8 / max(1, len(series))
     for i, s in enumerate(series):
-        rows = [next(iter(run.select("spsc", series=s, cap=c, place="unpinned")), None)
+        rows = [next(iter(run.select("spsc", series=s, cap=c, place=FREE)), None)
                 for c in caps]
         xs = [x + i * width for x in range(len(caps))]
         bars(axes[0], xs, rows, width, s, style(s, line=False), key="cpu_ns_per_msg")
@@ -298,7 +307,7 @@ def plot_cpu(run, series, style, written):
                                 "voluntary context switches per message")):
         ax.set_xticks([x + width * (len(series) - 1) / 2 for x in range(len(caps))])
         ax.set_xticklabels([f"cap {c}" for c in caps])
-        ax.set_title(f"SPSC unpinned: {title}")
+        ax.set_title(f"SPSC unpinned (fibers: runtime): {title}", fontsize=9)
         ax.set_yscale("symlog", linthresh=1e-3 if "switches" in title else 1)
         ax.grid(axis="y", alpha=0.3)
     legend(axes)
@@ -329,7 +338,7 @@ def plot_vs_go(run, series, style, written):
     for i, s in enumerate(ours):
         xs, ys, lo, hi, colors = [], [], [], [], []
         for x, (label, scen, params) in enumerate(configs):
-            rows = run.select(scen, series=s, place="unpinned", **params)
+            rows = run.select(scen, series=s, place=FREE, **params)
             go = run.one(scen, "go", **params)
             if not rows:
                 continue
@@ -395,10 +404,16 @@ def plot_payload(run, series, style, written):
     save(fig, run.folder, "payload.png", written)
 
 
+# Pattern scenarios whose figure is not per value (the sieve: a whole run),
+# drawn in a figure of their own rather than on the patterns' shared scale.
+OWN_FIGURE = {"pattern_sieve"}
+
+
 def plot_patterns(run, series, style, written):
     """One panel per pattern scenario (scenarios.def's PATTERN group), one
     group of bars per configuration the run measured."""
-    scens = [n for n, m in run.scenarios.items() if m["group"] == "pattern" and run.select(n)]
+    scens = [n for n, m in run.scenarios.items() if m["group"] == "pattern" and run.select(n)
+             and n not in OWN_FIGURE]
     if not scens:
         return
     cols = min(5, len(scens))
@@ -429,6 +444,88 @@ def plot_patterns(run, series, style, written):
     legend(panels, fontsize=7)
     fig.suptitle("Go's concurrency patterns (medians, 95% intervals)")
     save(fig, run.folder, "patterns.png", written)
+
+
+# ---- executors: threads, fibers and Go (issue 9) -----------------------------
+
+# A figure per family: (file, title, panels (label, scenario, parameters)).
+EXEC_FAMILIES = [
+    ("exec_pingpong.png", "Ping-pong round trip: threads, fibers and Go",
+     [("ping-pong, unbuffered", "pingpong", {})]),
+    ("exec_throughput.png", "Throughput: threads, fibers and Go",
+     [("SPSC cap 0", "spsc", dict(cap=0)), ("SPSC cap 128", "spsc", dict(cap=128)),
+      ("MPSC 4x1 cap 128", "mpsc", dict(cap=128, p=4, c=1)),
+      ("SPMC 1x4 cap 128", "spmc", dict(cap=128, p=1, c=4)),
+      ("MPMC 2x2 cap 0", "mpmc", dict(cap=0, p=2, c=2)),
+      ("MPMC 2x2 cap 128", "mpmc", dict(cap=128, p=2, c=2))]),
+    ("exec_select.png", "Select over 4 channels: threads, fibers and Go",
+     [("select over 4, cap 0", "select_recv", dict(k=4, cap=0)),
+      ("select over 4, cap 128", "select_recv", dict(k=4, cap=128))]),
+    ("exec_runtime.png", "What a goroutine costs: threads, fibers and Go",
+     [("switch (a round trip: 2 switches)", "switch", {}),
+      ("spawn + exit + join", "spawn", {}),
+      ("daisy chain, 1000 links", "pattern_daisy", dict(links=1000)),
+      ("daisy chain, 10000 links", "pattern_daisy", dict(links=10000)),
+      ("daisy chain, 100000 links", "pattern_daisy", dict(links=100000))]),
+    ("exec_sieve.png", "Prime sieve, a goroutine per prime: threads, fibers and Go",
+     [(f"time to find the first {n} primes", "pattern_sieve", dict(primes=n))
+      for n in (100, 300, 1000)]),
+]
+
+
+def exec_panel_rows(run, scenario, params):
+    """A configuration's rows on every executor: threads where the OS places
+    them, fibers on their runtime, Go (the runtime scenarios: every row)."""
+    return [r for r in run.select(scenario, **params)
+            if r.place in FREE or r.meta["group"] == "runtime"]
+
+
+def plot_executors(run, series, style, written):
+    """One figure per family: a bar per series (chanlab's on threads and on
+    fibers; fiber bars hatched), Go's median as a dashed line with its
+    interval as a band; shared log y scale within a figure."""
+    for name, title, panels in EXEC_FAMILIES:
+        panels = [(label, scen, params, exec_panel_rows(run, scen, params))
+                  for label, scen, params in panels]
+        panels = [p for p in panels if any(r.exec == "fiber" or r.impl == "fiber" for r in p[3])]
+        if not panels:
+            continue
+        metric = panels[0][3][0].meta["metric"]
+        scale = 1e-6 if metric == "rate" else 1.0
+        width = max(4.5, 2.2 + 0.45 * max(len(p[3]) for p in panels)) * len(panels)
+        fig, axes = plt.subplots(1, len(panels), figsize=(max(8, width), 4.6), sharey=True,
+                                 squeeze=False)
+        order = {s: i for i, s in enumerate(run.series())}
+        for ax, (label, scen, params, rows) in zip(axes[0], panels):
+            go = [r for r in rows if r.impl == "go"]
+            ours = sorted([r for r in rows if r.impl != "go" and r.series in series],
+                          key=lambda r: (order.get(r.series, 99), r.place))
+            for x, r in enumerate(ours):
+                m, e = med_err(r, scale=scale)
+                st = style(r.series, line=False)
+                ax.bar([x], [m], 0.7, yerr=e, capsize=3, color=st.get("color"),
+                       hatch="//" if r.exec == "fiber" or r.impl == "fiber" else None,
+                       edgecolor="black", linewidth=0.5)
+            for r in go:
+                m, lo, hi = r.stat()
+                ax.axhline(m * scale, color="black", linestyle="--", label="go")
+                if not math.isnan(lo):
+                    ax.axhspan(lo * scale, hi * scale, color="black", alpha=0.1, lw=0)
+            ax.set_xticks(range(len(ours)))
+            ax.set_xticklabels([r.series + ("" if r.place in FREE else f" ({r.place})")
+                                for r in ours], rotation=35, ha="right", fontsize=7)
+            ax.set_yscale("log")
+            ax.set_title(label, fontsize=9)
+            ax.grid(axis="y", alpha=0.3, which="both")
+            if go:
+                ax.legend(fontsize=7)
+        log_ylim(axes[0], [r for p in panels for r in p[3]], scale=scale)
+        unit = {"rate": "M msgs/s", "latency": "round trip, ns (p50)",
+                "time": "ns per operation"}.get(metric, METRICS[metric]["unit"])
+        axes[0][0].set_ylabel(f"{unit} (median, 95% interval)")
+        fig.suptitle(f"{title}\n(threads unpinned, fibers hatched on their runtime, Go dashed "
+                     "with its interval)", fontsize=10)
+        save(fig, run.folder, name, written)
 
 
 def plot_heatmap(run, written):
@@ -479,6 +576,7 @@ def main():
     plot_select(run, series, style, written)
     plot_payload(run, series, style, written)
     plot_patterns(run, series, style, written)
+    plot_executors(run, series, style, written)
     plot_heatmap(run, written)
     if not written:
         print(f"plot.py: {args.folder}: nothing to plot", file=sys.stderr)

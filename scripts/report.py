@@ -26,8 +26,8 @@ import chanlab_stats as stats  # noqa: E402
 
 stats.check_deps("report.py")
 
-from chanlab_results import (NOISE_OTHER_PCT, NOISE_STEAL_PCT, ResultsError,  # noqa: E402
-                             Run, speedup, verdict)
+from chanlab_results import (FREE, NOISE_OTHER_PCT, NOISE_STEAL_PCT,  # noqa: E402
+                             ResultsError, Run, speedup, verdict)
 
 PLOTS = [
     ("vs_go.png", "Each implementation against Go, same run (speed ratio, log scale)"),
@@ -40,7 +40,12 @@ PLOTS = [
     ("select.png", "Select over k channels"),
     ("cpu_per_message.png", "CPU and context switches per message"),
     ("payload.png", "Payload size sweep"),
-    ("patterns.png", "Go concurrency patterns"),
+    ("patterns.png", "Go concurrency patterns (threads, fibers, Go)"),
+    ("exec_pingpong.png", "Ping-pong: threads, fibers and Go"),
+    ("exec_throughput.png", "Throughput: threads, fibers and Go"),
+    ("exec_select.png", "Select: threads, fibers and Go"),
+    ("exec_runtime.png", "What a goroutine costs: switch, spawn, daisy chains"),
+    ("exec_sieve.png", "Prime sieve: threads, fibers and Go"),
     ("pair_heatmap.png", "Per-PU-pair cache-line latency"),
 ]
 
@@ -261,12 +266,21 @@ def best_of(rows):
     return max(rows, key=lambda r: r.value if r.higher_is_better else -r.value)
 
 
-def target(label, candidates, baseline, bound, noisy_floors, show_latency=False, why=""):
+def on_fibers(r):
+    """A row measured on chanlab's fiber runtime (exec:fiber, or the
+    runtime scenarios' impl:fiber)."""
+    return r.exec == "fiber" or r.impl == "fiber"
+
+
+def target(label, candidates, baseline, bound, noisy_floors, show_latency=False, why="",
+           fibers=False):
     """A target "each candidate's speed / baseline's >= bound" (for latency,
     "within 1/bound times the baseline"): met if some candidate's interval is
     wholly above the bound, missed if every candidate's is wholly below,
-    otherwise inconclusive."""
-    candidates = [c for c in candidates if c.impl not in ("floor", "go") and not c.error]
+    otherwise inconclusive. The candidates are the thread rows, or with
+    fibers=True the fiber rows (issue 9's targets)."""
+    candidates = [c for c in candidates if c.impl not in ("floor", "go") and not c.error
+                  and on_fibers(c) == fibers]
     if not candidates or baseline is None:
         return None
     results = [(c, speedup(c, baseline)) for c in candidates]
@@ -291,7 +305,8 @@ def targets(run, noisy_floors):
                           run.select("pingpong", place=cross),
                           run.one("floor_cacheline", place=cross), 1 / 1.3, noisy_floors, True))
     cb = run.one("spsc", "crossbeam", cap=0)
-    sp0 = [r for r in run.select("spsc", cap=0) if r.impl not in ("go", "crossbeam", "flume")]
+    sp0 = [r for r in run.select("spsc", cap=0) if r.impl not in ("go", "crossbeam", "flume")
+           and not on_fibers(r)]
     if cb:
         out.append(target("Unbuffered SPSC at least 2x crossbeam", sp0, cb, 2, noisy_floors))
     elif sp0:
@@ -323,7 +338,7 @@ def targets(run, noisy_floors):
     for r in run.rows:
         if r.scenario in ("pingpong", "spsc", "mpsc", "spmc", "mpmc", "select_recv",
                           "select_both", "select_many", "payload") \
-                and not r.error and r.impl not in ("go", "floor"):
+                and not r.error and r.impl not in ("go", "floor") and not on_fibers(r):
             m, lo, hi = r.stat("alloc_bytes_per_op")
             if not math.isnan(m):
                 per_impl[r.series] = max(per_impl.get(r.series, 0), hi if not math.isnan(hi) else m)
@@ -333,6 +348,155 @@ def targets(run, noisy_floors):
                     ", ".join(f"{k}: at most {v:.3g} B/op" for k, v in sorted(per_impl.items())),
                     "met" if worst == 0 else f"missed (worst {worst:.3g} B/op)"))
     return [t for t in out if t]
+
+
+# ---- the executors: threads, fibers and Go (issue 9) ------------------------
+
+# Pattern shapes whose fiber rows must take at most Go's time per value (a
+# speed ratio of at least 1), with their parameter.
+FIBER_VS_GO_SHAPES = [("Pipeline", "pattern_pipeline", "depth", "stages"),
+                      ("Fan-in", "pattern_fanin", "inputs", "inputs"),
+                      ("Daisy chain", "pattern_daisy", "links", "links"),
+                      ("Prime sieve", "pattern_sieve", "primes", "primes")]
+# Scenarios whose operations must allocate nothing, on fibers too.
+NO_ALLOC_SCENARIOS = ("pingpong", "spsc", "mpsc", "spmc", "mpmc", "select_recv",
+                      "select_both", "select_many", "payload")
+IDLE_CPU_PCT = 1.0  # an idle runtime: at most 1% of one CPU
+
+
+def fibers(run, scenario, **params):
+    return [r for r in run.select(scenario, **params) if on_fibers(r)]
+
+
+def count(v, unit):
+    return f"{v} {unit[:-1] if v == 1 else unit}"
+
+
+def fiber_target(*args, **kw):
+    return target(*args, **kw, fibers=True)
+
+
+def thread_regressions(run, baseline):
+    """A verdict on "the thread executor did not get slower": every chanlab
+    row on threads in this run against the same row of a baseline run
+    (without its exec:thread part if the baseline predates the executor
+    axis), judged as compare.py judges a change."""
+    from compare import changed
+    if baseline is None:
+        return ("no baseline run given (report.py --baseline results/<run>, or "
+                "scripts/run.sh --baseline)", "inconclusive")
+    base = {r.name: r for r in baseline.rows if not r.error}
+    ours = {k[6:] for k, v in run.context.items()
+            if k.startswith("queue.") and str(v).startswith("chanlab")}
+    pairs = []
+    for r in run.rows:
+        if r.error or on_fibers(r) or r.impl not in ours:
+            continue
+        b = base.get(r.name) or base.get(r.name.replace("/exec:thread", ""))
+        if b:
+            pairs.append((r, b, speedup(r, b)))
+    if not pairs:
+        return (f"no row of this run is in the baseline {baseline.folder}", "inconclusive")
+    worse = [(r, c) for r, b, c in pairs if changed(c) and c["ratio"] < 1]
+    untestable = sum(1 for _, _, c in pairs if not c["testable"])
+    measured = (f"{len(pairs)} thread rows against {baseline.folder}: {len(worse)} "
+                "significantly slower beyond 5%")
+    if worse:
+        r, c = min(worse, key=lambda rc: rc[1]["ratio"])
+        return (measured + f" (worst `{r.name}` at {fmt_ratio(c)} the speed; two runs of one "
+                "commit have shown 2 of 140 such rows)", "missed")
+    if untestable * 2 > len(pairs):
+        return (measured + f"; {untestable} rows have too few repetitions to test",
+                "inconclusive")
+    return measured, "met"
+
+
+def fiber_targets(run, noisy_floors, baseline=None):
+    """Issue 9's targets: fibers against Go in the same run, the thread
+    executor against a baseline run, and the fibers' costs."""
+    out = []
+    go_pp = run.one("pingpong", "go")
+    out.append(fiber_target("Fiber ping-pong at least as fast as Go's", fibers(run, "pingpong"),
+                      go_pp, 1, noisy_floors, True))
+    out.append(fiber_target("Unbuffered SPSC on fibers at least as fast as Go's",
+                      fibers(run, "spsc", cap=0), run.one("spsc", "go", cap=0), 1,
+                      noisy_floors))
+    for label, scen, key, unit in FIBER_VS_GO_SHAPES:
+        for v in sorted({r.params.get(key) for r in fibers(run, scen)} - {None}):
+            go = run.one(scen, "go", **{key: v})
+            what = "time" if scen == "pattern_sieve" else "time per value"
+            if scen == "pattern_daisy":
+                what = "time per link"
+                if any(r.ident.get("stacks") == "unguarded" for r in fibers(run, scen, links=v)):
+                    what += (" (unguarded stacks; that many goroutines at once: the "
+                             "goroutine-cost comparison)")
+            out.append(fiber_target(f"{label} ({count(v, unit)}) on fibers: {what} at most Go's",
+                              fibers(run, scen, **{key: v}), go, 1, noisy_floors))
+    for w in sorted({r.params.get("workers") for r in fibers(run, "pattern_pool")} - {None}):
+        out.append(fiber_target(f"Worker pool ({w} workers) on fibers: at least Go's throughput",
+                          fibers(run, "pattern_pool", workers=w),
+                          run.one("pattern_pool", "go", workers=w), 1, noisy_floors))
+    out.append(fiber_target("Fiber spawn plus exit at most Go's goroutine cost",
+                      fibers(run, "spawn"), run.one("spawn", "go"), 1, noisy_floors))
+    measured, v = thread_regressions(run, baseline)
+    out.append(("Thread executor: no regression", measured, v))
+    worst = {}
+    for scen in NO_ALLOC_SCENARIOS:
+        for r in fibers(run, scen):
+            m, lo, hi = r.stat("alloc_bytes_per_op")
+            if not math.isnan(m):
+                worst[r.series] = max(worst.get(r.series, 0), m if math.isnan(hi) else hi)
+    if worst:
+        most = max(worst.values())
+        out.append(("0 bytes allocated per send, receive and select on fibers",
+                    ", ".join(f"{k}: at most {v:.3g} B/op" for k, v in sorted(worst.items())),
+                    "met" if most == 0 else f"missed (worst {most:.3g} B/op)"))
+    idle = fibers(run, "idle")
+    if idle:
+        verdicts = [stats.threshold_verdict(*r.stat("idle_cpu_pct")[1:], IDLE_CPU_PCT, False)
+                    for r in idle]
+        v = "met" if all(x == "met" for x in verdicts) else \
+            "missed" if "missed" in verdicts else "inconclusive"
+        out.append((f"An idle fiber runtime at ~0% CPU (at most {IDLE_CPU_PCT:g}% of a CPU)",
+                    ", ".join(f"{r.series} {r.fmt('idle_cpu_pct')}" for r in idle), v))
+    return [t for t in out if t]
+
+
+def executor_headlines(run):
+    """Sentences about threads vs fibers vs Go on the configurations the
+    fibers ran, with verdicts."""
+    out = []
+    items = [("Ping-pong", "pingpong", {}), ("Unbuffered SPSC", "spsc", dict(cap=0)),
+             ("SPSC cap 128", "spsc", dict(cap=128)),
+             ("MPMC 2x2 cap 128", "mpmc", dict(cap=128, p=2, c=2)),
+             ("Select over 4, cap 0", "select_recv", dict(k=4, cap=0))]
+    for label, scen, key, unit in FIBER_VS_GO_SHAPES:
+        for v in sorted({r.params.get(key) for r in fibers(run, scen)} - {None}):
+            items.append((f"{label}, {count(v, unit)}", scen, {key: v}))
+    items += [("Goroutine spawn + exit + join", "spawn", {}),
+              ("Goroutine switch (a round trip)", "switch", {})]
+    for label, scen, params in items:
+        rows = [r for r in run.select(scen, place=FREE, **params)]
+        if scen == "switch":
+            rows = run.select(scen)
+        fib = [r for r in rows if on_fibers(r)]
+        thr = [r for r in rows if r.exec == "thread" or r.impl == "thread"]
+        go = [r for r in rows if r.impl == "go"]
+        if not fib:
+            continue
+        best_f = ranking(fib)[1]
+        s = f"{label}: fibers best {best_f.series} {best_f.fmt()}"
+        if thr:
+            best_t = ranking(thr)[1]
+            c = speedup(best_f, best_t)
+            s += (f"; threads best {best_t.series} {best_t.fmt()} (fibers "
+                  f"{fmt_ratio(c)} its speed, {'~' if verdict(c) == '~' else 'significant'})")
+        if go:
+            c = speedup(best_f, go[0])
+            s += (f"; Go {go[0].fmt()} (fibers {fmt_ratio(c)} Go's speed, "
+                  f"{'~' if verdict(c) == '~' else 'significant'})")
+        out.append(s + ".")
+    return out
 
 
 def headlines(run):
@@ -372,12 +536,17 @@ def headlines(run):
 def cost_table(run, bad):
     L = ["## Cost", "",
          "Medians with 95% intervals. CPU per message from each role thread's "
-         "CLOCK_THREAD_CPUTIME_ID (Go: the process's CPU clock), summed over the threads.", "",
+         "CLOCK_THREAD_CPUTIME_ID, summed over the threads; on fibers (exec:fiber) the "
+         "process's CPU clock over the round minus the benchmark thread's (a fiber moves "
+         "between workers, so no thread clock follows it: this is every worker's CPU, "
+         "idle spinning included); Go: the process's CPU clock. Allocations on fibers: "
+         "the counters of every worker thread, summed. The idle column is the waiting "
+         "thread's CPU, or on fibers the whole runtime's.", "",
          "| implementation | SPSC cap 128 CPU ns/msg | vcsw/msg | alloc B/op | allocs/op | "
          "idle waiter CPU % | make+destroy (cap 128) |", "|---|---|---|---|---|---|---|"]
     for series in run.series():
         s = [r for r in run.select("spsc", cap=128, series=series)
-             if r.place in ("unpinned", "none")]
+             if r.place in FREE + ("none",)]
         s = s[0] if s else None
         idle = [r for r in run.select("idle", series=series)]
         life = [r for r in run.select("lifecycle", cap=128, series=series)]
@@ -396,12 +565,15 @@ def cost_table(run, bad):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("folder", help="a results/<run> folder")
+    ap.add_argument("--baseline", help="an earlier results folder: the thread executor's "
+                    "rows are checked against it (no regression)")
     args = ap.parse_args()
     try:
         if not os.path.isdir(args.folder):
             raise ResultsError(f"{args.folder}: not a results folder" if os.path.exists(args.folder)
                                else f"{args.folder}: no such file or directory")
         run = Run(args.folder)
+        baseline = Run(args.baseline) if args.baseline is not None else None
     except ResultsError as e:
         print(f"report.py: {e}", file=sys.stderr)
         return 1
@@ -423,9 +595,16 @@ def main():
         L += ["", "## Benchmarks that reported an error", ""]
         L += [f"- `{r.name}`: {r.error}" for r in errs]
     L += ["", "## What this run shows", ""] + [f"- {x}" for x in headlines(run)]
-    L += ["", "## Targets (issue 4), checked against this run", "",
+    execs = executor_headlines(run)
+    if execs:
+        L += ["", "### Threads, fibers and Go", "",
+              "The same configurations on OS threads (unpinned), on fibers of chanlab's "
+              "runtime (`exec:fiber`, `place:runtime`) and in Go; speed ratios (>1: the "
+              "fibers are faster).", ""] + [f"- {x}" for x in execs]
+    L += ["", "## Targets (issues 4 and 9), checked against this run", "",
           "| target | measured | verdict |", "|---|---|---|"]
     L += [f"| {t} | {m} | {v} |" for t, m, v in targets(run, noisy_floors)]
+    L += [f"| {t} | {m} | {v} |" for t, m, v in fiber_targets(run, noisy_floors, baseline)]
     L += [""] + cost_table(run, bad)
     L += ["", "## Plots", "",
           "Bars and points are medians; whiskers and bands are the 95% intervals.", ""]

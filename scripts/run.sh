@@ -7,14 +7,18 @@
 #
 # usage: scripts/run.sh [options]        (--x=v and --x v both work)
 #   -q, --quick             the quick suite (default): 6 repetitions of each
-#                           benchmark; about 3 minutes on 2 PUs in all
-#   -f, --full              every configuration on every placement, 10
-#                           repetitions; about 45 minutes on 2 PUs
+#                           benchmark; about 5 minutes on 2 PUs in all
+#   -f, --full              every configuration on every placement and
+#                           executor, 10 repetitions; about 85 minutes on 2 PUs
 #   -r, --repetitions N     repetitions per benchmark (default 6 quick, 10 full)
 #   -t, --min-time S        seconds per repetition (default 0.08 quick, 0.2 full)
 #   -F, --filter REGEX      only benchmarks whose name matches
 #   -i, --impl LIST         implementations (chanbench's and go), comma-separated
 #   -s, --scenario LIST     scenarios (names or globs; chanbench --list)
+#   -e, --executor LIST     thread, fiber or both (default) where a scenario
+#                           has the executor axis (chanbench's; Go runs anyway)
+#       --baseline DIR      an earlier results folder: the report checks the
+#                           thread executor's rows against it (no regression)
 #       --no-go             leave out Go's channels
 #       --allocator NAME    jemalloc (default) or system
 #       --results DIR       where the run folder goes (default results/)
@@ -33,12 +37,13 @@ usage() {
 }
 die() { echo "run.sh: $*" >&2; exit 2; }
 
-parsed=$(getopt -n run.sh -o qfr:t:F:i:s:h \
-  -l quick,full,repetitions:,min-time:,filter:,impl:,scenario:,no-go,allocator:,results:,skip-deps,help \
+parsed=$(getopt -n run.sh -o qfr:t:F:i:s:e:h \
+  -l quick,full,repetitions:,min-time:,filter:,impl:,scenario:,executor:,baseline:,no-go,allocator:,results:,skip-deps,help \
   -- "$@") || { echo "(scripts/run.sh --help lists the flags)" >&2; exit 2; }
 eval set -- "$parsed"
 suite=quick go=1 allocator=jemalloc min_time="" filter="" impl="" scenario=""
 repetitions="" results_base="$root/results" skip_deps=0 filter_set=0
+executor="" baseline=""
 while true; do
   case "$1" in
     -q|--quick) suite=quick; shift ;;
@@ -48,6 +53,8 @@ while true; do
     -F|--filter) filter=$2 filter_set=1; shift 2 ;;
     -i|--impl) impl=$2; shift 2 ;;
     -s|--scenario) scenario=$2; shift 2 ;;
+    -e|--executor) executor=$2; shift 2 ;;
+    --baseline) baseline=$2; shift 2 ;;
     --no-go) go=0; shift ;;
     --allocator) allocator=$2; shift 2 ;;
     --results) results_base=$2; shift 2 ;;
@@ -65,6 +72,9 @@ if [ -n "$repetitions" ] && ! [[ "$repetitions" =~ ^[1-9][0-9]*$ ]]; then
   die "--repetitions wants a whole number of at least 1, not '$repetitions'"
 fi
 [ $filter_set = 0 ] || [ -n "$filter" ] || die "empty --filter"
+if [ -n "$baseline" ] && [ ! -d "$baseline" ]; then
+  die "--baseline: '$baseline' is not a results folder"
+fi
 # --impl: "go" is Go's program; the other names are chanbench's queues.
 bench_impl="" run_bench=1
 if [ -n "$impl" ]; then
@@ -130,6 +140,7 @@ common=()
 [ -n "$scenario" ] && common+=(--scenario "$scenario")
 bench_args=("${common[@]}")
 [ -n "$bench_impl" ] && bench_args+=(--impl "$bench_impl")
+[ -n "$executor" ] && bench_args+=(--executor "$executor")
 if [ $run_bench = 1 ]; then
   "$bench" "${bench_args[@]}" --list >/dev/null || exit 2
 fi
@@ -223,6 +234,6 @@ fi
 log "plots and report"
 "$pybin" "$root/scripts/plot.py" "$out"
 echo "total_seconds: $(( $(date +%s) - started ))" >> "$out/env.txt"
-"$pybin" "$root/scripts/report.py" "$out"
+"$pybin" "$root/scripts/report.py" "$out" ${baseline:+--baseline "$baseline"}
 echo "done in $(( ($(date +%s) - started) / 60 )) min $(( ($(date +%s) - started) % 60 )) s: $out/README.md"
 exit $status

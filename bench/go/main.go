@@ -1,7 +1,10 @@
 // Command gochan measures Go's own runtime channels on the scenarios chanlab
 // runs on its C implementations (ping-pong, SPSC/MPSC/SPMC/MPMC, select over
-// 4), and writes the results in Google Benchmark's JSON schema with the same
-// benchmark names ("impl:go"), so both land in the same tables and plots.
+// 4), Go's versions of chanlab's pattern benchmarks (pipeline, worker pool,
+// fan-in, or-done, tee, daisy chain, prime sieve: patterns.go) and the cost
+// of a goroutine itself (spawn, switch), and writes the results in Google
+// Benchmark's JSON schema with the same benchmark names ("impl:go"), so
+// both land in the same tables and plots.
 // Like chanbench it runs every benchmark several times (repetitions, in a
 // random interleaved order), writes each repetition as its own entry
 // (repetition_index), and measures the same configurations in the quick and
@@ -307,6 +310,9 @@ func suite(full bool, messages int, minTime float64) []bench {
 		name := fmt.Sprintf("select_recv/impl:go/place:unpinned/k:4/cap:%d/p:1/c:1/manual_time", capacity)
 		add("select_recv", name, func(name string) result { return selectRecv(name, capacity, messages, minTime) })
 	}
+	for _, p := range patternSuite(full, messages, minTime) {
+		out = append(out, p)
+	}
 	return out
 }
 
@@ -329,8 +335,9 @@ func main() {
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), `usage: gochan [flags]
 
-Go's runtime channels on chanlab's scenarios, in Google Benchmark's JSON
-schema. The quick suite takes about 10 s on 2 PUs, the full one about 1.5 min.
+Go's runtime channels, patterns and goroutines on chanlab's scenarios, in
+Google Benchmark's JSON schema. The quick suite takes about 15 s on 2 PUs, the
+full one about 2 min.
 Flags (--x=v and --x v, as with chanbench; Go's -x=v and -x v work too):
 `)
 		flag.PrintDefaults()

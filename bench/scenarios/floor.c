@@ -132,7 +132,7 @@ static void run_roundtrips(bench_state *st, const struct placement *pl,
   const struct roles ro = {ROLES_ROUNDTRIP(init, echo),
                            .shared_size = sizeof(struct line_shared),
                            .setup = line_setup};
-  round_drive(st, pl, &ro, &pl);
+  round_drive(st, &(struct where){EXEC_THREAD, pl}, &ro, &pl);
 }
 
 static void bm_cacheline(bench_state *st, void *user) {
@@ -232,7 +232,7 @@ static void bm_ring(bench_state *st, void *user) {
       .setup = ring_setup,
       .teardown = ring_teardown,
   };
-  round_drive(st, a->pl, &ro, a);
+  round_drive(st, &(struct where){EXEC_THREAD, a->pl}, &ro, a);
 }
 
 /* ---- per-PU-pair heatmap --------------------------------------------------

@@ -7,13 +7,15 @@
  * iteration = one round trip, manual time). Runs on every placement the
  * machine has, next to the floors in floor.c. A queue without a rendezvous
  * uses capacity 1: with one value in flight at a time the round trip is the
- * same exchange.
+ * same exchange. On fibers (exec:fiber) the two are fibers of one runtime:
+ * the echo is woken to run next on the sender's worker (Go's runnext), so
+ * the round trip is two switches in user space.
  */
 #include "../bench_common.h"
 
 struct pp_arg {
   const struct bq_ops *q;
-  const struct placement *pl;
+  struct where w;
 };
 
 struct pp_shared {
@@ -73,23 +75,25 @@ static void bm_pingpong(bench_state *st, void *user) {
   const struct roles ro = {ROLES_ROUNDTRIP(pp_initiator, pp_echo),
                            .shared_size = sizeof(struct pp_shared),
                            .setup = pp_setup, .teardown = pp_teardown};
-  round_drive(st, a->pl, &ro, a);
+  round_drive(st, &a->w, &ro, a);
 }
 
 void register_pingpong(const struct scenario *sc) {
   const struct bq_ops *qs[QUEUES_MAX];
   int nq = suite_queues(sc, 0, qs);
-  const struct placement *pls[PLACE_NCLASSES];
-  int npl = suite_placements(pls, true);
-  for (int i = 0; i < nq; i++)
-    for (int p = 0; p < npl; p++) {
-      if (!(qs[i]->features & BQ_BLOCKING) && pls[p]->cls == PLACE_SAME_PU) {
+  for (int i = 0; i < nq; i++) {
+    struct where ws[SUITE_WHERE_MAX];
+    int nw = suite_wheres(sc, qs[i], true, ws);
+    for (int p = 0; p < nw; p++) {
+      if (!(qs[i]->features & BQ_BLOCKING) && ws[p].exec == EXEC_THREAD &&
+          ws[p].pl->cls == PLACE_SAME_PU) {
         suite_absent(sc, qs[i],
                      "spins: on one PU it would only measure yields");
         continue;
       }
-      struct pp_arg a = {qs[i], pls[p]};
+      struct pp_arg a = {qs[i], ws[p]};
       bench_use_manual_time(
-          suite_register(sc, a.q, a.pl, bm_pingpong, &a, sizeof a));
+          suite_register_at(sc, a.q, &a.w, bm_pingpong, &a, sizeof a));
     }
+  }
 }

@@ -10,7 +10,8 @@
  *   select_many: several selecting producers and consumers on the same k
  *                channels.
  * Fixed counts on both sides keep sends and receives equal, so no close is
- * needed to end a round.
+ * needed to end a round. Both executors: role threads, or role fibers
+ * (exec:fiber; a select parks the fiber like any channel operation).
  */
 #include "../bench_common.h"
 
@@ -18,7 +19,7 @@
 
 struct sel_arg {
   const struct bq_ops *q;
-  const struct placement *pl;
+  struct where w;
   int64_t k, cap, producers, consumers;
   bool select_send;
 };
@@ -92,35 +93,36 @@ static void bm_select(bench_state *st, void *user) {
       .setup = sel_setup,
       .teardown = sel_teardown,
   };
-  round_drive(st, a->pl, &ro, a);
+  round_drive(st, &a->w, &ro, a);
 }
 
 static void reg(const struct scenario *sc, struct sel_arg a) {
-  bench_def *b = suite_register(sc, a.q, a.pl, bm_select, &a, sizeof a);
+  bench_def *b = suite_register_at(sc, a.q, &a.w, bm_select, &a, sizeof a);
   bench_arg_names(b, (const char *const[]){"k", "cap", "p", "c"}, 4);
   bench_args(b, (const int64_t[]){a.k, a.cap, a.producers, a.consumers}, 4);
   bench_use_manual_time(b);
 }
 
 /* The full suite sweeps k = 2..16 and both capacities (select_many 2x2,
- * and 4x4 where the PUs allow); the quick one runs select_recv at k = 4
- * (both capacities), and select_both and select_many (2x2) at k = 4,
- * capacity 128. */
+ * and 4x4 where the PUs allow) on both executors; the quick one runs
+ * select_recv at k = 4 (both capacities) on both, and select_both and
+ * select_many (2x2) at k = 4, capacity 128, on threads. */
 static void register_select(const struct scenario *sc, bool select_send,
                             int many) {
   static const int64_t ks[] = {2, 4, 8, 16};
   static const int64_t caps[] = {0, 128};
   const struct bq_ops *qs[QUEUES_MAX];
   int nq = suite_queues(sc, BQ_CHAN, qs);
-  const struct placement *pls[PLACE_NCLASSES];
-  int npl = suite_placements(pls, false);
-  for (int i = 0; i < nq; i++)
-    for (int p = 0; p < npl; p++)
+  for (int i = 0; i < nq; i++) {
+    struct where ws[SUITE_WHERE_MAX];
+    int nw = suite_wheres(sc, qs[i], false, ws);
+    for (int p = 0; p < nw; p++)
       for (int c = 0; c < 2; c++)
         for (int k = 0; k < 4; k++) {
-          if (!g_suite.full && (ks[k] != 4 || (select_send && caps[c] != 128)))
+          if (!g_suite.full && (ks[k] != 4 || (select_send && caps[c] != 128) ||
+                                (select_send && ws[p].exec == EXEC_FIBER)))
             continue;
-          struct sel_arg a = {qs[i], pls[p], ks[k], caps[c], 1, 1, select_send};
+          struct sel_arg a = {qs[i], ws[p], ks[k], caps[c], 1, 1, select_send};
           if (!many) {
             reg(sc, a);
             continue;
@@ -131,6 +133,7 @@ static void register_select(const struct scenario *sc, bool select_send,
               reg(sc, a);
             }
         }
+  }
 }
 
 void register_select_recv(const struct scenario *sc) {

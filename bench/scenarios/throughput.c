@@ -8,17 +8,20 @@
  * message. Producer k sends 0, 1, ..., its count - 1; the consumers' sum
  * must come to what was sent, or the round fails (a lost or duplicated
  * value). Capacities 0, 1, 128 and 1024; thread counts swept up to 4x the
- * PUs, because oversubscription is where spinning designs fall over.
+ * PUs, because oversubscription is where spinning designs fall over. The
+ * shapes (not the payload sweep) run on both executors: role threads, or
+ * role fibers of one runtime (exec:fiber, place:runtime).
  */
 #include "../bench_common.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct tp_arg {
   const struct bq_ops *q;
-  const struct placement *pl;
+  struct where w;
   int64_t cap, producers, consumers;
   size_t elem_size; /* 8, or the payload sweep's size */
 };
@@ -37,6 +40,28 @@ static int tp_producer(struct role *r) {
   for (uint64_t i = 0; i < r->count; i++) {
     if (numbered)
       memcpy(buf, &i, sizeof i);
+    int rc = q.ops->send(q.h, buf);
+    if (rc != CHAN_OK)
+      return role_fail(r, "send", rc);
+  }
+  return 0;
+}
+
+/* Test hook (bench_cli): with CHANBENCH_TEST_ALLOC=N the producers
+ * allocate and free N bytes per message, which the cost meters must count
+ * on both executors (a fiber's allocations happen on whichever worker runs
+ * it). Chosen once per benchmark, so the measured roles carry no check. */
+static int tp_producer_allocating(struct role *r) {
+  static size_t bytes;
+  if (!bytes)
+    bytes = (size_t)atoll(getenv("CHANBENCH_TEST_ALLOC"));
+  const struct tp_shared *s = r->shared;
+  const struct queue q = s->q;
+  _Alignas(64) unsigned char buf[4096] = {0};
+  for (uint64_t i = 0; i < r->count; i++) {
+    void *volatile p = malloc(bytes);
+    free(p);
+    memcpy(buf, &i, sizeof i);
     int rc = q.ops->send(q.h, buf);
     if (rc != CHAN_OK)
       return role_fail(r, "send", rc);
@@ -100,8 +125,11 @@ static void tp_teardown(void *shared) {
 
 static void bm_throughput(bench_state *st, void *user) {
   const struct tp_arg *a = user;
+  static int allocating = -1;
+  if (allocating < 0)
+    allocating = getenv("CHANBENCH_TEST_ALLOC") != NULL;
   const struct roles ro = {
-      .side0 = tp_producer,
+      .side0 = allocating ? tp_producer_allocating : tp_producer,
       .side1 = tp_consumer,
       .n0 = (int)a->producers,
       .n1 = (int)a->consumers,
@@ -113,7 +141,7 @@ static void bm_throughput(bench_state *st, void *user) {
       .report_bytes = true,
       .bytes_per_op = (int64_t)a->elem_size,
   };
-  round_drive(st, a->pl, &ro, a);
+  round_drive(st, &a->w, &ro, a);
 }
 
 /* Why queue row q cannot run this configuration honestly, or NULL. */
@@ -129,8 +157,9 @@ static const char *unfit(const struct tp_arg *a) {
     return "several consumers: single-consumer queue";
   if (a->elem_size != 8 && !(f & BQ_PAYLOAD))
     return "payload sizes other than 8 bytes";
-  if (!(f & BQ_BLOCKING) && (a->pl->cls == PLACE_SAME_PU ||
-                             a->producers + a->consumers > g_suite.npus))
+  if (!(f & BQ_BLOCKING) && a->w.exec == EXEC_THREAD &&
+      (a->w.pl->cls == PLACE_SAME_PU ||
+       a->producers + a->consumers > g_suite.npus))
     return "spins: one PU or more threads than PUs would only measure yields";
   return NULL;
 }
@@ -141,55 +170,66 @@ static void reg(const struct scenario *sc, struct tp_arg a) {
     suite_absent(sc, a.q, why);
     return;
   }
-  bench_def *b = suite_register(sc, a.q, a.pl, bm_throughput, &a, sizeof a);
+  bench_def *b = suite_register_at(sc, a.q, &a.w, bm_throughput, &a, sizeof a);
   bench_arg_names(b, (const char *const[]){"cap", "p", "c"}, 3);
   bench_args(b, (const int64_t[]){a.cap, a.producers, a.consumers}, 3);
   bench_use_manual_time(b);
 }
 
 /* The quick suite measures fewer configurations rather than fewer
- * repetitions: SPSC at capacity 128 on every placement, 0 and 1024 where the
- * OS places the threads; the sweeps at capacity 128 up to 4 threads a side
- * (2x2 and 4x4 for MPMC, which oversubscribes 2 PUs), and unbuffered MPMC
- * 2x2. The full suite runs every capacity and thread count everywhere. */
-static bool in_quick(int64_t cap, int64_t n, bool spsc,
-                     const struct placement *pl) {
+ * repetitions. Threads: SPSC at capacity 128 on every placement, 0 and 1024
+ * where the OS places the threads; the sweeps at capacity 128 up to 4
+ * threads a side (2x2 and 4x4 for MPMC, which oversubscribes 2 PUs), and
+ * unbuffered MPMC 2x2. Fibers: SPSC at capacities 0 and 128, MPSC 4x1 and
+ * SPMC 1x4 at 128, MPMC 2x2 at 0 and 128 (the configurations the report
+ * compares with Go). The full suite runs every capacity and count on
+ * both. */
+static bool in_quick(const struct tp_arg *a, int64_t n, bool spsc) {
+  if (a->w.exec == EXEC_FIBER) {
+    if (spsc)
+      return a->cap == 0 || a->cap == 128;
+    bool mpmc = a->producers > 1 && a->consumers > 1;
+    return mpmc ? n == 2 && (a->cap == 0 || a->cap == 128)
+                : n == 4 && a->cap == 128;
+  }
   if (spsc)
-    return cap == 128 || (cap != 1 && pl->cls == PLACE_UNPINNED);
-  return (cap == 128 && n <= 4) || (cap == 0 && n == 2);
+    return a->cap == 128 || (a->cap != 1 && a->w.pl->cls == PLACE_UNPINNED);
+  if (a->cap == 0)
+    return n == 2 && a->producers > 1 && a->consumers > 1;
+  return a->cap == 128 && n <= 4;
 }
 
 /* The thread-count sweeps: many-to-one and one-to-many with 2, 4, ...
  * producers (consumers) up to 4x the PUs; many-to-many n x n with 2n up to
  * 4x the PUs. SPSC runs on every placement, the sweeps on unpinned in the
- * quick suite. */
+ * quick suite; fibers on the runtime. */
 static void register_shape(const struct scenario *sc, int p_mul, int c_mul) {
   static const int64_t caps[] = {0, 1, 128, 1024};
   const bool spsc = p_mul == 0 && c_mul == 0;
   const struct bq_ops *qs[QUEUES_MAX];
   int nq = suite_queues(sc, 0, qs);
-  const struct placement *pls[PLACE_NCLASSES];
-  int npl = suite_placements(pls, spsc);
   int max_threads = 4 * g_suite.npus;
   if (max_threads > ROLES_MAX - 1)
     max_threads = ROLES_MAX - 1; /* n producers + 1 consumer */
-  for (int i = 0; i < nq; i++)
+  for (int i = 0; i < nq; i++) {
+    struct where ws[SUITE_WHERE_MAX];
+    int nw = suite_wheres(sc, qs[i], spsc, ws);
     for (int c = 0; c < 4; c++)
-      for (int p = 0; p < npl; p++) {
-        struct tp_arg a = {qs[i], pls[p], caps[c], 1, 1, 8};
+      for (int p = 0; p < nw; p++) {
+        struct tp_arg a = {qs[i], ws[p], caps[c], 1, 1, 8};
         if (spsc) {
-          if (g_suite.full || in_quick(a.cap, 1, true, a.pl))
+          if (g_suite.full || in_quick(&a, 1, true))
             reg(sc, a);
           continue;
         }
         for (int64_t n = 2; (p_mul + c_mul) * n <= max_threads; n *= 2) {
           a.producers = p_mul ? n : 1;
           a.consumers = c_mul ? n : 1;
-          if (g_suite.full || (in_quick(a.cap, n, false, a.pl) &&
-                               (a.cap != 0 || (p_mul && c_mul))))
+          if (g_suite.full || in_quick(&a, n, false))
             reg(sc, a);
         }
       }
+  }
 }
 
 void register_spsc(const struct scenario *sc) {
@@ -218,14 +258,15 @@ void register_payload(const struct scenario *sc) {
       for (int s = 0; s < 6; s++) {
         if (!g_suite.full && !(quick >> s & 1))
           continue;
-        struct tp_arg a = {qs[i], pls[p], 128, 1, 1, (size_t)sizes[s]};
+        struct tp_arg a = {qs[i], {EXEC_THREAD, pls[p]}, 128, 1,
+                           1,     (size_t)sizes[s]};
         const char *why = unfit(&a);
         if (why) {
           suite_absent(sc, a.q, why);
           continue;
         }
         bench_def *b =
-            suite_register(sc, a.q, a.pl, bm_throughput, &a, sizeof a);
+            suite_register(sc, a.q, a.w.pl, bm_throughput, &a, sizeof a);
         bench_arg_names(b, (const char *const[]){"bytes", "cap"}, 2);
         bench_args(b, (const int64_t[]){sizes[s], 128}, 2);
         bench_use_manual_time(b);

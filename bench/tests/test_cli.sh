@@ -43,6 +43,8 @@ expect 2 "unknown implementation 'nope'" "$bench" --impl nope
 expect 2 "unknown scenario 'nope'" "$bench" --scenario=pingpong,nope
 expect 2 "empty scenario list" "$bench" --scenario=,
 expect 2 "unknown placement 'nope'" "$bench" --placement=nope
+expect 2 "unknown executor 'nope'" "$bench" --executor=nope
+expect 2 "empty executor list" "$bench" --executor ,
 expect 2 "bad --messages" "$bench" --messages=0
 expect 2 "bad --repetitions" "$bench" --repetitions 0
 expect 2 "bad --min-time" "$bench" --min-time=-1
@@ -56,7 +58,17 @@ expect 0 "benchmarks x 6 repetitions" "$bench" --list
 expect 0 "benchmarks x 10 repetitions" "$bench" --full --list
 expect 0 "pattern_pipeline/impl:$impl" "$bench" --scenario='pattern_*' --impl "$impl" --list
 expect 0 "scenario pattern_daisy" "$bench" --list
-for flag in --quick --full --impl --scenario --placement --filter --repetitions \
+# The executor axis: fiber rows on the runtime, thread rows by placement,
+# the runtime scenarios named by executor; --executor selects.
+expect 0 "pingpong/impl:$impl/exec:fiber/place:runtime" "$bench" --impl "$impl" --list
+expect 0 "pattern_sieve/impl:$impl/exec:thread/place:unpinned/primes:300" "$bench" --impl "$impl" --list
+expect 0 "stacks:unguarded/links:100000" "$bench" --impl "$impl" --list
+expect 0 "spawn/impl:fiber/place:runtime" "$bench" --list
+expect 0 "switch/impl:thread/place:same_pu" "$bench" --list
+expect 0 "executor fiber" "$bench" --list
+expect 1 "" bash -c "'$bench' --impl '$impl' --executor thread --list | grep -q exec:fiber"
+expect 1 "" bash -c "'$bench' --impl '$impl' --executor fiber --list | grep -q exec:thread"
+for flag in --quick --full --impl --scenario --placement --executor --filter --repetitions \
             --min-time --messages --out --topology --list --help "Suite durations"; do
   expect 0 "$flag" "$bench" --help
 done
@@ -69,7 +81,7 @@ expect 2 "--topology wants" "$bench" --topology=banana
 # benchmark with a message (not hang: a peer of an unpinnable thread waits),
 # and the run then exits 3.
 synth="synthetic:pack:2 l3:2 core:4 pu:2"
-expect 0 "pingpong/impl:$impl/place:smt" "$bench" --topology="$synth" --impl="$impl" --list
+expect 0 "pingpong/impl:$impl/exec:thread/place:smt" "$bench" --topology="$synth" --impl="$impl" --list
 expect 0 "placement shared_l2 skipped" "$bench" --topology="$synth" --impl="$impl" --list
 expect 0 "pair_cacheline/a:0/b:31" "$bench" --topology="$synth" --impl="$impl" --full --list
 expect 3 "cannot pin" timeout 60 "$bench" --topology="$synth" --impl="$impl" \
@@ -85,6 +97,23 @@ for n in 1 3; do
     "$bench" --impl="$impl" --scenario=spsc,pattern_pipeline,pingpong,tryops \
     --filter=unpinned --min-time=0.002 --repetitions=3 --messages=3000 --no-progress
 done
+
+# The cost meters count on both executors: with CHANBENCH_TEST_ALLOC the
+# producers allocate 100 bytes per message, which a fiber does on whichever
+# worker runs it (the counters of every worker are summed).
+expect 0 "alloc meters ok" bash -c "CHANBENCH_TEST_ALLOC=100 '$bench' --impl='$impl' \
+  --scenario=spsc --filter='spsc/.*(unpinned|runtime)/cap:128' --min-time=0.005 \
+  --repetitions=2 --messages=2000 --no-progress --out='$tmp/alloc.json' >/dev/null 2>&1 &&
+  $py - '$tmp/alloc.json' <<'PY'
+import json, sys
+rows = [b for b in json.load(open(sys.argv[1]))['benchmarks'] if b.get('run_type') == 'iteration']
+execs = {b['name'].split('/')[2] for b in rows}
+assert execs == {'exec:thread', 'exec:fiber'}, execs
+for b in rows:
+    assert b['alloc_bytes_per_op'] >= 100 and b['allocs_per_op'] >= 1, b['name']
+    assert b['cpu_ns_per_msg'] > 0, b['name']
+print('alloc meters ok')
+PY"
 
 # A tiny real run: every repetition in the JSON, with its noise figures.
 run=$tmp/run
@@ -112,37 +141,55 @@ expect 0 "plots:" $py "$scripts/plot.py" "$run"
 expect 0 "" test -s "$run/latency_by_placement.png"
 expect 0 "report:" $py "$scripts/report.py" "$run"
 for text in "## Targets" "## How far to trust this run" "repetitions each" "] " \
-            "Google Benchmark's warnings"; do
+            "Google Benchmark's warnings" "### Threads, fibers and Go" \
+            "An idle fiber runtime at ~0% CPU" "on fibers | $impl exec:fiber: at most"; do
   expect 0 "$text" cat "$run/README.md"
 done
+# Fibers (place:runtime) compete in the unpinned groups, with the threads.
+# (A thread row's series is the implementation's name alone.)
+expect 0 "" bash -c "grep -E '^\| pingpong \| unpinned \|' '$run/README.md' | grep 'exec:fiber' |
+  grep -qE '[;|] $impl [0-9]'"
+expect 1 "no such file" $py "$scripts/report.py" "$run" --baseline "$tmp/nothing"
 expect 0 "0 significantly better, 0 significantly worse" $py "$scripts/compare.py" "$run" "$run"
 expect 0 "" bash -c "! $py '$scripts/compare.py' '$run' '$run' | grep -q $'\033'"
 
 # Extra result files and name parts are read generically: a peer's file and
-# an executor part (exec:fiber) join the tables, plots and comparisons.
+# an identifying part (exec:other) join the tables, plots and comparisons;
+# a Go file brings issue 9's targets (fibers against Go); a baseline run
+# without the executor axis checks the thread rows (no regression).
 gen=$tmp/gen
 mkdir -p "$gen"
 cp "$run/chanbench.json" "$gen/"
-$py - "$run/chanbench.json" "$gen/peers-rust.json" "$gen/fiber.json" <<'PY'
-import json, sys
+$py - "$run/chanbench.json" "$gen/peers-rust.json" "$gen/other.json" "$gen/go.json" \
+  "$tmp/base/chanbench.json" <<'PY'
+import json, os, sys
 doc = json.load(open(sys.argv[1]))
-spsc = [b for b in doc["benchmarks"] if b.get("run_type") == "iteration"
-        and b["name"].startswith("spsc/") and "unpinned" in b["name"]]
-def renamed(old, new):
-    out = []
-    for b in spsc:
-        b = dict(b, name=b["name"].replace(old, new), run_name=b["run_name"].replace(old, new))
-        out.append(b)
-    return out
+rows = [b for b in doc["benchmarks"] if b.get("run_type") == "iteration"]
+spsc = [b for b in rows if b["name"].startswith("spsc/") and "unpinned" in b["name"]]
+def renamed(rows, old, new):
+    return [dict(b, name=b["name"].replace(old, new), run_name=b["run_name"].replace(old, new))
+            for b in rows]
 impl = spsc[0]["name"].split("/")[1]
-json.dump({"context": {}, "benchmarks": renamed(impl, "impl:crossbeam")}, open(sys.argv[2], "w"))
-json.dump({"context": {}, "benchmarks": renamed(impl, impl + "/exec:fiber")}, open(sys.argv[3], "w"))
+json.dump({"context": {}, "benchmarks": renamed(spsc, impl + "/exec:thread", "impl:crossbeam")},
+          open(sys.argv[2], "w"))
+json.dump({"context": {}, "benchmarks": renamed(spsc, "exec:thread", "exec:other")},
+          open(sys.argv[3], "w"))
+fib = [b for b in rows if "/exec:fiber/place:runtime" in b["name"]]
+json.dump({"context": {}, "benchmarks": renamed(fib, impl + "/exec:fiber/place:runtime",
+                                                "impl:go/place:unpinned")}, open(sys.argv[4], "w"))
+os.makedirs(os.path.dirname(sys.argv[5]), exist_ok=True)
+thr = [b for b in rows if "/exec:fiber" not in b["name"]]
+json.dump(dict(doc, benchmarks=renamed(thr, "/exec:thread", "")), open(sys.argv[5], "w"))
 PY
 expect 0 "plots:" $py "$scripts/plot.py" "$gen"
-expect 0 "report:" $py "$scripts/report.py" "$gen"
+expect 0 "exec_pingpong.png" $py "$scripts/plot.py" "$gen"
+expect 0 "report:" $py "$scripts/report.py" "$gen" --baseline "$tmp/base"
 expect 0 "crossbeam" cat "$gen/README.md"
-expect 0 "$impl exec:fiber" cat "$gen/README.md"
+expect 0 "$impl exec:other" cat "$gen/README.md"
 expect 0 "peers-rust.json" cat "$gen/README.md"
+expect 0 "| Fiber ping-pong at least as fast as Go's |" cat "$gen/README.md"
+expect 0 "Thread executor: no regression | " cat "$gen/README.md"
+expect 0 "significantly slower beyond 5% | met" cat "$gen/README.md"
 cp "$gen/peers-rust.json" "$gen/again.json"
 expect 1 "is in both" $py "$scripts/report.py" "$gen"
 
