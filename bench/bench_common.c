@@ -233,13 +233,26 @@ void suite_release(void) {
 bench_def *suite_register(const struct scenario *sc, const struct bq_ops *q,
                           const struct placement *pl, bench_fn fn,
                           const void *arg, size_t arg_size) {
+  return suite_register_exec(sc, q, pl, NULL, fn, arg, arg_size);
+}
+
+bool suite_own_fibers(const struct bq_ops *q, const struct placement *pl) {
+  return q->fibers && pl->cls == PLACE_UNPINNED;
+}
+
+bench_def *suite_register_exec(const struct scenario *sc,
+                               const struct bq_ops *q,
+                               const struct placement *pl, const char *exec,
+                               bench_fn fn, const void *arg, size_t arg_size) {
   char name[256];
   int len = snprintf(name, sizeof name, "%s", sc->name);
   if (q)
     len += snprintf(name + len, sizeof name - (size_t)len, "/impl:%s", q->name);
   if (pl)
-    snprintf(name + len, sizeof name - (size_t)len, "/place:%s",
-             place_class_name(pl->cls));
+    len += snprintf(name + len, sizeof name - (size_t)len, "/place:%s",
+                    place_class_name(pl->cls));
+  if (exec)
+    snprintf(name + len, sizeof name - (size_t)len, "/exec:%s", exec);
   struct registered *r = malloc(sizeof *r + arg_size);
   if (r && nregistered == registered_cap) {
     size_t cap = registered_cap ? 2 * registered_cap : 256;

@@ -106,6 +106,17 @@ int suite_placements(const struct placement **out, bool all_in_quick);
 bench_def *suite_register(const struct scenario *sc, const struct bq_ops *q,
                           const struct placement *pl, bench_fn fn,
                           const void *arg, size_t arg_size);
+/* The same with an executor part, ".../place:<place>/exec:<exec>". */
+bench_def *suite_register_exec(const struct scenario *sc,
+                               const struct bq_ops *q,
+                               const struct placement *pl, const char *exec,
+                               bench_fn fn, const void *arg, size_t arg_size);
+
+/* True when queue row q brings its own fiber scheduler (bq_ops.fibers) and
+ * pl is "unpinned": scenarios register q's exec:fiber benchmarks beside its
+ * unpinned thread ones, named by that placement (the scheduler puts its
+ * fibers where it likes). */
+bool suite_own_fibers(const struct bq_ops *q, const struct placement *pl);
 
 /* ---- queues under test ------------------------------------------------- */
 
@@ -204,6 +215,17 @@ int round_run(struct round *r, const struct placement *pl, int n0, role_fn f0,
               uint64_t total0, int n1, role_fn f1, uint64_t total1,
               void *shared, struct hist *hists);
 
+/* The same with the roles as fibers of a library's own scheduler (a peer's
+ * bq_ops.fibers, exec:fiber rows): the one place such fibers are started.
+ * The roles are not pinned (the scheduler's workers are); the round's cost
+ * is what the scheduler's worker threads spent while they ran the roles
+ * (their own per-thread meters, read by each worker on itself), so it
+ * includes the scheduler's idle spinning, and the roles' own costs are
+ * zero. */
+int round_run_fibers(struct round *r, const struct bq_fibers *fibers, int n0,
+                     role_fn f0, uint64_t total0, int n1, role_fn f1,
+                     uint64_t total1, void *shared, struct hist *hists);
+
 /* Operations per round: what Google Benchmark still wants, at most hi (so
  * slow configurations do not run far past the minimum time), and at least
  * lo (to amortize starting the threads) unless fewer are wanted. Never more
@@ -231,6 +253,9 @@ struct roles {
   /* After each round, also after a failed setup (so it must cope with a
    * half-made state); may be NULL. */
   void (*teardown)(void *shared);
+  /* NULL: one thread per role (round_run). Otherwise the roles run as
+   * fibers of this library scheduler (round_run_fibers, exec:fiber). */
+  const struct bq_fibers *fibers;
   bool latency;         /* roles fill r->hist: report p50/p99/p99.9 */
   bool report_bytes;    /* report bytes per second too, */
   int64_t bytes_per_op; /* counting this many bytes per operation */

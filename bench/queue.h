@@ -29,6 +29,7 @@
 
 #include <chan/chan.h>
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #ifdef __cplusplus
@@ -52,6 +53,30 @@ enum bq_feature {
 };
 #define BQ_NFEATURES 9
 
+/* A library's own fiber scheduler (bq_ops.fibers): chanbench then also
+ * runs the row's round-based scenarios with the roles as fibers of this
+ * scheduler instead of one thread each (exec:fiber in benchmark names),
+ * beside chanlab's rows on chanlab's fibers. */
+struct bq_fibers {
+  const char *name; /* for the results: "Boost.Fiber algo::work_stealing" */
+  /* Runs task(arg, i) for every i < n, each on a fiber of its own, started
+   * together (the fibers wait at a barrier first), over the scheduler's
+   * worker threads, and returns when every one has returned: 0, or a
+   * negative CHAN_E* code with the reason in bq_error() (then no task ran).
+   * Each worker thread w calls on_worker(arg, w, false) before it runs any
+   * of these fibers and on_worker(arg, w, true) after the last one has
+   * returned, on its own thread, so the caller can read per-thread meters
+   * (CPU clock, context switches, allocations) of the threads that ran the
+   * fibers. One call at a time. */
+  int (*run)(size_t n, void (*task)(void *arg, size_t i),
+             void (*on_worker)(void *arg, unsigned w, bool end), void *arg);
+  /* Its worker threads (starting them if need be), or 0 with the reason in
+   * bq_error() if they could not be started. */
+  unsigned (*workers)(void);
+  /* Stops and joins the workers (after the last run; run restarts them). */
+  void (*shutdown)(void);
+};
+
 struct bq_ops {
   const char *name;    /* impl:<name> in benchmark names: "futex", "tbb" */
   const char *library; /* "chanlab", "oneTBB 2021.8", ... (for the report) */
@@ -65,6 +90,14 @@ struct bq_ops {
   int (*try_recv)(void *q, void *elem);
   int (*close)(void *q); /* NULL without BQ_CLOSE */
   void (*destroy)(void *q);
+  /* NULL for a row that competes. For a yardstick rather than a choice (a
+   * raw spinning ring without a channel's semantics, such as ck_ring), what
+   * it is: "the raw-ring floor". The results mark it (`floor.<name>` in the
+   * JSON context) and the report measures channels against it instead of
+   * ranking it among the peers. */
+  const char *floor;
+  /* NULL, or the library's own fiber scheduler (see struct bq_fibers). */
+  const struct bq_fibers *fibers;
 };
 
 /* One row of the list: a queue (ops), or a peer that was not built (ops

@@ -5,7 +5,9 @@
  * a barrier so they start together, and ends when the last has done its
  * fixed count; its wall time (first start to last end) is the manual time
  * of the round's iterations. round_run() is the one place role threads are
- * started; round_drive() is the one loop of rounds.
+ * started, round_run_fibers() the one place roles start as fibers of a
+ * library's own scheduler (bq_fibers); round_drive() is the one loop of
+ * rounds.
  */
 #include "bench_common.h"
 
@@ -56,13 +58,33 @@ static void split(struct round *rd, int side, int n, role_fn f, uint64_t total,
     r->side = side;
     r->k = k;
     r->nside = n;
-    r->cpu = placement_cpu(pl, side, k);
+    r->cpu = pl ? placement_cpu(pl, side, k) : -1;
     r->count = total / (uint64_t)n + ((uint64_t)k < total % (uint64_t)n);
     r->shared = shared;
     r->hist = hists ? &hists[rd->nroles] : NULL;
     r->fn = f;
     rd->nroles++;
   }
+}
+
+/* After the roles of a round have ended: its span (first start to last
+ * end), the roles' costs added to rd->cost, and the first error. */
+static int round_collect(struct round *rd) {
+  int64_t t0 = INT64_MAX, t1 = INT64_MIN;
+  for (int i = 0; i < rd->nroles; i++) {
+    struct role *r = &rd->roles[i];
+    if (r->t_start < t0)
+      t0 = r->t_start;
+    if (r->t_end > t1)
+      t1 = r->t_end;
+    struct cost zero = {0};
+    cost_add_delta(&rd->cost, &zero, &r->cost);
+    if (r->err[0] && !rd->err[0] && strncmp(r->err, "not run", 7) != 0)
+      snprintf(rd->err, sizeof rd->err, "%s %d: %s",
+               r->side ? "consumer" : "producer", r->k, r->err);
+  }
+  rd->elapsed_ns = t1 - t0;
+  return rd->err[0] ? -1 : 0;
 }
 
 int round_run(struct round *rd, const struct placement *pl, int n0, role_fn f0,
@@ -99,22 +121,74 @@ int round_run(struct round *rd, const struct placement *pl, int n0, role_fn f0,
   for (int i = 0; i < rd->nroles; i++)
     pthread_join(rd->roles[i].thread, NULL);
   pthread_barrier_destroy(&start);
-  int64_t t0 = INT64_MAX, t1 = INT64_MIN;
   memset(&rd->cost, 0, sizeof rd->cost);
-  for (int i = 0; i < rd->nroles; i++) {
-    struct role *r = &rd->roles[i];
-    if (r->t_start < t0)
-      t0 = r->t_start;
-    if (r->t_end > t1)
-      t1 = r->t_end;
-    struct cost zero = {0};
-    cost_add_delta(&rd->cost, &zero, &r->cost);
-    if (r->err[0] && !rd->err[0] && strncmp(r->err, "not run", 7) != 0)
-      snprintf(rd->err, sizeof rd->err, "%s %d: %s",
-               r->side ? "consumer" : "producer", r->k, r->err);
+  return round_collect(rd);
+}
+
+/* ---- role fibers on a library's scheduler -------------------------------- */
+
+struct fiber_round {
+  struct round *rd;
+  unsigned nworkers;
+  struct cost *start, *spent; /* per worker thread */
+};
+
+static void fiber_role(void *arg, size_t i) {
+  struct fiber_round *fr = arg;
+  struct role *r = &fr->rd->roles[i];
+  r->t_start = now_ns();
+  r->fn(r);
+  r->t_end = now_ns();
+}
+
+/* Called by each worker thread on itself, before and after the roles. */
+static void fiber_worker(void *arg, unsigned w, bool end) {
+  struct fiber_round *fr = arg;
+  if (w >= fr->nworkers)
+    return;
+  struct cost now;
+  cost_snap(&now);
+  if (!end)
+    fr->start[w] = now;
+  else
+    cost_add_delta(&fr->spent[w], &fr->start[w], &now);
+}
+
+int round_run_fibers(struct round *rd, const struct bq_fibers *fibers, int n0,
+                     role_fn f0, uint64_t total0, int n1, role_fn f1,
+                     uint64_t total1, void *shared, struct hist *hists) {
+  rd->nroles = 0;
+  rd->err[0] = '\0';
+  if (n0 < 0 || n1 < 0 || n0 + n1 <= 0 || n0 + n1 > ROLES_MAX) {
+    snprintf(rd->err, sizeof rd->err, "bad fiber counts %d+%d", n0, n1);
+    return -1;
   }
-  rd->elapsed_ns = t1 - t0;
-  return rd->err[0] ? -1 : 0;
+  struct fiber_round fr = {rd, fibers->workers(), NULL, NULL};
+  if (fr.nworkers == 0) {
+    snprintf(rd->err, sizeof rd->err, "%s: %s", fibers->name, bq_error());
+    return -1;
+  }
+  fr.start = calloc(fr.nworkers, sizeof *fr.start);
+  fr.spent = calloc(fr.nworkers, sizeof *fr.spent);
+  int rc = -1;
+  if (!fr.start || !fr.spent) {
+    snprintf(rd->err, sizeof rd->err, "out of memory");
+  } else {
+    split(rd, 0, n0, f0, total0, NULL, shared, hists);
+    split(rd, 1, n1, f1, total1, NULL, shared, hists);
+    if (fibers->run((size_t)rd->nroles, fiber_role, fiber_worker, &fr) != 0) {
+      snprintf(rd->err, sizeof rd->err, "%s: %s", fibers->name, bq_error());
+    } else {
+      memset(&rd->cost, 0, sizeof rd->cost);
+      struct cost zero = {0};
+      for (unsigned w = 0; w < fr.nworkers; w++)
+        cost_add_delta(&rd->cost, &zero, &fr.spent[w]);
+      rc = round_collect(rd);
+    }
+  }
+  free(fr.start);
+  free(fr.spent);
+  return rc;
 }
 
 int64_t round_batch(bench_state *st, int64_t lo, int64_t hi) {
@@ -148,8 +222,12 @@ void round_drive(bench_state *st, const struct placement *pl,
       if (rc == 0) {
         for (int i = 0; hists && i < nroles; i++)
           hist_clear(&hists[i]);
-        rc = round_run(rd, pl, ro->n0, ro->side0, (uint64_t)batch, ro->n1,
-                       ro->side1, (uint64_t)batch, shared, hists);
+        rc = ro->fibers
+                 ? round_run_fibers(rd, ro->fibers, ro->n0, ro->side0,
+                                    (uint64_t)batch, ro->n1, ro->side1,
+                                    (uint64_t)batch, shared, hists)
+                 : round_run(rd, pl, ro->n0, ro->side0, (uint64_t)batch, ro->n1,
+                             ro->side1, (uint64_t)batch, shared, hists);
         if (rc == 0 && ro->verify)
           rc =
               ro->verify(arg, shared, (uint64_t)batch, rd->err, sizeof rd->err);

@@ -1,5 +1,6 @@
 /*
- * boost_fiber.cc - Boost.Fiber's channels, used from plain threads.
+ * boost_fiber.cc - Boost.Fiber's channels, used from plain threads and on
+ * Boost.Fiber's own scheduler.
  * Written against Boost 1.74 (Debian 12: libboost-fiber-dev 1.74.0.3); the
  * row's library string carries the package version found at configure.
  *
@@ -39,13 +40,55 @@
  *     so try at capacity 0 refuses with CHAN_EINVAL and a reason (the
  *     try-ops scenario runs at capacity 128). send/recv/try map one to one.
  * Any element size up to 4096 bytes (peer_cxx.hpp's buckets).
+ *
+ * On Boost.Fiber's own scheduler (bq_ops.fibers, exec:fiber rows): a pool
+ * of one worker thread per usable PU (worker w pinned to the w-th PU of the
+ * process's affinity mask, as chanlab's fiber runtime pins its workers),
+ * each running algo::work_stealing(N) with Boost's default suspend = false:
+ * while fibers run, an idle worker spins stealing from the others (Boost's
+ * choice; with suspend = true a sleeping worker is woken only by a fiber
+ * readied on it from another thread and never steals, so every fiber would
+ * stay on the worker that spawned it). work_stealing keeps its schedulers
+ * and a barrier in statics, so there is one pool per process, started on
+ * first use and kept until shutdown(). Between runs the workers do not
+ * spin: each one's main fiber blocks its thread on a std::condition_variable
+ * (so its dispatcher does not run). run() hands the job to them there;
+ * worker 0's main fiber spawns the n fibers (256 KiB mmap'd stacks with a
+ * guard page, as chanlab's fibers have), which wait at a gate until all
+ * are spawned, then joins them;
+ * the other workers' main fibers wait on a fiber condition variable
+ * meanwhile, which suspends them and lets their dispatchers steal and run
+ * fibers. When the fibers are joined, worker 0 releases the others, every
+ * worker reports to on_worker on its own thread, and the caller, a plain
+ * thread outside the pool, is woken.
+ *
+ *   shared state            protected by                  waited on by
+ *   generation, stop,       pool.m (std::mutex)           idle workers and the
+ *   job, workers_done                                     caller: pool.cv
+ *   fibers_done             pool.fm (fibers::mutex)       workers 1..N-1 in a
+ *                                                         job: pool.fcv
+ *   gate state              gate.m (fibers::mutex)        the job's fibers
  */
 #include "peer_cxx.hpp"
 
 #include <atomic>
+#include <boost/fiber/algo/work_stealing.hpp>
 #include <boost/fiber/buffered_channel.hpp>
+#include <boost/fiber/condition_variable.hpp>
+#include <boost/fiber/fiber.hpp>
+#include <boost/fiber/mutex.hpp>
+#include <boost/fiber/operations.hpp>
+#include <boost/fiber/protected_fixedsize_stack.hpp>
 #include <boost/fiber/unbuffered_channel.hpp>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <pthread.h>
+#include <sched.h>
+#include <string>
+#include <thread>
 #include <type_traits>
+#include <vector>
 
 namespace {
 
@@ -140,6 +183,222 @@ int make(void **q, std::size_t elem_size, std::size_t capacity) {
                        : peer::make<buffered>(q, elem_size, capacity);
 }
 
+/* ---- Boost.Fiber's own scheduler (bq_fibers) ---------------------------- */
+
+constexpr std::size_t fiber_stack = 256 << 10;
+
+/* The job's fibers wait here until all are spawned (or the spawning failed
+ * and they must not run). */
+struct gate {
+  enum state { waiting, go, cancel };
+  boost::fibers::mutex m;
+  boost::fibers::condition_variable cv;
+  state s = waiting;
+
+  bool wait() {
+    std::unique_lock<boost::fibers::mutex> lk(m);
+    cv.wait(lk, [this] { return s != waiting; });
+    return s == go;
+  }
+  void open(state to) {
+    {
+      std::lock_guard<boost::fibers::mutex> lk(m);
+      s = to;
+    }
+    cv.notify_all();
+  }
+};
+
+struct job {
+  std::size_t n;
+  void (*task)(void *, std::size_t);
+  void (*on_worker)(void *, unsigned, bool);
+  void *arg;
+  int status; /* worker 0's: CHAN_OK or why the fibers could not start */
+  std::string error;
+};
+
+struct pool {
+  std::mutex m;
+  std::condition_variable cv;
+  std::uint64_t generation = 0; /* of the current job; 0 before the first */
+  bool stop = false;
+  job *current = nullptr;
+  unsigned workers_done = 0;
+
+  boost::fibers::mutex fm;
+  boost::fibers::condition_variable fcv;
+  std::uint64_t fibers_done = 0; /* generation whose fibers are joined */
+
+  std::vector<std::thread> threads;
+  std::vector<int> cpus;
+};
+
+pool *the_pool;         /* started on first use, until shutdown() */
+std::string pool_error; /* why it could not start */
+bool shut_down;         /* work_stealing cannot be set up twice */
+std::mutex pool_start;  /* guards the three above */
+
+/* Worker 0's part of a job: spawn the fibers behind a gate, open it, join
+ * them. Returns CHAN_OK, or the failure (then no task ran). */
+int launch(job &j) {
+  gate g;
+  std::vector<boost::fibers::fiber> fibers;
+  int rc = CHAN_OK;
+  try {
+    fibers.reserve(j.n);
+    for (std::size_t i = 0; i < j.n; i++)
+      fibers.emplace_back(std::allocator_arg,
+                          boost::fibers::protected_fixedsize_stack(fiber_stack),
+                          [&g, &j, i] {
+                            if (g.wait())
+                              j.task(j.arg, i);
+                          });
+  } catch (const std::exception &e) {
+    rc = CHAN_ENOMEM;
+    j.error = std::string("cannot spawn a Boost.Fiber fiber: ") + e.what();
+  }
+  g.open(rc == CHAN_OK ? gate::go : gate::cancel);
+  for (auto &f : fibers)
+    f.join();
+  return rc;
+}
+
+void worker(pool *p, unsigned w, unsigned nworkers) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(p->cpus[w], &set);
+  pthread_setaffinity_np(pthread_self(), sizeof set, &set); /* best effort */
+  /* Every worker must install it: its constructor waits for all N. */
+  boost::fibers::use_scheduling_algorithm<boost::fibers::algo::work_stealing>(
+      nworkers);
+  for (std::uint64_t seen = 0;;) {
+    job *j;
+    {
+      /* Idle: the thread blocks here, so its dispatcher does not spin. */
+      std::unique_lock<std::mutex> lk(p->m);
+      p->cv.wait(lk, [&] { return p->stop || p->generation != seen; });
+      if (p->stop)
+        return;
+      seen = p->generation;
+      j = p->current;
+    }
+    j->on_worker(j->arg, w, false);
+    if (w == 0) {
+      j->status = launch(*j);
+      {
+        std::lock_guard<boost::fibers::mutex> lk(p->fm);
+        p->fibers_done = seen;
+      }
+      p->fcv.notify_all();
+    } else {
+      /* Suspends this main fiber: the dispatcher steals and runs fibers. */
+      std::unique_lock<boost::fibers::mutex> lk(p->fm);
+      p->fcv.wait(lk, [&] { return p->fibers_done == seen; });
+    }
+    j->on_worker(j->arg, w, true);
+    std::lock_guard<std::mutex> lk(p->m);
+    if (++p->workers_done == nworkers)
+      p->cv.notify_all();
+  }
+}
+
+/* The pool, started on first use; NULL with *status and bq_error() set if
+ * it cannot be. */
+pool *get_pool(int *status) {
+  std::lock_guard<std::mutex> lk(pool_start);
+  if (the_pool)
+    return the_pool;
+  if (shut_down) {
+    *status = bq_fail(CHAN_EINVAL,
+                      "boost_fiber: the scheduler was shut down "
+                      "(work_stealing cannot be set up twice in a process)");
+    return nullptr;
+  }
+  if (!pool_error.empty()) {
+    *status = bq_fail(CHAN_ENOMEM, "%s", pool_error.c_str());
+    return nullptr;
+  }
+  auto p = std::make_unique<pool>();
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    for (int c = 0; c < CPU_SETSIZE; c++)
+      if (CPU_ISSET(c, &set))
+        p->cpus.push_back(c);
+  }
+  if (p->cpus.empty())
+    p->cpus.push_back(0);
+  unsigned n = static_cast<unsigned>(p->cpus.size());
+  try {
+    for (unsigned w = 0; w < n; w++)
+      p->threads.emplace_back(worker, p.get(), w, n);
+  } catch (const std::exception &e) {
+    /* The started workers wait in work_stealing's barrier for the missing
+     * ones, for good: leave them (and their pool) behind. */
+    for (auto &t : p->threads)
+      t.detach();
+    p.release();
+    pool_error = std::string("boost_fiber: cannot start the work_stealing "
+                             "workers: ") +
+                 e.what();
+    *status = bq_fail(CHAN_ENOMEM, "%s", pool_error.c_str());
+    return nullptr;
+  }
+  the_pool = p.release();
+  return the_pool;
+}
+
+unsigned fibers_workers() {
+  int status;
+  pool *p = get_pool(&status);
+  return p ? static_cast<unsigned>(p->threads.size()) : 0;
+}
+
+int fibers_run(std::size_t n, void (*task)(void *, std::size_t),
+               void (*on_worker)(void *, unsigned, bool), void *arg) {
+  if (n == 0 || !task || !on_worker)
+    return bq_fail(CHAN_EINVAL, "boost_fiber: run needs tasks and on_worker");
+  int status;
+  pool *p = get_pool(&status);
+  if (!p)
+    return status;
+  job j{n, task, on_worker, arg, CHAN_OK, {}};
+  std::unique_lock<std::mutex> lk(p->m);
+  p->current = &j;
+  p->workers_done = 0;
+  p->generation++;
+  p->cv.notify_all();
+  p->cv.wait(lk, [&] { return p->workers_done == p->threads.size(); });
+  p->current = nullptr;
+  if (j.status != CHAN_OK)
+    return bq_fail(j.status, "%s", j.error.c_str());
+  return CHAN_OK;
+}
+
+void fibers_shutdown() {
+  std::lock_guard<std::mutex> start(pool_start);
+  pool *p = the_pool;
+  if (!p)
+    return;
+  {
+    std::lock_guard<std::mutex> lk(p->m);
+    p->stop = true;
+  }
+  p->cv.notify_all();
+  for (auto &t : p->threads)
+    t.join();
+  shut_down = true; /* later runs are refused */
+  the_pool = nullptr;
+  delete p;
+}
+
+const struct bq_fibers scheduler = {
+    "Boost.Fiber algo::work_stealing, one pinned worker per PU",
+    fibers_run,
+    fibers_workers,
+    fibers_shutdown,
+};
+
 } // namespace
 
 extern "C" const struct bq_ops bq_peer_boost_fiber = {
@@ -154,4 +413,6 @@ extern "C" const struct bq_ops bq_peer_boost_fiber = {
     peer::try_recv,
     peer::close,
     peer::destroy,
+    nullptr, /* competes: no floor */
+    &scheduler,
 };

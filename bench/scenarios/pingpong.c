@@ -7,13 +7,15 @@
  * iteration = one round trip, manual time). Runs on every placement the
  * machine has, next to the floors in floor.c. A queue without a rendezvous
  * uses capacity 1: with one value in flight at a time the round trip is the
- * same exchange.
+ * same exchange. A row with a fiber scheduler of its own (Boost.Fiber) also
+ * runs with its two roles as fibers of it (exec:fiber).
  */
 #include "../bench_common.h"
 
 struct pp_arg {
   const struct bq_ops *q;
   const struct placement *pl;
+  const struct bq_fibers *fibers; /* exec:fiber on the row's own scheduler */
 };
 
 struct pp_shared {
@@ -72,7 +74,8 @@ static void bm_pingpong(bench_state *st, void *user) {
   const struct pp_arg *a = user;
   const struct roles ro = {ROLES_ROUNDTRIP(pp_initiator, pp_echo),
                            .shared_size = sizeof(struct pp_shared),
-                           .setup = pp_setup, .teardown = pp_teardown};
+                           .setup = pp_setup, .teardown = pp_teardown,
+                           .fibers = a->fibers};
   round_drive(st, a->pl, &ro, a);
 }
 
@@ -88,8 +91,13 @@ void register_pingpong(const struct scenario *sc) {
                      "spins: on one PU it would only measure yields");
         continue;
       }
-      struct pp_arg a = {qs[i], pls[p]};
+      struct pp_arg a = {qs[i], pls[p], NULL};
       bench_use_manual_time(
           suite_register(sc, a.q, a.pl, bm_pingpong, &a, sizeof a));
+      if (suite_own_fibers(a.q, a.pl)) {
+        a.fibers = a.q->fibers;
+        bench_use_manual_time(suite_register_exec(sc, a.q, a.pl, "fiber",
+                                                  bm_pingpong, &a, sizeof a));
+      }
     }
 }

@@ -8,7 +8,9 @@
  * message. Producer k sends 0, 1, ..., its count - 1; the consumers' sum
  * must come to what was sent, or the round fails (a lost or duplicated
  * value). Capacities 0, 1, 128 and 1024; thread counts swept up to 4x the
- * PUs, because oversubscription is where spinning designs fall over.
+ * PUs, because oversubscription is where spinning designs fall over. A row
+ * with a fiber scheduler of its own (Boost.Fiber) also runs every unpinned
+ * configuration with its roles as fibers of it (exec:fiber).
  */
 #include "../bench_common.h"
 
@@ -20,7 +22,8 @@ struct tp_arg {
   const struct bq_ops *q;
   const struct placement *pl;
   int64_t cap, producers, consumers;
-  size_t elem_size; /* 8, or the payload sweep's size */
+  size_t elem_size;               /* 8, or the payload sweep's size */
+  const struct bq_fibers *fibers; /* exec:fiber on the row's own scheduler */
 };
 
 struct tp_shared {
@@ -112,6 +115,7 @@ static void bm_throughput(bench_state *st, void *user) {
       .teardown = tp_teardown,
       .report_bytes = true,
       .bytes_per_op = (int64_t)a->elem_size,
+      .fibers = a->fibers,
   };
   round_drive(st, a->pl, &ro, a);
 }
@@ -135,16 +139,28 @@ static const char *unfit(const struct tp_arg *a) {
   return NULL;
 }
 
-static void reg(const struct scenario *sc, struct tp_arg a) {
+/* Registers one configuration: on threads, and where the row brings its
+ * own fiber scheduler also on its fibers (exec:fiber). */
+static void reg_args(const struct scenario *sc, struct tp_arg a,
+                     const char *const *names, const int64_t *values, int n) {
   const char *why = unfit(&a);
   if (why) {
     suite_absent(sc, a.q, why);
     return;
   }
-  bench_def *b = suite_register(sc, a.q, a.pl, bm_throughput, &a, sizeof a);
-  bench_arg_names(b, (const char *const[]){"cap", "p", "c"}, 3);
-  bench_args(b, (const int64_t[]){a.cap, a.producers, a.consumers}, 3);
-  bench_use_manual_time(b);
+  for (int fiber = 0; fiber <= suite_own_fibers(a.q, a.pl); fiber++) {
+    a.fibers = fiber ? a.q->fibers : NULL;
+    bench_def *b = suite_register_exec(sc, a.q, a.pl, fiber ? "fiber" : NULL,
+                                       bm_throughput, &a, sizeof a);
+    bench_arg_names(b, names, n);
+    bench_args(b, values, n);
+    bench_use_manual_time(b);
+  }
+}
+
+static void reg(const struct scenario *sc, struct tp_arg a) {
+  reg_args(sc, a, (const char *const[]){"cap", "p", "c"},
+           (const int64_t[]){a.cap, a.producers, a.consumers}, 3);
 }
 
 /* The quick suite measures fewer configurations rather than fewer
@@ -176,7 +192,7 @@ static void register_shape(const struct scenario *sc, int p_mul, int c_mul) {
   for (int i = 0; i < nq; i++)
     for (int c = 0; c < 4; c++)
       for (int p = 0; p < npl; p++) {
-        struct tp_arg a = {qs[i], pls[p], caps[c], 1, 1, 8};
+        struct tp_arg a = {qs[i], pls[p], caps[c], 1, 1, 8, NULL};
         if (spsc) {
           if (g_suite.full || in_quick(a.cap, 1, true, a.pl))
             reg(sc, a);
@@ -218,16 +234,8 @@ void register_payload(const struct scenario *sc) {
       for (int s = 0; s < 6; s++) {
         if (!g_suite.full && !(quick >> s & 1))
           continue;
-        struct tp_arg a = {qs[i], pls[p], 128, 1, 1, (size_t)sizes[s]};
-        const char *why = unfit(&a);
-        if (why) {
-          suite_absent(sc, a.q, why);
-          continue;
-        }
-        bench_def *b =
-            suite_register(sc, a.q, a.pl, bm_throughput, &a, sizeof a);
-        bench_arg_names(b, (const char *const[]){"bytes", "cap"}, 2);
-        bench_args(b, (const int64_t[]){sizes[s], 128}, 2);
-        bench_use_manual_time(b);
+        struct tp_arg a = {qs[i], pls[p], 128, 1, 1, (size_t)sizes[s], NULL};
+        reg_args(sc, a, (const char *const[]){"bytes", "cap"},
+                 (const int64_t[]){sizes[s], 128}, 2);
       }
 }
