@@ -236,6 +236,33 @@ bench_def *suite_register(const struct scenario *sc, const struct bq_ops *q,
   return suite_register_exec(sc, q, pl, NULL, fn, arg, arg_size);
 }
 
+/* The nearest pinned class with two different PUs that the suite runs
+ * (PLACE_NCLASSES if none): "across cores" on this machine. */
+static int cross_class(void) {
+  for (int c = PLACE_SMT; c < PLACE_UNPINNED; c++)
+    if (g_suite.place_on[c])
+      return c;
+  return PLACE_NCLASSES;
+}
+
+bool suite_measures(const struct scenario *sc, const struct bq_ops *q,
+                    const struct placement *pl, bool own_fibers) {
+  if (g_suite.full || q->features & BQ_CHAN)
+    return true;
+  const char *n = sc->name;
+  bool pingpong = strcmp(n, "pingpong") == 0, spsc = strcmp(n, "spsc") == 0;
+  bool sweep = strcmp(n, "mpsc") == 0 || strcmp(n, "spmc") == 0 ||
+               strcmp(n, "mpmc") == 0;
+  if (q->floor)
+    return q->features & (BQ_MULTI_PRODUCER | BQ_MULTI_CONSUMER) ? sweep : spsc;
+  if (own_fibers)
+    return pingpong || spsc;
+  bool compares = pingpong || spsc || sweep || strcmp(n, "payload") == 0;
+  return compares && pl &&
+         (pl->cls == PLACE_UNPINNED ||
+          (pingpong && (int)pl->cls == cross_class()));
+}
+
 bool suite_own_fibers(const struct bq_ops *q, const struct placement *pl) {
   return q->fibers && pl->cls == PLACE_UNPINNED;
 }

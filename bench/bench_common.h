@@ -112,6 +112,20 @@ bench_def *suite_register_exec(const struct scenario *sc,
                                const struct placement *pl, const char *exec,
                                bench_fn fn, const void *arg, size_t arg_size);
 
+/* Whether the suite measures queue row q in scenario sc at placement pl
+ * (NULL for scenarios without one), on threads or, with own_fibers, on the
+ * row's own fiber scheduler; the scenario's own quick/full rules apply on
+ * top. The full suite measures every row everywhere. The quick suite keeps
+ * its budget by measuring chanlab's rows everywhere and fewer of the
+ * others: a peer only in the scenarios that compare queues (ping-pong, the
+ * throughput shapes, payload), where the OS places the threads
+ * ("unpinned") and, for ping-pong, also across cores (the nearest pinned
+ * class with two PUs); a floor only in the shapes it is the floor of (a
+ * single-producer ring in SPSC, a multi-producer one in MPSC, SPMC and
+ * MPMC); a row's own fibers in ping-pong and SPSC. */
+bool suite_measures(const struct scenario *sc, const struct bq_ops *q,
+                    const struct placement *pl, bool own_fibers);
+
 /* True when queue row q brings its own fiber scheduler (bq_ops.fibers) and
  * pl is "unpinned": scenarios register q's exec:fiber benchmarks beside its
  * unpinned thread ones, named by that placement (the scheduler puts its

@@ -26,14 +26,14 @@ import chanlab_stats as stats  # noqa: E402
 
 stats.check_deps("report.py")
 
-from chanlab_results import (NOISE_OTHER_PCT, NOISE_STEAL_PCT, ResultsError,  # noqa: E402
-                             Run, speedup, verdict)
+from chanlab_results import (CHANLAB, FLOOR, NOISE_OTHER_PCT, NOISE_STEAL_PCT,  # noqa: E402
+                             PEER, ResultsError, Run, fmt_ns, fmt_si, speedup, verdict)
 
 PLOTS = [
     ("vs_go.png", "Each implementation against Go, same run (speed ratio, log scale)"),
     ("latency_by_placement.png", "Ping-pong by placement, with the floors"),
     ("latency_percentiles.png", "Ping-pong percentiles"),
-    ("spsc_by_capacity.png", "SPSC by capacity, with the raw ring"),
+    ("spsc_by_capacity.png", "SPSC by capacity, with the raw-ring floor"),
     ("throughput_mpsc.png", "MPSC vs threads"),
     ("throughput_spmc.png", "SPMC vs threads"),
     ("throughput_mpmc.png", "MPMC vs threads"),
@@ -42,6 +42,16 @@ PLOTS = [
     ("payload.png", "Payload size sweep"),
     ("patterns.png", "Go concurrency patterns"),
     ("pair_heatmap.png", "Per-PU-pair cache-line latency"),
+]
+# The peers' figures (plot.py's FAMILIES), shown in their own section.
+PEER_PLOTS = [
+    ("peers_pingpong.png", "Ping-pong: chanlab against the peers"),
+    ("peers_spsc.png", "SPSC: chanlab against the peers"),
+    ("peers_mpsc.png", "MPSC: chanlab against the peers"),
+    ("peers_spmc.png", "SPMC: chanlab against the peers"),
+    ("peers_mpmc.png", "MPMC: chanlab against the peers"),
+    ("peers_payload.png", "Payload sizes: chanlab against the peers"),
+    ("peers_select.png", "Select: chanlab against the peers"),
 ]
 
 
@@ -145,12 +155,19 @@ def impossible(run):
             if verdict(c) == "a":
                 noisy_floors[floor.name] = (f"beaten by {r.series} ({fmt_x(c['ratio'])} faster): "
                                             "a floor cannot be beaten, so it was measured badly")
-    for ring in run.select("floor_ring"):
-        for r in run.select("spsc", place=ring.place, cap=ring.params.get("cap")):
-            c = speedup(r, ring)
-            if verdict(c) == "a" and c["lo"] > 1.1:
-                noisy_floors[ring.name] = (f"beaten by {r.series} ({fmt_x(c['ratio'])}): the raw "
-                                           "ring is the non-blocking floor, so it was measured badly")
+    for place in run.places("spsc"):
+        for cap in sorted({r.params.get("cap") for r in run.select("spsc", place=place)}):
+            ring = run.ring_floor(place, cap)
+            if not ring:
+                continue
+            for r in run.select("spsc", place=place, cap=cap):
+                if run.kind(r.impl) == FLOOR:
+                    continue
+                c = speedup(r, ring)
+                if verdict(c) == "a" and c["lo"] > 1.1:
+                    noisy_floors[ring.name] = (f"beaten by {r.series} ({fmt_x(c['ratio'])}): the "
+                                               "raw ring is the non-blocking floor, so it was "
+                                               "measured badly")
     for r in run.rows:
         if r.error:
             continue
@@ -240,17 +257,21 @@ def verdict_text(best, tied):
 
 
 def winners(run):
+    """A line per configuration: the ranking of chanlab's rows and the
+    peers' (the floor rows, yardsticks, follow it unranked)."""
     lines = []
     groups = run.groups()
     for key in sorted(groups, key=lambda k: (k[0], k[1], k[2])):
-        rows = [r for r in groups[key] if r.impl != "floor" and r.scenario != "idle"]
+        rows = [r for r in groups[key] if run.kind(r.impl) != FLOOR and r.scenario != "idle"]
+        floors = run.of_kind(groups[key], FLOOR)
         if len(rows) < 2:
             continue
         scen, place, params = key
         rows, best, tied = ranking(rows)
         desc = " ".join(f"{k}={v}" for k, v in params)
         lines.append(f"| {scen} | {place} | {desc} | {verdict_text(best, tied)} | "
-                     + "; ".join(f"{r.series} {r.fmt()}" for r in rows) + " |")
+                     + "; ".join(f"{r.series} {r.fmt()}" for r in rows)
+                     + "".join(f"; (floor: {r.series} {r.fmt()})" for r in floors) + " |")
     return lines
 
 
@@ -265,8 +286,9 @@ def target(label, candidates, baseline, bound, noisy_floors, show_latency=False,
     """A target "each candidate's speed / baseline's >= bound" (for latency,
     "within 1/bound times the baseline"): met if some candidate's interval is
     wholly above the bound, missed if every candidate's is wholly below,
-    otherwise inconclusive."""
-    candidates = [c for c in candidates if c.impl not in ("floor", "go") and not c.error]
+    otherwise inconclusive. The candidates are chanlab's rows (the callers
+    pass run.of_kind(..., CHANLAB))."""
+    candidates = [c for c in candidates if not c.error]
     if not candidates or baseline is None:
         return None
     results = [(c, speedup(c, baseline)) for c in candidates]
@@ -286,12 +308,16 @@ def targets(run, noisy_floors):
     """Issue 4's targets, each against this run's own floors and Go."""
     out = []
     cross = run.cross_place()
+
+    def ours(scenario, **kw):
+        return run.of_kind(run.select(scenario, **kw), CHANLAB)
+
     if cross:
         out.append(target(f"Ping-pong across cores ({cross}) within 1.3x of the cache-line floor",
-                          run.select("pingpong", place=cross),
+                          ours("pingpong", place=cross),
                           run.one("floor_cacheline", place=cross), 1 / 1.3, noisy_floors, True))
-    cb = run.one("spsc", "crossbeam", cap=0)
-    sp0 = [r for r in run.select("spsc", cap=0) if r.impl not in ("go", "crossbeam", "flume")]
+    cb = run.one("spsc", "crossbeam", place="unpinned", cap=0)
+    sp0 = ours("spsc", place="unpinned", cap=0)
     if cb:
         out.append(target("Unbuffered SPSC at least 2x crossbeam", sp0, cb, 2, noisy_floors))
     elif sp0:
@@ -302,28 +328,30 @@ def targets(run, noisy_floors):
                     stats.threshold_verdict(lo, hi, 2e6, True)))
     for cap in (128, 1024):
         go = run.one("spsc", "go", cap=cap)
-        out.append(target(f"SPSC cap {cap} at least 2x Go", run.select("spsc", place="unpinned", cap=cap),
+        out.append(target(f"SPSC cap {cap} at least 2x Go", ours("spsc", place="unpinned", cap=cap),
                           go, 2, noisy_floors))
-        for place in run.places("floor_ring"):
-            out.append(target(f"SPSC cap {cap} within 10% of a raw ring ({place})",
-                              run.select("spsc", place=place, cap=cap),
-                              run.one("floor_ring", place=place, cap=cap), 0.9, noisy_floors))
+        for place in run.places("spsc"):
+            ring = run.ring_floor(place, cap)
+            if ring:
+                out.append(target(f"SPSC cap {cap} within 10% of a raw ring ({place}; the floor: "
+                                  f"{ring.series})", ours("spsc", place=place, cap=cap),
+                                  ring, 0.9, noisy_floors))
     for label, scen, params in (("MPMC 2x2 cap 128", "mpmc", dict(cap=128, p=2, c=2)),
                                 ("MPSC 4x1 cap 128", "mpsc", dict(cap=128, p=4, c=1))):
-        out.append(target(f"{label} at least Go's", run.select(scen, place="unpinned", **params),
+        out.append(target(f"{label} at least Go's", ours(scen, place="unpinned", **params),
                           run.one(scen, "go", **params), 1, noisy_floors))
     for cap in (0, 128):
         out.append(target(f"Select over 4 (cap {cap}) at least 1.5x Go",
-                          run.select("select_recv", place="unpinned", k=4, cap=cap),
+                          ours("select_recv", place="unpinned", k=4, cap=cap),
                           run.one("select_recv", "go", k=4, cap=cap), 1.5, noisy_floors))
     out.append(target("Pinned to one CPU: ping-pong within 1.5x of the one-core futex floor",
-                      run.select("pingpong", place="same_pu"),
+                      ours("pingpong", place="same_pu"),
                       run.one("floor_futex", place="same_pu"), 1 / 1.5, noisy_floors, True))
     per_impl = {}
     for r in run.rows:
         if r.scenario in ("pingpong", "spsc", "mpsc", "spmc", "mpmc", "select_recv",
                           "select_both", "select_many", "payload") \
-                and not r.error and r.impl not in ("go", "floor"):
+                and not r.error and run.kind(r.impl) == CHANLAB:
             m, lo, hi = r.stat("alloc_bytes_per_op")
             if not math.isnan(m):
                 per_impl[r.series] = max(per_impl.get(r.series, 0), hi if not math.isnan(hi) else m)
@@ -349,7 +377,7 @@ def headlines(run):
         items.insert(0, (f"Ping-pong ({cross}; Go unpinned)", "pingpong", {}))
     for label, scen, params in items:
         place = cross if scen == "pingpong" else "unpinned"
-        rows = [r for r in run.select(scen, place=place, **params)]
+        rows = [r for r in run.select(scen, place=place, **params) if run.kind(r.impl) != FLOOR]
         if scen == "pingpong":
             rows += run.select("pingpong", "go")
         if len(rows) < 2:

@@ -198,6 +198,8 @@ void register_lifecycle(const struct scenario *sc) {
         suite_absent(sc, qs[i], "cap 0: capacity 0 is not a rendezvous");
         continue;
       }
+      if (!suite_measures(sc, qs[i], NULL, false))
+        continue;
       struct life_arg a = {qs[i], caps[c]};
       bench_def *b = suite_register(sc, a.q, NULL, bm_lifecycle, &a, sizeof a);
       bench_arg_names(b, (const char *const[]){"cap"}, 1);

@@ -92,9 +92,10 @@ void register_pingpong(const struct scenario *sc) {
         continue;
       }
       struct pp_arg a = {qs[i], pls[p], NULL};
-      bench_use_manual_time(
-          suite_register(sc, a.q, a.pl, bm_pingpong, &a, sizeof a));
-      if (suite_own_fibers(a.q, a.pl)) {
+      if (suite_measures(sc, a.q, a.pl, false))
+        bench_use_manual_time(
+            suite_register(sc, a.q, a.pl, bm_pingpong, &a, sizeof a));
+      if (suite_own_fibers(a.q, a.pl) && suite_measures(sc, a.q, a.pl, true)) {
         a.fibers = a.q->fibers;
         bench_use_manual_time(suite_register_exec(sc, a.q, a.pl, "fiber",
                                                   bm_pingpong, &a, sizeof a));

@@ -149,6 +149,8 @@ static void reg_args(const struct scenario *sc, struct tp_arg a,
     return;
   }
   for (int fiber = 0; fiber <= suite_own_fibers(a.q, a.pl); fiber++) {
+    if (!suite_measures(sc, a.q, a.pl, fiber))
+      continue;
     a.fibers = fiber ? a.q->fibers : NULL;
     bench_def *b = suite_register_exec(sc, a.q, a.pl, fiber ? "fiber" : NULL,
                                        bm_throughput, &a, sizeof a);

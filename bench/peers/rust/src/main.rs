@@ -36,11 +36,11 @@
 //! hypervisor took from the machine during the repetition (/proc/stat, as
 //! chanbench and gochan measure it; none under 50 ms).
 //!
-//! The suites are chanbench's: the quick one measures its configurations
-//! (ping-pong and SPSC cap 128 on every placement, SPSC cap 0 and 1024 and
-//! the sweeps unpinned at cap 128 up to 4 threads a side, unbuffered MPMC
-//! 2x2, payload 0 and 4096 bytes, select over 4) with 6 repetitions of
-//! 0.08 s; --full every configuration with 10 of 0.2 s. Every repetition is
+//! The suites are chanbench's for a peer: the quick one measures ping-pong
+//! unpinned and across cores, and unpinned SPSC at capacities 0, 128 and
+//! 1024, the sweeps at cap 128 up to 4 threads a side, unbuffered MPMC 2x2,
+//! payloads of 0 and 4096 bytes and select over 4, with 6 repetitions of
+//! 0.08 s; --full every configuration on every placement with 10 of 0.2 s. Every repetition is
 //! its own entry (repetition_index; no aggregate rows: chanlab_results.py
 //! computes medians and intervals), and the repetitions of all benchmarks
 //! run in a random interleaved order.
@@ -742,7 +742,8 @@ spellings work too):
       --no-progress      no progress lines on stderr
   -l, --list             list the benchmarks that would run
   -h, --help             this help
-The quick suite takes about 40 s on 2 PUs, --full about 25 minutes.
+The quick suite takes about 20 s on 2 PUs, --full about 15 minutes (--list
+estimates it on this machine).
 Exit status: 2 for bad input or when no benchmark matches, 1 when a consumer
 lost or duplicated a value or a round did not finish in 60 s.";
 
@@ -915,28 +916,31 @@ where
     });
 }
 
-/// chanbench's quick suite (bench/scenarios/throughput.c in_quick and
-/// register_shape): SPSC at capacity 128 on every placement, 0 and 1024
-/// unpinned; the sweeps at capacity 128 up to 4 threads a side, and
-/// unbuffered MPMC 2x2; the full suite has every configuration.
-fn in_quick(shape: &str, cap: usize, n: u64, place: &str) -> bool {
+/// chanbench's quick suite for a peer (bench/scenarios/throughput.c
+/// in_quick, bench_common.c suite_measures): SPSC at capacities 0, 128 and
+/// 1024 and the sweeps at capacity 128 up to 4 threads a side, and
+/// unbuffered MPMC 2x2, all unpinned; the full suite has every
+/// configuration on every placement.
+fn in_quick(shape: &str, cap: usize, n: u64) -> bool {
     if shape == "spsc" {
-        return cap == 128 || (cap != 1 && place == "unpinned");
+        return cap != 1;
     }
     (cap == 128 && n <= 4) || (cap == 0 && n == 2 && shape == "mpmc")
 }
 
 /// Registers every scenario for one crate ($krate::bounded), in chanbench's
-/// shapes and suites: ping-pong and SPSC on every placement, the sweeps on
-/// `sweep` (unpinned in the quick suite).
+/// shapes and suites: ping-pong on `pp` (every placement; in the quick suite
+/// unpinned and across cores), SPSC on `all` (every placement; unpinned in
+/// the quick suite), the sweeps on `sweep` (unpinned in the quick suite).
 macro_rules! register {
-    ($v:expr, $cfg:expr, $name:expr, $all:expr, $sweep:expr, $pus:expr, $krate:ident) => {{
-        let (v, cfg, name, all, sweep): (&mut Vec<Bench>, &Config, &str, &[Place], &[Place]) =
-            ($v, $cfg, $name, $all, $sweep);
+    ($v:expr, $cfg:expr, $name:expr, $pp:expr, $all:expr, $sweep:expr, $pus:expr,
+     $krate:ident) => {{
+        let (v, cfg, name, pp, all, sweep): (&mut Vec<Bench>, &Config, &str, &[Place], &[Place],
+                                             &[Place]) = ($v, $cfg, $name, $pp, $all, $sweep);
         let msgs = cfg.messages;
         let make8 = $krate::bounded::<u64>;
         let trips = if cfg.full { 5000 } else { 2000 };
-        for pl in all {
+        for pl in pp {
             let pl = pl.clone();
             v.push(Bench {
                 name: format!("pingpong/impl:{name}/place:{}/manual_time", pl.name),
@@ -959,7 +963,7 @@ macro_rules! register {
             }
             for (shape, p, c, n, places) in shapes {
                 for pl in places {
-                    if !cfg.full && !in_quick(shape, cap, n, &pl.name) {
+                    if !cfg.full && !in_quick(shape, cap, n) {
                         continue;
                     }
                     let pl = pl.clone();
@@ -1042,7 +1046,11 @@ fn main() {
             selected.push(Place { class: c, name });
         }
     }
-    let all = selected.clone();
+    // The full suite: every selected placement for everything. The quick
+    // one, as chanbench's for a peer (bench_common.c suite_measures):
+    // unpinned, and for ping-pong also across cores (the nearest pinned
+    // class with two PUs); the first selected placement if "unpinned" is not.
+    let cross = selected.iter().find(|p| p.name != "same_pu" && p.name != "unpinned").cloned();
     let mut sweep: Vec<Place> = if cfg.full {
         selected.clone()
     } else {
@@ -1051,12 +1059,21 @@ fn main() {
     if sweep.is_empty() {
         sweep.extend(selected.first().cloned());
     }
+    let pp: Vec<Place> = if cfg.full {
+        selected.clone()
+    } else {
+        sweep.iter().cloned().chain(cross.filter(|c| !sweep.iter().any(|s| s.name == c.name)))
+            .collect()
+    };
+    let all = if cfg.full { selected.clone() } else { sweep.clone() };
 
     let mut benches: Vec<Bench> = Vec::new();
     for name in &cfg.impls {
         match name.as_str() {
-            "crossbeam" => register!(&mut benches, &cfg, name, &all, &sweep, pus, crossbeam_channel),
-            _ => register!(&mut benches, &cfg, name, &all, &sweep, pus, flume),
+            "crossbeam" => {
+                register!(&mut benches, &cfg, name, &pp, &all, &sweep, pus, crossbeam_channel)
+            }
+            _ => register!(&mut benches, &cfg, name, &pp, &all, &sweep, pus, flume),
         }
     }
     benches.retain(|b| {
@@ -1073,8 +1090,11 @@ fn main() {
         for b in &benches {
             println!("{}", b.name);
         }
-        println!("{} benchmarks x {} repetitions of {} s", benches.len(), cfg.repetitions,
-                 cfg.min_time);
+        // A repetition takes about 1.5x its minimum time (chanbench's
+        // estimate; starting threads and making channels).
+        let minutes = benches.len() as f64 * cfg.repetitions as f64 * cfg.min_time * 1.5 / 60.0;
+        println!("{} benchmarks x {} repetitions of {} s: about {minutes:.1} minutes",
+                 benches.len(), cfg.repetitions, cfg.min_time);
         return;
     }
 
