@@ -343,7 +343,7 @@ def plot_vs_go(run, series, style, written):
                if run.one(scen, "go", **params)]
     if not configs or not ours:
         return
-    fig, ax = plt.subplots(figsize=(max(8, 1.3 * len(configs) * max(1, len(ours)) / 2), 4.8))
+    fig, ax = plt.subplots(figsize=(min(20, max(8, 0.22 * len(configs) * len(ours))), 4.8))
     width = 0.8 / len(ours)
     for i, s in enumerate(ours):
         xs, ys, lo, hi, colors = [], [], [], [], []
@@ -508,8 +508,8 @@ def plot_peers(run, series, style, written):
                         hatch=st.get("hatch"),
                         edgecolor="black" if run.kind(r.impl) == CHANLAB else None)
             ax.set_yticks(range(len(rows)))
-            ax.set_yticklabels([r.series + ("" if run.kind(r.impl) != PEER else " (peer)")
-                                for r in rows], fontsize=7)
+            ax.set_yticklabels([r.series + {PEER: " (peer)", FLOOR: " (floor)"}.get(
+                run.kind(r.impl), "") for r in rows], fontsize=7)
             ours, peer = best(run.of_kind(rows, CHANLAB)), best(run.of_kind(rows, PEER))
             desc = " ".join(f"{k}={v2}" for k, v2 in params)
             head = f"{scen if len(scens) > 1 else ''} {desc} ({place})".strip()

@@ -397,6 +397,195 @@ def headlines(run):
     return out
 
 
+# ---- the peers (issue 11) -------------------------------------------------------
+
+def best_series(rows):
+    """The best row of rows by the metric, or None."""
+    rows = [r for r in rows if not r.error]
+    return max(rows, key=lambda r: r.value if r.higher_is_better else -r.value) if rows else None
+
+
+def goal_verdict(c):
+    """A ">=" goal from a speedup() result: met (significantly better),
+    missed (significantly worse) or no difference."""
+    v = {"a": "met", "b": "missed"}.get(verdict(c), "no difference")
+    if v == "no difference" and not c["testable"]:
+        v += " (too few samples for a test)"
+    return v
+
+
+def peer_comparisons(run):
+    """[(scenario, place, params, chanlab's best, best peer, speedup)] for
+    every configuration chanlab and a peer both ran (floors left out)."""
+    out = []
+    for (scen, place, params), rows in sorted(run.groups().items()):
+        ours, peer = best_series(run.of_kind(rows, CHANLAB)), best_series(run.of_kind(rows, PEER))
+        if ours and peer:
+            out.append((scen, place, params, ours, peer, speedup(ours, peer)))
+    return out
+
+
+# The scenarios that move messages through a queue (issue 11's "buffered
+# scenarios" at a capacity above 0).
+MESSAGE_SCENARIOS = ("spsc", "mpsc", "spmc", "mpmc", "payload", "select_recv", "select_both",
+                     "select_many")
+
+
+def goal_rows(run):
+    """Issue 11's goals, one line per configuration: (goal, configuration,
+    chanlab's row, the peer's row, speedup)."""
+    out = []
+    for scen, place, params, _, peer, _ in peer_comparisons(run):
+        if scen in MESSAGE_SCENARIOS and dict(params).get("cap", 0) > 0:
+            rings = [r for r in run.select(scen, place=place, **dict(params)) if r.impl == "ring"]
+            ring = best_series(rings)
+            if ring:
+                out.append(("ring >= the best peer (buffered)", (scen, place, params), ring, peer,
+                            speedup(ring, peer)))
+    for scen, label in (("spsc", "futex >= crossbeam, unbuffered SPSC"),
+                        ("pingpong", "futex >= crossbeam, ping-pong")):
+        for cb in run.select(scen, "crossbeam", **({"cap": 0} if scen == "spsc" else {})):
+            futex = best_series(run.select(scen, "futex", place=cb.place, **cb.params))
+            if futex:
+                out.append((label, (scen, cb.place, tuple(sorted(cb.params.items()))), futex, cb,
+                            speedup(futex, cb)))
+    for cb in run.select("select_recv", "crossbeam", k=4):
+        rows = run.of_kind(run.select("select_recv", place=cb.place, **cb.params), CHANLAB)
+        ours = best_series(rows)
+        if ours:
+            out.append(("select over 4 >= crossbeam",
+                        ("select_recv", cb.place, tuple(sorted(cb.params.items()))), ours, cb,
+                        speedup(ours, cb)))
+    return out
+
+
+def desc(params):
+    return " ".join(f"{k}={v}" for k, v in params) or "-"
+
+
+# The configurations of the peers table: (column, scenario, parameters).
+PEERS_TABLE = [("ping-pong", "pingpong", {}),
+               ("SPSC cap 0", "spsc", {"cap": 0}),
+               ("SPSC cap 128", "spsc", {"cap": 128}),
+               ("SPSC cap 1024", "spsc", {"cap": 1024}),
+               ("MPSC 4x1 cap 128", "mpsc", {"cap": 128, "p": 4, "c": 1}),
+               ("MPMC 2x2 cap 128", "mpmc", {"cap": 128, "p": 2, "c": 2}),
+               ("select over 4, cap 128", "select_recv", {"k": 4, "cap": 128})]
+
+
+def peers_table(run):
+    """Every series (chanlab's, the peers', the floors') on the headline
+    configurations, unpinned (where every program runs): median [95%
+    interval], the best in bold and the ones a test cannot separate from it
+    marked ~."""
+    cols = [(label, scen, params) for label, scen, params in PEERS_TABLE
+            if run.select(scen, place="unpinned", **params)]
+    if not cols:
+        return []
+    L = ["| implementation | kind | " + " | ".join(c[0] for c in cols) + " |",
+         "|---|---|" + "---|" * len(cols)]
+    leaders = {}
+    for label, scen, params in cols:
+        rows = [r for r in run.select(scen, place="unpinned", **params)
+                if run.kind(r.impl) != FLOOR]
+        if rows:
+            _, top, tied = ranking(rows)
+            leaders[label] = (top.series, {r.series for r in tied})
+    for series in run.series():
+        kind = run.kind(series.split()[0])
+        cells = []
+        for label, scen, params in cols:
+            r = next(iter(run.select(scen, place="unpinned", series=series, **params)), None)
+            if not r:
+                cells.append("-")
+                continue
+            top, tied = leaders.get(label, (None, set()))
+            cell = r.fmt()
+            cells.append(f"**{cell}**" if series == top else f"~ {cell}" if series in tied
+                         else cell)
+        if any(c != "-" for c in cells):
+            L.append(f"| {series} | {kind} | " + " | ".join(cells) + " |")
+    return L
+
+
+def peers_section(run, folder):
+    L = ["## Against the peers (issue 11)", ""]
+    peers = [s for s in run.series() if run.kind(s.split()[0]) == PEER]
+    floors = [s for s in run.series() if run.kind(s.split()[0]) == FLOOR]
+    if not peers:
+        L.append("No peer ran in this run.")
+    else:
+        L.append("The peers in this run (same scenarios, repetitions and intervals as "
+                 "chanlab's rows; Go runs unpinned only):")
+        L.append("")
+        for s in peers:
+            impl = s.split()[0]
+            what = run.library(impl)
+            if " exec:fiber" in s and run.context.get(f"fibers.{impl}"):
+                what = f"on its own fibers: {run.context[f'fibers.{impl}']}"
+            L.append(f"- `{s}`: {what or '-'}")
+    if floors:
+        L += ["", "Floors (yardsticks without a channel's semantics, not ranked among the "
+              "peers): " + "; ".join(f"`{s}`: {run.context.get('floor.' + s.split()[0], '')}"
+                                    for s in floors) + "."]
+    skipped = run.skipped_peers()
+    if skipped:
+        L += ["", "Not in this run: " + "; ".join(f"`{n}`: {why}" for n, why in skipped) + "."]
+    absent = [(impl, run.absent(impl)) for impl in run.impls() if run.kind(impl) != CHANLAB]
+    absent = [(impl, a) for impl, a in absent if a]
+    if absent:
+        L += ["", "<details><summary>Where a peer has no row, and why (chanbench's "
+              "<code>absent.*</code> context)</summary>", "",
+              "\"lacks chanlab channel\": the scenario calls chanlab's own API on the queue "
+              "(chan_select, timeouts, chan_debug_waiters, the patterns); of the C/C++ peers "
+              "none has a select. The Rust peers run select_recv with their own select.", ""]
+        for impl, a in absent:
+            by_reason = {}
+            for scen, why in sorted(a.items()):
+                for reason in why.split("; "):
+                    by_reason.setdefault(reason, []).append(scen)
+            L.append(f"- `{impl}`: " + "; ".join(f"{why} ({', '.join(scens)})"
+                                                 for why, scens in by_reason.items()))
+        L += ["", "</details>"]
+    goals = goal_rows(run)
+    if goals:
+        L += ["", "### Goals", "",
+              "Speed ratios (>1: chanlab faster; latency inverted), with the interval of the "
+              "ratio; met = chanlab significantly faster, missed = significantly slower, "
+              "no difference = a Mann-Whitney U test cannot separate them (p >= 0.05).", ""]
+        summary = {}
+        for goal, _, _, _, c in goals:
+            v = goal_verdict(c).split(" (")[0]
+            summary.setdefault(goal, {}).setdefault(v, 0)
+            summary[goal][v] += 1
+        for goal, counts in summary.items():
+            L.append(f"- {goal}: " + ", ".join(f"{k} in {n}" for k, n in sorted(counts.items()))
+                     + f" of {sum(counts.values())} configuration(s).")
+        L += ["", "| goal | configuration | chanlab | peer | ratio | verdict |",
+              "|---|---|---|---|---|---|"]
+        for goal, (scen, place, params), ours, peer, c in goals:
+            L.append(f"| {goal} | {scen} {desc(params)} ({place}) | {ours.series} {ours.fmt()} | "
+                     f"{peer.series} {peer.fmt()} | {fmt_ratio(c)} | {goal_verdict(c)} |")
+    table = peers_table(run)
+    if table:
+        L += ["", "### The peers table (unpinned)", "",
+              "Medians with 95% intervals; rates in messages per second, ping-pong the median "
+              "round trip. **Bold**: the best; `~`: not separable from it by a test.", ""] + table
+    comps = peer_comparisons(run)
+    if comps:
+        L += ["", "### chanlab's best against the best peer, per configuration", "",
+              "| scenario | placement | parameters | chanlab's best | best peer | ratio | verdict |",
+              "|---|---|---|---|---|---|---|"]
+        for scen, place, params, ours, peer, c in comps:
+            v = {"a": "chanlab faster", "b": "peer faster"}.get(verdict(c), "~")
+            L.append(f"| {scen} | {place} | {desc(params)} | {ours.series} {ours.fmt()} | "
+                     f"{peer.series} {peer.fmt()} | {fmt_ratio(c)} | {v} |")
+    for png, title in PEER_PLOTS:
+        if os.path.exists(os.path.join(folder, png)):
+            L += ["", f"![{title}]({png})"]
+    return L
+
+
 def cost_table(run, bad):
     L = ["## Cost", "",
          "Medians with 95% intervals. CPU per message from each role thread's "
@@ -454,6 +643,7 @@ def main():
     L += ["", "## Targets (issue 4), checked against this run", "",
           "| target | measured | verdict |", "|---|---|---|"]
     L += [f"| {t} | {m} | {v} |" for t, m, v in targets(run, noisy_floors)]
+    L += [""] + peers_section(run, args.folder)
     L += [""] + cost_table(run, bad)
     L += ["", "## Plots", "",
           "Bars and points are medians; whiskers and bands are the 95% intervals.", ""]
