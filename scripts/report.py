@@ -27,7 +27,7 @@ import chanlab_stats as stats  # noqa: E402
 stats.check_deps("report.py")
 
 from chanlab_results import (CHANLAB, FLOOR, NOISE_OTHER_PCT, NOISE_STEAL_PCT,  # noqa: E402
-                             PEER, ResultsError, Run, fmt_ns, fmt_si, speedup, verdict)
+                             PEER, ResultsError, Run, speedup, verdict)
 
 PLOTS = [
     ("vs_go.png", "Each implementation against Go, same run (speed ratio, log scale)"),
@@ -333,8 +333,9 @@ def targets(run, noisy_floors):
         for place in run.places("spsc"):
             ring = run.ring_floor(place, cap)
             if ring:
+                floor = ring.series if ring.scenario == "spsc" else ring.scenario
                 out.append(target(f"SPSC cap {cap} within 10% of a raw ring ({place}; the floor: "
-                                  f"{ring.series})", ours("spsc", place=place, cap=cap),
+                                  f"{floor})", ours("spsc", place=place, cap=cap),
                                   ring, 0.9, noisy_floors))
     for label, scen, params in (("MPMC 2x2 cap 128", "mpmc", dict(cap=128, p=2, c=2)),
                                 ("MPSC 4x1 cap 128", "mpsc", dict(cap=128, p=4, c=1))):
