@@ -7,9 +7,10 @@
 #
 # usage: scripts/run.sh [options]        (--x=v and --x v both work)
 #   -q, --quick             the quick suite (default): 6 repetitions of each
-#                           benchmark; about 3 minutes on 2 PUs in all
+#                           benchmark; about 4 minutes on 2 PUs in all
+#                           (the Rust peers' first build adds about 1.5)
 #   -f, --full              every configuration on every placement, 10
-#                           repetitions; about 45 minutes on 2 PUs
+#                           repetitions; about 80 minutes on 2 PUs
 #   -r, --repetitions N     repetitions per benchmark (default 6 quick, 10 full)
 #   -t, --min-time S        seconds per repetition (default 0.08 quick, 0.2 full)
 #   -F, --filter REGEX      only benchmarks whose name matches
