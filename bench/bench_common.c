@@ -145,24 +145,57 @@ int suite_placements(const struct placement **out, bool all_in_quick) {
   return n;
 }
 
+/* The nearest pinned class with two different PUs that the suite runs
+ * (PLACE_NCLASSES if none): "across cores" on this machine. */
+static int cross_class(void) {
+  for (int c = PLACE_SMT; c < PLACE_UNPINNED; c++)
+    if (g_suite.place_on[c])
+      return c;
+  return PLACE_NCLASSES;
+}
+
+bool suite_measures(const struct scenario *sc, const struct bq_ops *q,
+                    const struct where *w) {
+  if (g_suite.full || q->features & BQ_CHAN)
+    return true;
+  const char *n = sc->name;
+  bool pingpong = strcmp(n, "pingpong") == 0, spsc = strcmp(n, "spsc") == 0;
+  bool sweep = strcmp(n, "mpsc") == 0 || strcmp(n, "spmc") == 0 ||
+               strcmp(n, "mpmc") == 0;
+  if (q->floor)
+    return q->features & (BQ_MULTI_PRODUCER | BQ_MULTI_CONSUMER) ? sweep : spsc;
+  if (w && w->exec == EXEC_FIBER)
+    return pingpong || spsc;
+  bool compares = pingpong || spsc || sweep || strcmp(n, "payload") == 0;
+  return compares && w && w->pl &&
+         (w->pl->cls == PLACE_UNPINNED ||
+          (pingpong && (int)w->pl->cls == cross_class()));
+}
+
 int suite_wheres(const struct scenario *sc, const struct bq_ops *q,
                  bool all_in_quick, struct where *out) {
+  struct where all[SUITE_WHERE_MAX];
   int n = 0;
   if (g_suite.exec_on[EXEC_THREAD]) {
     const struct placement *pls[PLACE_NCLASSES];
     int npl = suite_placements(pls, all_in_quick);
     for (int p = 0; p < npl; p++)
-      out[n++] = (struct where){EXEC_THREAD, pls[p]};
+      all[n++] = (struct where){EXEC_THREAD, pls[p], NULL};
   }
   if (g_suite.exec_on[EXEC_FIBER]) {
-    if (q->features & BQ_CHAN)
-      out[n++] = (struct where){EXEC_FIBER, NULL};
+    if (q->features & BQ_CHAN || q->fibers)
+      all[n++] = (struct where){EXEC_FIBER, NULL, q->fibers};
     else
       suite_absent(sc, q,
-                   "exec:fiber: not a chanlab channel (a blocked fiber would "
-                   "block its worker thread)");
+                   "exec:fiber: neither a chanlab channel nor a library with "
+                   "its own fiber scheduler (a blocked fiber would block its "
+                   "worker thread)");
   }
-  return n;
+  int kept = 0;
+  for (int i = 0; i < n; i++)
+    if (suite_measures(sc, q, &all[i]))
+      out[kept++] = all[i];
+  return kept;
 }
 
 /* ---- noise ----------------------------------------------------------------

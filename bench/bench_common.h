@@ -83,14 +83,24 @@ enum suite_rt {
 /* The runtime of that kind, or NULL after failing the benchmark with the
  * reason. */
 chan_rt *suite_runtime(bench_state *st, enum suite_rt kind);
+/* The runtime of that kind as a fiber scheduler for a round's roles (struct
+ * bq_fibers, queue.h): the round driver runs chanlab's fiber rounds and a
+ * row's own scheduler's (Boost.Fiber) through the same interface. Its roles
+ * wait on a chanlab channel until all are parked on it, then it is closed
+ * (a barrier would block a worker thread, and the fibers queued behind
+ * it). */
+const struct bq_fibers *suite_fibers(enum suite_rt kind);
 /* Stops and frees the runtimes (suite_release() calls it). */
 void exec_release(void);
 
 /* Where a benchmark's roles run: an executor and, for threads, a
- * placement class (NULL for fibers, whose runtime places them). */
+ * placement class (NULL for fibers, whose runtime places them: every fiber
+ * row is `place:runtime`). On fibers, whose: chanlab's runtime (own NULL),
+ * or a queue row's own scheduler (bq_ops.fibers, Boost.Fiber's). */
 struct where {
   enum exec exec;
   const struct placement *pl;
+  const struct bq_fibers *own;
 };
 
 /* One goroutine of a benchmark: a thread, or a fiber. */
@@ -172,6 +182,20 @@ bench_def *suite_register(const struct scenario *sc, const struct bq_ops *q,
                           const struct placement *pl, bench_fn fn,
                           const void *arg, size_t arg_size);
 
+/* Whether the suite measures queue row q in scenario sc at w (NULL for
+ * scenarios without executors or placements); the scenario's own
+ * quick/full rules apply on top. The full suite measures every row
+ * everywhere. The quick suite keeps its budget by measuring chanlab's rows
+ * everywhere and fewer of the others: a peer only in the scenarios that
+ * compare queues (ping-pong, the throughput shapes, payload), on threads
+ * where the OS places them ("unpinned") and, for ping-pong, also across
+ * cores (the nearest pinned class with two PUs); a row's own fibers in
+ * ping-pong and SPSC; a floor only in the shapes it is the floor of (a
+ * single-producer ring in SPSC, a multi-producer one in MPSC, SPMC and
+ * MPMC). */
+bool suite_measures(const struct scenario *sc, const struct bq_ops *q,
+                    const struct where *w);
+
 /* Registers fn under a name made by the caller (the scenarios without a
  * queue: "<scenario>/impl:<what>/place:<placement>"), as suite_register()
  * does. */
@@ -179,9 +203,11 @@ bench_def *suite_register_name(const char *name, bench_fn fn, const void *arg,
                                size_t arg_size);
 
 /* The executors and placements to run queue q on in scenario sc: threads on
- * each of suite_placements(all_in_quick), then fibers on `place:runtime`
- * (if q is a chanlab channel; else the reason is recorded as absent). Fills
- * out[] (SUITE_WHERE_MAX) and returns the count. */
+ * each of suite_placements(all_in_quick), then fibers on `place:runtime`:
+ * chanlab's runtime for a chanlab channel, the row's own scheduler for a
+ * row that has one (bq_ops.fibers); for any other row the reason is
+ * recorded as absent. Only those suite_measures() keeps. Fills out[]
+ * (SUITE_WHERE_MAX) and returns the count. */
 #define SUITE_WHERE_MAX (PLACE_NCLASSES + 1)
 int suite_wheres(const struct scenario *sc, const struct bq_ops *q,
                  bool all_in_quick, struct where *out);
@@ -283,28 +309,30 @@ struct role {
   pthread_barrier_t *start;  /* threads: the start barrier */
   _Atomic int *pin_failures; /* any > 0: nobody runs (a peer would hang) */
   pthread_t thread;
-  chan_t *gate;      /* fibers: closed to start them all */
-  chan_fiber *fiber; /* fibers: the role's fiber */
 };
 
 struct round {
   int nroles;
   struct role roles[ROLES_MAX];
   int64_t elapsed_ns; /* first start to last end */
-  struct cost cost;   /* summed over the roles (fibers: the workers) */
+  struct cost cost;   /* the roles' (fibers: the rest of the process's) */
   char err[200];      /* first error, if any */
 };
 
 /* Runs one round: n0 roles run f0 on side 0 sharing total0 operations, n1
- * roles run f1 on side 1 sharing total1, where w says: threads pinned by
- * its placement and started together at a barrier, or fibers of rt started
- * together by closing a channel they wait on (a barrier would block a
- * worker thread). The same counts, wall time (first start to last end) and
- * checks either way; the cost of a fiber round is the workers' over the
- * round (cost_snap_others). This is the one place roles are started.
- * Returns 0, or -1 with r->err set (start failure or a role's error). */
-int round_run(struct round *r, const struct where *w, chan_rt *rt, int n0,
-              role_fn f0, uint64_t total0, int n1, role_fn f1, uint64_t total1,
+ * roles run f1 on side 1 sharing total1: threads pinned by pl and started
+ * together at a barrier (fibers NULL), or fibers of that scheduler,
+ * started together by it (bq_fibers.run). The same counts, wall time
+ * (first start to last end) and checks either way. The cost of a thread
+ * round is the roles' own (each thread's meters); of a fiber round, the
+ * rest of the process's from the moment the fibers are let go until the
+ * last has returned (cost_snap_others: per-thread clocks do not follow a
+ * fiber from worker to worker), whichever scheduler ran them. This is the
+ * one place roles are started. Returns 0, or -1 with r->err set (start
+ * failure or a role's error). */
+int round_run(struct round *r, const struct placement *pl,
+              const struct bq_fibers *fibers, int n0, role_fn f0,
+              uint64_t total0, int n1, role_fn f1, uint64_t total1,
               void *shared, struct hist *hists);
 
 /* Operations per round: what Google Benchmark still wants, at most hi (so
@@ -334,10 +362,12 @@ struct roles {
   /* After each round, also after a failed setup (so it must cope with a
    * half-made state); may be NULL. */
   void (*teardown)(void *shared);
-  enum suite_rt runtime; /* on fibers: which runtime (default RT_MAIN) */
-  bool latency;          /* roles fill r->hist: report p50/p99/p99.9 */
-  bool report_bytes;     /* report bytes per second too, */
-  int64_t bytes_per_op;  /* counting this many bytes per operation */
+  /* On chanlab's fibers: which runtime (default RT_MAIN); a row's own
+   * scheduler (where.own) has one. */
+  enum suite_rt runtime;
+  bool latency;         /* roles fill r->hist: report p50/p99/p99.9 */
+  bool report_bytes;    /* report bytes per second too, */
+  int64_t bytes_per_op; /* counting this many bytes per operation */
 };
 
 /* A round trip: one initiator timing each exchange into its histogram, one

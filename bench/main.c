@@ -401,6 +401,16 @@ int main(int argc, char **argv) {
                          bq_feature_name(bit));
     snprintf(key, sizeof key, "queue.%s", rows[i].name);
     bench_add_context(key, value);
+    /* A yardstick rather than a competitor (ck_ring), and a row's own
+     * fiber scheduler (its exec:fiber rows run there). */
+    if (rows[i].ops->floor) {
+      snprintf(key, sizeof key, "floor.%s", rows[i].name);
+      bench_add_context(key, rows[i].ops->floor);
+    }
+    if (rows[i].ops->fibers) {
+      snprintf(key, sizeof key, "fibers.%s", rows[i].name);
+      bench_add_context(key, rows[i].ops->fibers->name);
+    }
   }
 
   char err[256];
@@ -497,7 +507,9 @@ int main(int argc, char **argv) {
                          : strcmp(q->library, "chanlab") == 0
                              ? chan_impl_summary(q->name)
                              : q->library;
-      printf("queue    %-18s %s\n", rows[i].name, what ? what : "");
+      printf("queue    %-18s %s%s%s\n", rows[i].name, what ? what : "",
+             q && q->floor ? " [floor]" : "",
+             q && q->fibers ? " [exec:fiber on its own scheduler]" : "");
     }
     for (const struct scenario *sc = scenarios; sc->name; sc++)
       printf("scenario %-18s %-7s %-8s %s\n", sc->name,
@@ -514,6 +526,9 @@ int main(int argc, char **argv) {
     bench_progress("chanbench: ", (int)repetitions);
   }
   int rc = bench_main(gb.argc, gb.argv);
+  for (size_t i = 0; i < nrows; i++) /* stop the rows' own fiber schedulers */
+    if (rows[i].ops && rows[i].ops->fibers)
+      rows[i].ops->fibers->shutdown();
   topo_close(g_suite.topo);
   suite_release();
   for (int i = 0; i < gb.nowned; i++)

@@ -29,6 +29,7 @@
 
 #include <chan/chan.h>
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #ifdef __cplusplus
@@ -52,6 +53,33 @@ enum bq_feature {
 };
 #define BQ_NFEATURES 9
 
+/* A fiber scheduler that runs a round's roles (exec:fiber in benchmark
+ * names): a library's own (bq_ops.fibers: Boost.Fiber's, so its row also
+ * runs with its roles as fibers of it, beside chanlab's rows on chanlab's
+ * fibers), or chanlab's runtime (bench/exec.c, suite_fibers()). The round
+ * driver runs every fiber round through this one interface, so both are
+ * measured the same way (round.c).
+ */
+struct bq_fibers {
+  const char *name; /* for the results: "Boost.Fiber algo::work_stealing" */
+  /* Runs task(arg, i) for every i < n, each on a fiber of its own, over the
+   * scheduler's worker threads, and returns when every one has returned:
+   * 0, or a negative CHAN_E* code with the reason in bq_error() (then no
+   * task ran). The fibers start together: once all n exist and none can
+   * begin its task before it returns, go(arg) is called on the calling
+   * thread (may be NULL), and then they are let go. The workers are
+   * threads started with pthread_create (not std::thread), so chanbench's
+   * wrap of it counts their allocations (alloc_wrap.c). One call at a
+   * time. */
+  int (*run)(size_t n, void (*task)(void *arg, size_t i), void (*go)(void *arg),
+             void *arg);
+  /* Its worker threads (starting them if need be), or 0 with the reason in
+   * bq_error() if they could not be started. */
+  unsigned (*workers)(void);
+  /* Stops and joins the workers (after the last run). */
+  void (*shutdown)(void);
+};
+
 struct bq_ops {
   const char *name;    /* impl:<name> in benchmark names: "futex", "tbb" */
   const char *library; /* "chanlab", "oneTBB 2021.8", ... (for the report) */
@@ -65,6 +93,14 @@ struct bq_ops {
   int (*try_recv)(void *q, void *elem);
   int (*close)(void *q); /* NULL without BQ_CLOSE */
   void (*destroy)(void *q);
+  /* NULL for a row that competes. For a yardstick rather than a choice (a
+   * raw spinning ring without a channel's semantics, such as ck_ring), what
+   * it is: "the raw-ring floor". The results mark it (`floor.<name>` in the
+   * JSON context) and the report measures channels against it instead of
+   * ranking it among the peers. */
+  const char *floor;
+  /* NULL, or the library's own fiber scheduler (see struct bq_fibers). */
+  const struct bq_fibers *fibers;
 };
 
 /* One row of the list: a queue (ops), or a peer that was not built (ops

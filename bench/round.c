@@ -4,25 +4,26 @@
  * A round starts every role and ends when the last has done its fixed
  * count; its wall time (first start to last end) is the manual time of the
  * round's iterations. On threads, the roles are pinned by placement and
- * wait at a barrier so they start together. On fibers, the roles are fibers
- * of one runtime and wait on a channel that is closed to start them all
- * (a barrier would block a worker thread, and with it the fibers queued
- * behind it); the round's costs are then the rest of the process's over
- * the round (cost_snap_others: per-thread clocks do not follow a fiber
- * from worker to worker). round_run() is the one place roles are started;
- * round_drive() is the one loop of rounds.
+ * wait at a barrier so they start together; each measures its own costs.
+ * On fibers, the roles are fibers of one scheduler (struct bq_fibers:
+ * chanlab's runtime, suite_fibers(), or a row's own, Boost.Fiber's), which
+ * starts them together (chanlab's: they wait on a channel that is closed
+ * once all are parked on it, since a barrier would block a worker thread
+ * and the fibers queued behind it); the round's costs are then the rest of
+ * the process's from the moment they are let go until the last has
+ * returned (cost_snap_others: per-thread clocks do not follow a fiber from
+ * worker to worker), the same meters whichever scheduler ran them.
+ * round_run() is the one place roles are started; round_collect() the one
+ * tally of a round; round_drive() the one loop of rounds.
  */
 #include "bench_common.h"
 
-#include <chan/chan_debug.h>
-
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- roles -------------------------------------------------------- */
+/* ---- roles --------------------------------------------------------------- */
 
 int role_fail(struct role *r, const char *what, int status) {
   snprintf(r->err, sizeof r->err, "%s: %s", what, chan_strerror(status));
@@ -55,20 +56,6 @@ static void *role_main(void *p) {
   return NULL;
 }
 
-/* A role on a fiber: waits at the gate, then runs, timing itself. */
-static void *role_fiber(void *p) {
-  struct role *r = p;
-  chan_recv(r->gate, NULL); /* returns CHAN_CLOSED when the gate opens */
-  if (atomic_load(r->pin_failures) != 0) {
-    snprintf(r->err, sizeof r->err, "not run: the round could not start");
-    return NULL;
-  }
-  r->t_start = now_ns();
-  r->fn(r);
-  r->t_end = now_ns();
-  return NULL;
-}
-
 static void split(struct round *rd, int side, int n, role_fn f, uint64_t total,
                   const struct placement *pl, void *shared,
                   struct hist *hists) {
@@ -87,7 +74,26 @@ static void split(struct round *rd, int side, int n, role_fn f, uint64_t total,
   }
 }
 
-/* Starts the roles as threads, pinned, and waits for them. */
+/* After the roles of a round have ended: its span (first start to last
+ * end) and the first error. */
+static int round_collect(struct round *rd) {
+  int64_t t0 = INT64_MAX, t1 = INT64_MIN;
+  for (int i = 0; i < rd->nroles; i++) {
+    struct role *r = &rd->roles[i];
+    if (r->t_start < t0)
+      t0 = r->t_start;
+    if (r->t_end > t1)
+      t1 = r->t_end;
+    if (r->err[0] && !rd->err[0] && strncmp(r->err, "not run", 7) != 0)
+      snprintf(rd->err, sizeof rd->err, "%s %d: %s",
+               r->side ? "consumer" : "producer", r->k, r->err);
+  }
+  rd->elapsed_ns = t1 - t0;
+  return rd->err[0] ? -1 : 0;
+}
+
+/* Starts the roles as threads, pinned, and waits for them; the round's cost
+ * is the sum of theirs. */
 static void run_threads(struct round *rd) {
   pthread_barrier_t start;
   pthread_barrier_init(&start, NULL, (unsigned)rd->nroles);
@@ -119,54 +125,39 @@ static void run_threads(struct round *rd) {
   }
 }
 
-/* Starts the roles as fibers of rt, lets them all wait at the gate, opens
- * it and joins them. Unlike threads, fibers that could not all start are
- * released (told not to run) rather than left waiting. */
-static void run_fibers(struct round *rd, chan_rt *rt) {
-  chan_t *gate = NULL;
-  int rc = chan_make(&gate, NULL, 0, 0);
-  if (rc != CHAN_OK) {
-    snprintf(rd->err, sizeof rd->err, "chan_make (the gate): %s",
-             chan_last_error());
-    return;
-  }
-  _Atomic int abort_round = 0;
-  int started = 0;
-  for (; started < rd->nroles; started++) {
-    struct role *r = &rd->roles[started];
-    r->gate = gate;
-    r->pin_failures = &abort_round;
-    rc = chan_fiber_spawn(rt, &r->fiber, role_fiber, r);
-    if (rc != CHAN_OK) {
-      snprintf(rd->err, sizeof rd->err, "chan_fiber_spawn: %s (%s)",
-               chan_strerror(rc), chan_last_error());
-      break;
-    }
-  }
-  /* Every role waits at the gate before it opens, as threads do at their
-   * barrier: observably, parked on it (no sleeping). */
-  int64_t deadline = now_ns() + 10LL * 1000000000;
-  while (!rd->err[0] && chan_debug_waiters(gate, CHAN_RECV) < (size_t)started &&
-         now_ns() < deadline)
-    sched_yield();
-  if (!rd->err[0] && chan_debug_waiters(gate, CHAN_RECV) < (size_t)started)
-    snprintf(rd->err, sizeof rd->err,
-             "the role fibers did not all reach the start gate in 10 s");
-  if (rd->err[0])
-    atomic_store(&abort_round, 1);
-  struct cost c0, c1;
-  cost_snap_others(&c0);
-  chan_close(gate);
-  for (int i = 0; i < started; i++)
-    chan_fiber_join(rd->roles[i].fiber, NULL);
-  cost_snap_others(&c1);
-  chan_destroy(gate);
-  memset(&rd->cost, 0, sizeof rd->cost);
-  cost_add_delta(&rd->cost, &c0, &c1);
+/* ---- roles as fibers ------------------------------------------------------
+ */
+
+/* A role on a fiber, once the scheduler lets it go: runs, timing itself. */
+static void role_fiber(void *arg, size_t i) {
+  struct role *r = &((struct round *)arg)->roles[i];
+  r->t_start = now_ns();
+  r->fn(r);
+  r->t_end = now_ns();
 }
 
-int round_run(struct round *rd, const struct where *w, chan_rt *rt, int n0,
-              role_fn f0, uint64_t total0, int n1, role_fn f1, uint64_t total1,
+/* The fibers are all waiting to start: the round's costs begin here. */
+static void fibers_go(void *arg) {
+  cost_snap_others(&((struct round *)arg)->cost);
+}
+
+/* Runs the roles as fibers of fb; the round's cost is the rest of the
+ * process's from fibers_go() until the last fiber returned. */
+static void run_fibers(struct round *rd, const struct bq_fibers *fb) {
+  struct cost end;
+  if (fb->run((size_t)rd->nroles, role_fiber, fibers_go, rd) != 0) {
+    snprintf(rd->err, sizeof rd->err, "%s: %s", fb->name, bq_error());
+    return;
+  }
+  cost_snap_others(&end);
+  struct cost start = rd->cost;
+  memset(&rd->cost, 0, sizeof rd->cost);
+  cost_add_delta(&rd->cost, &start, &end);
+}
+
+int round_run(struct round *rd, const struct placement *pl,
+              const struct bq_fibers *fibers, int n0, role_fn f0,
+              uint64_t total0, int n1, role_fn f1, uint64_t total1,
               void *shared, struct hist *hists) {
   rd->nroles = 0;
   rd->err[0] = '\0';
@@ -174,26 +165,15 @@ int round_run(struct round *rd, const struct where *w, chan_rt *rt, int n0,
     snprintf(rd->err, sizeof rd->err, "bad role counts %d+%d", n0, n1);
     return -1;
   }
-  const struct placement *pl = w->exec == EXEC_THREAD ? w->pl : NULL;
-  split(rd, 0, n0, f0, total0, pl, shared, hists);
-  split(rd, 1, n1, f1, total1, pl, shared, hists);
-  if (w->exec == EXEC_FIBER)
-    run_fibers(rd, rt);
+  split(rd, 0, n0, f0, total0, fibers ? NULL : pl, shared, hists);
+  split(rd, 1, n1, f1, total1, fibers ? NULL : pl, shared, hists);
+  if (fibers)
+    run_fibers(rd, fibers);
   else
     run_threads(rd);
-  int64_t t0 = INT64_MAX, t1 = INT64_MIN;
-  for (int i = 0; i < rd->nroles; i++) {
-    struct role *r = &rd->roles[i];
-    if (r->t_start < t0)
-      t0 = r->t_start;
-    if (r->t_end > t1)
-      t1 = r->t_end;
-    if (r->err[0] && !rd->err[0] && strncmp(r->err, "not run", 7) != 0)
-      snprintf(rd->err, sizeof rd->err, "%s %d: %s",
-               r->side ? "consumer" : "producer", r->k, r->err);
-  }
-  rd->elapsed_ns = t1 - t0;
-  return rd->err[0] ? -1 : 0;
+  if (rd->err[0])
+    return -1; /* the roles did not run */
+  return round_collect(rd);
 }
 
 int64_t round_batch(bench_state *st, int64_t lo, int64_t hi) {
@@ -213,11 +193,16 @@ void round_drive(bench_state *st, const struct where *w, const struct roles *ro,
   struct hist *hists =
                   ro->latency ? calloc((size_t)nroles, sizeof *hists) : NULL,
               *total = ro->latency ? calloc(1, sizeof *total) : NULL;
-  chan_rt *rt = NULL;
+  /* On fibers: the row's own scheduler, or chanlab's runtime. */
+  const struct bq_fibers *fibers = w->exec != EXEC_FIBER ? NULL
+                                   : w->own              ? w->own
+                                            : suite_fibers(ro->runtime);
   if (!rd || !shared || (ro->latency && (!hists || !total))) {
     bench_fail(st, "out of memory");
-  } else if (w->exec == EXEC_FIBER && !(rt = suite_runtime(st, ro->runtime))) {
-    /* failed with the reason */
+  } else if (fibers && fibers->workers() == 0) {
+    char msg[256];
+    snprintf(msg, sizeof msg, "%s: %s", fibers->name, bq_error());
+    bench_fail(st, msg);
   } else {
     struct cost cost = {0};
     int64_t batch, ops = 0, started = now_ns();
@@ -230,8 +215,8 @@ void round_drive(bench_state *st, const struct where *w, const struct roles *ro,
       if (rc == 0) {
         for (int i = 0; hists && i < nroles; i++)
           hist_clear(&hists[i]);
-        rc = round_run(rd, w, rt, ro->n0, ro->side0, (uint64_t)batch, ro->n1,
-                       ro->side1, (uint64_t)batch, shared, hists);
+        rc = round_run(rd, w->pl, fibers, ro->n0, ro->side0, (uint64_t)batch,
+                       ro->n1, ro->side1, (uint64_t)batch, shared, hists);
         if (rc == 0 && ro->verify)
           rc =
               ro->verify(arg, shared, (uint64_t)batch, rd->err, sizeof rd->err);

@@ -22,6 +22,13 @@ Placement: rows placed by the OS (place:unpinned: threads, Go, the peers)
 or by a fiber runtime (place:runtime: exec:fiber rows, whose runtime pins
 its workers itself) compete in the same groups (FREE), so a configuration
 ranks threads, fibers and Go together.
+
+Kinds of implementation (Run.kind): chanlab's own (the queue rows whose
+library chanbench's context gives as "chanlab", or impls/registry.def for
+results without that context), floors (yardsticks rather than choices: rows
+chanbench marks floor.<name>, such as ck_ring, and the floor scenarios) and
+peers (everything else: the C/C++ peers in chanbench.json, Boost.Fiber on
+its own scheduler among them, Go, the Rust peers).
 """
 import glob
 import json
@@ -59,6 +66,16 @@ FREE = ("unpinned", "runtime")
 # bench/scenarios.def, for results whose JSON does not carry the list.
 SCENARIOS_DEF = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                              "..", "bench", "scenarios.def")
+# impls/registry.def, chanlab's implementations, for results whose JSON does
+# not say which queues are chanlab's.
+REGISTRY_DEF = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                            "..", "impls", "registry.def")
+# Scenarios that older results have and scenarios.def no longer lists.
+RETIRED = {"floor_ring": {"group": "floor", "metric": "rate",
+                          "summary": "a hand-written raw SPSC ring (since replaced by "
+                                     "Concurrency Kit's ck_spsc, a floor row of spsc)"}}
+
+CHANLAB, PEER, FLOOR = "chanlab", "peer", "floor"
 
 
 class ResultsError(Exception):
@@ -112,7 +129,16 @@ def scenarios_from_source():
                 out[m[1]] = {"group": m[2].lower(), "metric": m[3].lower(), "summary": m[4]}
     except OSError:
         pass
-    return out
+    return dict(RETIRED, **out)
+
+
+def registry_from_source():
+    """chanlab's implementation names from impls/registry.def."""
+    try:
+        with open(REGISTRY_DEF) as f:
+            return re.findall(r"^CHAN_IMPL\((\w+)\)", f.read(), re.M)
+    except OSError:
+        return []
 
 
 def parse_name(name):
@@ -358,13 +384,56 @@ class Run:
                 pass
         return None
 
+    def kind(self, impl):
+        """CHANLAB, PEER or FLOOR (see the module's doc)."""
+        if impl == "floor" or f"floor.{impl}" in self.context:
+            return FLOOR
+        if impl in ("thread", "fiber"):
+            return CHANLAB  # the runtime scenarios' executors (impl:fiber, impl:thread)
+        queue = self.context.get(f"queue.{impl}")
+        if queue is not None:
+            return CHANLAB if str(queue).split(";")[0].strip() == "chanlab" else PEER
+        if not any(k.startswith("queue.") for k in self.context):
+            return CHANLAB if impl in registry_from_source() else PEER
+        return PEER
+
     def impls(self):
-        """Implementations in the run (the floor excluded): chanlab's first,
-        then Go and the peers."""
-        ours = [k[6:] for k in self.contexts.get("chanbench.json", {}) if k.startswith("queue.")]
-        names = sorted({r.impl for r in self.rows if r.impl != "floor"},
-                       key=lambda n: (n not in ours, n == "go", n))
-        return names
+        """Implementations in the run (the floor scenarios excluded):
+        chanlab's first, then the peers (Go first), then the floor rows."""
+        order = {CHANLAB: 0, PEER: 1, FLOOR: 2}
+        return sorted({r.impl for r in self.rows if r.impl != "floor"},
+                      key=lambda n: (order[self.kind(n)], n != "go", n))
+
+    def library(self, impl):
+        """What an implementation is, from the results: its library and
+        version, or "" if the results do not say."""
+        queue = self.context.get(f"queue.{impl}")
+        if queue is not None:
+            return str(queue).split(";")[0].strip()
+        if impl == "go":
+            return self.env.get("go") or str(self.contexts.get("go.json", {}).get("go_version", ""))
+        return str(self.context.get(f"library.{impl}", ""))
+
+    def skipped_peers(self):
+        """[(name, why)]: the peers that were not built or not run, from the
+        results (peer.<name> in chanbench's context; the Rust program's
+        rust_skipped and rust_failed in env.txt)."""
+        out = [(k[5:], str(v)) for k, v in sorted(self.context.items())
+               if k.startswith("peer.")]
+        for key, what in (("rust_skipped", "skipped"), ("rust_failed", "failed")):
+            if key in self.env:
+                out.append(("crossbeam, flume (Rust)", f"{what}: {self.env[key]}"))
+        return out
+
+    def absent(self, impl):
+        """{scenario: why} for the scenarios (or configurations) chanbench
+        registered nothing for on impl, from absent.<scenario>.<impl>."""
+        out = {}
+        for k, v in self.context.items():
+            parts = k.split(".")
+            if len(parts) == 3 and parts[0] == "absent" and parts[2] == impl:
+                out[parts[1]] = str(v)
+        return out
 
     def series(self, scenario=None):
         """Series (implementation plus identifying parts) in the run."""
@@ -393,6 +462,18 @@ class Run:
     def one(self, scenario, impl=None, place=None, **params):
         rows = self.select(scenario, impl, place, **params)
         return rows[0] if rows else None
+
+    def of_kind(self, rows, kind):
+        return [r for r in rows if self.kind(r.impl) == kind]
+
+    def ring_floor(self, place, cap):
+        """The raw-ring floor of SPSC at place and cap: the fastest spsc row
+        of a floor queue there (ck_spsc; ck_mpmc is the other), or an older
+        run's floor_ring row; None."""
+        rows = self.of_kind(self.select("spsc", place=place, cap=cap, p=1, c=1), FLOOR)
+        rows = [r for r in rows if not r.ident]
+        rows = rows or self.select("floor_ring", place=place, cap=cap)
+        return max(rows, key=lambda r: r.value) if rows else None
 
     def places(self, scenario):
         seen = {r.place for r in self.select(scenario)}

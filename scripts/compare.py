@@ -42,7 +42,7 @@ from chanlab_results import ResultsError, Run, speedup  # noqa: E402
 
 # env.txt keys whose change makes a comparison suspect.
 ENV_KEYS = ["host", "cpu_model", "pus", "kernel", "compiler", "c_flags", "allocator",
-            "google_benchmark", "go", "git_commit", "suite"]
+            "google_benchmark", "go", "rust", "git_commit", "suite"]
 
 
 def topology_digest(run):
@@ -63,7 +63,11 @@ def env_warnings(a, b):
     ta, tb = topology_digest(a), topology_digest(b)
     if ta and tb and ta != tb:
         out.append("the machine's topology (topology.xml) changed")
-    for key in ("library_build_type", "chanlab.allocator", "chanlab.pus"):
+    # The peers' libraries and versions (queue.<row>, the Rust program's
+    # library.<crate>) and fiber schedulers count as library changes too.
+    keys = ["library_build_type", "chanlab.allocator", "chanlab.pus"]
+    keys += sorted(k for k in a.context if k.startswith(("queue.", "library.", "fibers.")))
+    for key in keys:
         va, vb = a.context.get(key), b.context.get(key)
         if va is not None and vb is not None and va != vb:
             out.append(f"{key} changed: '{va}' -> '{vb}'")

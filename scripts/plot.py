@@ -9,12 +9,15 @@ one series per implementation (and per extra name part such as exec:fiber),
 never a "best of"; panels of one figure share their y scale; ratios are on
 log axes; thread counts beyond the machine's PUs are shaded as
 oversubscribed. Plots: throughput vs threads per shape, SPSC by capacity
-beside the raw ring, latency by placement with the floors, latency
+beside the raw-ring floor, latency by placement with the floors, latency
 percentiles, CPU and context switches per message, each implementation
 against Go, select and payload sweeps, every pattern scenario (Go's shapes
 beside them), threads vs fibers vs Go per family (ping-pong, throughput,
-select, goroutine costs), and a per-PU-pair heatmap when the machine has
-more than 2 PUs. Uses Debian's
+select, goroutine costs: exec_<family>.png), chanlab against the peers per
+scenario family (peers_<family>.png), and a per-PU-pair heatmap when the
+machine has more than 2 PUs. chanlab's implementations are drawn with solid
+lines, the peers (Go, Rust, C/C++ libraries) dashed, the floor rows
+(ck_ring) grey, dotted and hatched; fiber bars are hatched. Uses Debian's
 python3-matplotlib (Agg backend). Exits non-zero with a message on missing
 or malformed results or an unknown implementation.
 """
@@ -28,7 +31,8 @@ import chanlab_stats as stats  # noqa: E402
 
 stats.check_deps("plot.py")
 
-from chanlab_results import FREE, METRICS, ResultsError, Run, speedup, verdict  # noqa: E402
+from chanlab_results import (CHANLAB, FLOOR, FREE, METRICS, PEER, ResultsError,  # noqa: E402
+                             Run, speedup, verdict)
 
 import matplotlib  # noqa: E402
 import matplotlib.colors  # noqa: E402
@@ -40,27 +44,41 @@ CAPS = [0, 1, 128, 1024]
 
 
 class Style:
-    """One colour and marker per series, the same in every plot."""
+    """One colour and marker per series, the same in every plot: chanlab's
+    solid, the peers dashed (Go black), the floor rows grey and dotted (bars
+    hatched)."""
 
-    def __init__(self, series):
+    def __init__(self, run):
         cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-        if len([s for s in series if s.split()[0] != "go"]) > len(cycle):
+        coloured = [s for s in run.series()
+                    if s.split()[0] != "go" and run.kind(s.split()[0]) != FLOOR]
+        if len(coloured) > len(cycle):
             # More series than the default cycle (executors, peers): 20.
             cycle = [matplotlib.colors.to_hex(c) for c in plt.get_cmap("tab20").colors]
         markers = "os^vDP*Xh<>p"
-        self.map, i = {}, 0
-        for s in series:
+        greys = ["dimgrey", "darkgrey", "silver"]
+        self.map, i, g = {}, 0, 0
+        for s in run.series():
+            kind = run.kind(s.split()[0])
             if s.split()[0] == "go":
                 self.map[s] = dict(color="black", marker="s", linestyle="--")
+            elif kind == FLOOR:
+                self.map[s] = dict(color=greys[g % len(greys)], marker="x", linestyle=":",
+                                   hatch="//")
+                g += 1
             else:
-                self.map[s] = dict(color=cycle[i % len(cycle)], marker=markers[i % len(markers)])
+                self.map[s] = dict(color=cycle[i % len(cycle)], marker=markers[i % len(markers)],
+                                   linestyle="-" if kind == CHANLAB else "--")
                 i += 1
 
     def __call__(self, series, line=True):
+        """Keyword arguments for errorbar (line) or, with line=False, the
+        colour and hatch of a bar."""
         st = dict(self.map.get(series, {}))
-        if not line:
-            st.pop("marker", None)
-            st.pop("linestyle", None)
+        if line:
+            st.pop("hatch", None)
+        else:
+            st = {k: v for k, v in st.items() if k in ("color", "hatch")}
         return st
 
 
@@ -96,7 +114,8 @@ def bars(ax, positions, rows, width, label, style, key=None, scale=1.0):
         lo.append(e[0][0])
         hi.append(e[1][0])
     ax.bar(positions, ys, width, yerr=[lo, hi], capsize=2, label=label,
-           color=style.get("color"), edgecolor="black" if style.get("color") == "black" else None)
+           color=style.get("color"), hatch=style.get("hatch"),
+           edgecolor="black" if style.get("color") == "black" else None)
 
 
 def ticks_at(ax, xs):
@@ -192,12 +211,14 @@ def plot_spsc(run, series, style, written):
         # Go and the fibers are placed by their runtimes: beside unpinned.
         names = [s for s in series if (s.split()[0] != "go" and "exec:fiber" not in s)
                  or place == "unpinned"]
+        # An older run's hand-written floor ring (today's floor is ck_spsc,
+        # a series of its own).
         names += ["raw ring (floor)"] if run.select("floor_ring", place=place) else []
         width = 0.8 / max(1, len(names))
         for i, s in enumerate(names):
             if s == "raw ring (floor)":
                 rows = [run.one("floor_ring", place=place, cap=c) for c in caps]
-                st = {"color": "grey"}
+                st = {"color": "grey", "hatch": "//"}
             else:
                 rows = [next(iter(run.select("spsc", series=s, cap=c, place=place)
                                   or run.select("spsc", series=s, cap=c, place=FREE)), None)
@@ -333,7 +354,7 @@ def plot_vs_go(run, series, style, written):
                if run.one(scen, "go", **params)]
     if not configs or not ours:
         return
-    fig, ax = plt.subplots(figsize=(max(8, 1.3 * len(configs) * max(1, len(ours)) / 2), 4.8))
+    fig, ax = plt.subplots(figsize=(min(20, max(8, 0.22 * len(configs) * len(ours))), 4.8))
     width = 0.8 / len(ours)
     for i, s in enumerate(ours):
         xs, ys, lo, hi, colors = [], [], [], [], []
@@ -475,9 +496,14 @@ EXEC_FAMILIES = [
 
 def exec_panel_rows(run, scenario, params):
     """A configuration's rows on every executor: threads where the OS places
-    them, fibers on their runtime, Go (the runtime scenarios: every row)."""
+    them, fibers on their runtime, Go (the runtime scenarios: every row).
+    Of the other peers only those that also ran on fibers (Boost.Fiber on
+    its own scheduler, on threads and on fibers): the peers on threads alone
+    are in the peers' figures."""
+    on_fibers = {r.impl for r in run.rows if r.exec == "fiber"}
     return [r for r in run.select(scenario, **params)
-            if r.place in FREE or r.meta["group"] == "runtime"]
+            if (r.place in FREE or r.meta["group"] == "runtime")
+            and (r.impl == "go" or r.impl in on_fibers or run.kind(r.impl) == CHANLAB)]
 
 
 def plot_executors(run, series, style, written):
@@ -523,9 +549,94 @@ def plot_executors(run, series, style, written):
         unit = {"rate": "M msgs/s", "latency": "round trip, ns (p50)",
                 "time": "ns per operation"}.get(metric, METRICS[metric]["unit"])
         axes[0][0].set_ylabel(f"{unit} (median, 95% interval)")
-        fig.suptitle(f"{title}\n(threads unpinned, fibers hatched on their runtime, Go dashed "
+        fig.suptitle(f"{title}\n(threads unpinned, fibers hatched on their scheduler, Go dashed "
                      "with its interval)", fontsize=10)
         save(fig, run.folder, name, written)
+
+
+# The scenario families of the peers' figures: (file suffix, scenarios, title).
+FAMILIES = [("pingpong", ["pingpong"], "Ping-pong round trip"),
+            ("spsc", ["spsc"], "SPSC throughput"),
+            ("mpsc", ["mpsc"], "MPSC throughput"),
+            ("spmc", ["spmc"], "SPMC throughput"),
+            ("mpmc", ["mpmc"], "MPMC throughput"),
+            ("payload", ["payload"], "SPSC cap 128 by message size"),
+            ("select", ["select_recv", "select_both", "select_many"], "Select")]
+
+
+def peer_configs(run, scenarios):
+    """[(scenario, place, params, rows)]: the configurations of these
+    scenarios where chanlab and at least one peer both ran."""
+    out = []
+    for (scen, place, params), rows in sorted(run.groups().items(),
+                                              key=lambda kv: (kv[0][0], kv[0][2], kv[0][1])):
+        if scen not in scenarios:
+            continue
+        if run.of_kind(rows, CHANLAB) and run.of_kind(rows, PEER):
+            out.append((scen, place, params, rows))
+    return out
+
+
+def best(rows):
+    return max(rows, key=lambda r: r.value if r.higher_is_better else -r.value) if rows else None
+
+
+def plot_peers(run, series, style, written):
+    """Per scenario family, one panel per configuration that chanlab and a
+    peer both ran: every series' median with its 95% interval (horizontal
+    bars, best at the top, one log scale for the figure), and in the title
+    chanlab's best against the best peer with the ratio's interval and the
+    verdict."""
+    shown = set(series)
+    for suffix, scens, title in FAMILIES:
+        configs = peer_configs(run, scens)
+        if not configs:
+            continue
+        cols = min(3, len(configs))
+        nrows = (len(configs) + cols - 1) // cols
+        most = max(len(rows) for *_, rows in configs)
+        fig, axes = plt.subplots(nrows, cols, figsize=(5.2 * cols, (0.6 + 0.28 * most) * nrows + 0.6),
+                                 sharex=True, squeeze=False)
+        panels = [a for row in axes for a in row]
+        metric = configs[0][3][0].meta["metric"]
+        scale = 1e-6 if metric == "rate" else 1.0
+        every = []
+        for ax, (scen, place, params, rows) in zip(panels, configs):
+            rows = [r for r in rows if r.series in shown]
+            rows.sort(key=lambda r: r.value if r.higher_is_better else -r.value)
+            every += rows
+            for y, r in enumerate(rows):
+                m, e = med_err(r, scale=scale)
+                st = style(r.series, line=False)
+                ax.barh(y, m, xerr=[e[0], e[1]], capsize=2, color=st.get("color"),
+                        hatch=st.get("hatch"),
+                        edgecolor="black" if run.kind(r.impl) == CHANLAB else None)
+            ax.set_yticks(range(len(rows)))
+            ax.set_yticklabels([r.series + {PEER: " (peer)", FLOOR: " (floor)"}.get(
+                run.kind(r.impl), "") for r in rows], fontsize=7)
+            ours, peer = best(run.of_kind(rows, CHANLAB)), best(run.of_kind(rows, PEER))
+            desc = " ".join(f"{k}={v2}" for k, v2 in params)
+            head = f"{scen if len(scens) > 1 else ''} {desc} ({place})".strip()
+            if ours and peer:
+                c = speedup(ours, peer)
+                v = {"a": "chanlab faster", "b": "peer faster"}.get(verdict(c), "~ no difference")
+                ci = "" if math.isnan(c["lo"]) else f" [{c['lo']:.2g}, {c['hi']:.2g}]"
+                head += f"\n{ours.series} / {peer.series}: {c['ratio']:.2g}x{ci}, {v}"
+            ax.set_title(head, fontsize=8)
+            ax.set_xscale("log")
+            ax.grid(axis="x", alpha=0.3, which="both")
+        vals = [v * scale for r in every for v in r.stat() if not math.isnan(v) and v > 0]
+        if vals:
+            panels[0].set_xlim(min(vals) / 1.5, max(vals) * 1.5)
+        for ax in panels[len(configs):]:
+            ax.set_visible(False)
+        unit = "M msgs/s" if metric == "rate" else "ns, median round trip" \
+            if metric == "latency" else "ns"
+        for ax in axes[-1]:
+            ax.set_xlabel(f"{unit} (median, 95% interval; log)", fontsize=8)
+        fig.suptitle(f"{title}: chanlab (black edge) against the peers, same run "
+                     "(ratio: speed, >1 = chanlab's best faster)", fontsize=10)
+        save(fig, run.folder, f"peers_{suffix}.png", written)
 
 
 def plot_heatmap(run, written):
@@ -565,7 +676,7 @@ def main():
         print(f"plot.py: {e}", file=sys.stderr)
         return 1
     series = [s for s in run.series() if wanted is None or s.split()[0] in wanted]
-    style = Style(run.series())
+    style = Style(run)
     written = []
     plot_sweeps(run, series, style, written)
     plot_spsc(run, series, style, written)
@@ -577,6 +688,7 @@ def main():
     plot_payload(run, series, style, written)
     plot_patterns(run, series, style, written)
     plot_executors(run, series, style, written)
+    plot_peers(run, series, style, written)
     plot_heatmap(run, written)
     if not written:
         print(f"plot.py: {args.folder}: nothing to plot", file=sys.stderr)

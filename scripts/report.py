@@ -26,14 +26,14 @@ import chanlab_stats as stats  # noqa: E402
 
 stats.check_deps("report.py")
 
-from chanlab_results import (FREE, NOISE_OTHER_PCT, NOISE_STEAL_PCT,  # noqa: E402
-                             ResultsError, Run, speedup, verdict)
+from chanlab_results import (CHANLAB, FLOOR, FREE, NOISE_OTHER_PCT,  # noqa: E402
+                             NOISE_STEAL_PCT, PEER, ResultsError, Run, speedup, verdict)
 
 PLOTS = [
     ("vs_go.png", "Each implementation against Go, same run (speed ratio, log scale)"),
     ("latency_by_placement.png", "Ping-pong by placement, with the floors"),
     ("latency_percentiles.png", "Ping-pong percentiles"),
-    ("spsc_by_capacity.png", "SPSC by capacity, with the raw ring"),
+    ("spsc_by_capacity.png", "SPSC by capacity, with the raw-ring floor"),
     ("throughput_mpsc.png", "MPSC vs threads"),
     ("throughput_spmc.png", "SPMC vs threads"),
     ("throughput_mpmc.png", "MPMC vs threads"),
@@ -47,6 +47,16 @@ PLOTS = [
     ("exec_runtime.png", "What a goroutine costs: switch, spawn, daisy chains"),
     ("exec_sieve.png", "Prime sieve: threads, fibers and Go"),
     ("pair_heatmap.png", "Per-PU-pair cache-line latency"),
+]
+# The peers' figures (plot.py's FAMILIES), shown in their own section.
+PEER_PLOTS = [
+    ("peers_pingpong.png", "Ping-pong: chanlab against the peers"),
+    ("peers_spsc.png", "SPSC: chanlab against the peers"),
+    ("peers_mpsc.png", "MPSC: chanlab against the peers"),
+    ("peers_spmc.png", "SPMC: chanlab against the peers"),
+    ("peers_mpmc.png", "MPMC: chanlab against the peers"),
+    ("peers_payload.png", "Payload sizes: chanlab against the peers"),
+    ("peers_select.png", "Select: chanlab against the peers"),
 ]
 
 
@@ -150,12 +160,19 @@ def impossible(run):
             if verdict(c) == "a":
                 noisy_floors[floor.name] = (f"beaten by {r.series} ({fmt_x(c['ratio'])} faster): "
                                             "a floor cannot be beaten, so it was measured badly")
-    for ring in run.select("floor_ring"):
-        for r in run.select("spsc", place=ring.place, cap=ring.params.get("cap")):
-            c = speedup(r, ring)
-            if verdict(c) == "a" and c["lo"] > 1.1:
-                noisy_floors[ring.name] = (f"beaten by {r.series} ({fmt_x(c['ratio'])}): the raw "
-                                           "ring is the non-blocking floor, so it was measured badly")
+    for place in run.places("spsc"):
+        for cap in sorted({r.params.get("cap") for r in run.select("spsc", place=place)}):
+            ring = run.ring_floor(place, cap)
+            if not ring:
+                continue
+            for r in run.select("spsc", place=place, cap=cap):
+                if run.kind(r.impl) == FLOOR:
+                    continue
+                c = speedup(r, ring)
+                if verdict(c) == "a" and c["lo"] > 1.1:
+                    noisy_floors[ring.name] = (f"beaten by {r.series} ({fmt_x(c['ratio'])}): the "
+                                               "raw ring is the non-blocking floor, so it was "
+                                               "measured badly")
     for r in run.rows:
         if r.error:
             continue
@@ -245,17 +262,21 @@ def verdict_text(best, tied):
 
 
 def winners(run):
+    """A line per configuration: the ranking of chanlab's rows and the
+    peers' (the floor rows, yardsticks, follow it unranked)."""
     lines = []
     groups = run.groups()
     for key in sorted(groups, key=lambda k: (k[0], k[1], k[2])):
-        rows = [r for r in groups[key] if r.impl != "floor" and r.scenario != "idle"]
+        rows = [r for r in groups[key] if run.kind(r.impl) != FLOOR and r.scenario != "idle"]
+        floors = run.of_kind(groups[key], FLOOR)
         if len(rows) < 2:
             continue
         scen, place, params = key
         rows, best, tied = ranking(rows)
         desc = " ".join(f"{k}={v}" for k, v in params)
         lines.append(f"| {scen} | {place} | {desc} | {verdict_text(best, tied)} | "
-                     + "; ".join(f"{r.series} {r.fmt()}" for r in rows) + " |")
+                     + "; ".join(f"{r.series} {r.fmt()}" for r in rows)
+                     + "".join(f"; (floor: {r.series} {r.fmt()})" for r in floors) + " |")
     return lines
 
 
@@ -267,8 +288,8 @@ def best_of(rows):
 
 
 def on_fibers(r):
-    """A row measured on chanlab's fiber runtime (exec:fiber, or the
-    runtime scenarios' impl:fiber)."""
+    """A row measured on fibers (exec:fiber: chanlab's runtime, or a peer's
+    own scheduler; the runtime scenarios' impl:fiber)."""
     return r.exec == "fiber" or r.impl == "fiber"
 
 
@@ -277,10 +298,10 @@ def target(label, candidates, baseline, bound, noisy_floors, show_latency=False,
     """A target "each candidate's speed / baseline's >= bound" (for latency,
     "within 1/bound times the baseline"): met if some candidate's interval is
     wholly above the bound, missed if every candidate's is wholly below,
-    otherwise inconclusive. The candidates are the thread rows, or with
-    fibers=True the fiber rows (issue 9's targets)."""
-    candidates = [c for c in candidates if c.impl not in ("floor", "go") and not c.error
-                  and on_fibers(c) == fibers]
+    otherwise inconclusive. The candidates are chanlab's rows (the callers
+    pass run.of_kind(..., CHANLAB)): those on threads, or with fibers=True
+    those on chanlab's fibers (issue 9's targets)."""
+    candidates = [c for c in candidates if not c.error and on_fibers(c) == fibers]
     if not candidates or baseline is None:
         return None
     results = [(c, speedup(c, baseline)) for c in candidates]
@@ -300,13 +321,16 @@ def targets(run, noisy_floors):
     """Issue 4's targets, each against this run's own floors and Go."""
     out = []
     cross = run.cross_place()
+
+    def ours(scenario, **kw):
+        return run.of_kind(run.select(scenario, **kw), CHANLAB)
+
     if cross:
         out.append(target(f"Ping-pong across cores ({cross}) within 1.3x of the cache-line floor",
-                          run.select("pingpong", place=cross),
+                          ours("pingpong", place=cross),
                           run.one("floor_cacheline", place=cross), 1 / 1.3, noisy_floors, True))
-    cb = run.one("spsc", "crossbeam", cap=0)
-    sp0 = [r for r in run.select("spsc", cap=0) if r.impl not in ("go", "crossbeam", "flume")
-           and not on_fibers(r)]
+    cb = run.one("spsc", "crossbeam", place="unpinned", cap=0)
+    sp0 = ours("spsc", place="unpinned", cap=0)
     if cb:
         out.append(target("Unbuffered SPSC at least 2x crossbeam", sp0, cb, 2, noisy_floors))
     elif sp0:
@@ -317,28 +341,31 @@ def targets(run, noisy_floors):
                     stats.threshold_verdict(lo, hi, 2e6, True)))
     for cap in (128, 1024):
         go = run.one("spsc", "go", cap=cap)
-        out.append(target(f"SPSC cap {cap} at least 2x Go", run.select("spsc", place="unpinned", cap=cap),
+        out.append(target(f"SPSC cap {cap} at least 2x Go", ours("spsc", place="unpinned", cap=cap),
                           go, 2, noisy_floors))
-        for place in run.places("floor_ring"):
-            out.append(target(f"SPSC cap {cap} within 10% of a raw ring ({place})",
-                              run.select("spsc", place=place, cap=cap),
-                              run.one("floor_ring", place=place, cap=cap), 0.9, noisy_floors))
+        for place in run.places("spsc"):
+            ring = run.ring_floor(place, cap)
+            if ring:
+                floor = ring.series if ring.scenario == "spsc" else ring.scenario
+                out.append(target(f"SPSC cap {cap} within 10% of a raw ring ({place}; the floor: "
+                                  f"{floor})", ours("spsc", place=place, cap=cap),
+                                  ring, 0.9, noisy_floors))
     for label, scen, params in (("MPMC 2x2 cap 128", "mpmc", dict(cap=128, p=2, c=2)),
                                 ("MPSC 4x1 cap 128", "mpsc", dict(cap=128, p=4, c=1))):
-        out.append(target(f"{label} at least Go's", run.select(scen, place="unpinned", **params),
+        out.append(target(f"{label} at least Go's", ours(scen, place="unpinned", **params),
                           run.one(scen, "go", **params), 1, noisy_floors))
     for cap in (0, 128):
         out.append(target(f"Select over 4 (cap {cap}) at least 1.5x Go",
-                          run.select("select_recv", place="unpinned", k=4, cap=cap),
+                          ours("select_recv", place="unpinned", k=4, cap=cap),
                           run.one("select_recv", "go", k=4, cap=cap), 1.5, noisy_floors))
     out.append(target("Pinned to one CPU: ping-pong within 1.5x of the one-core futex floor",
-                      run.select("pingpong", place="same_pu"),
+                      ours("pingpong", place="same_pu"),
                       run.one("floor_futex", place="same_pu"), 1 / 1.5, noisy_floors, True))
     per_impl = {}
     for r in run.rows:
         if r.scenario in ("pingpong", "spsc", "mpsc", "spmc", "mpmc", "select_recv",
                           "select_both", "select_many", "payload") \
-                and not r.error and r.impl not in ("go", "floor") and not on_fibers(r):
+                and not r.error and run.kind(r.impl) == CHANLAB and not on_fibers(r):
             m, lo, hi = r.stat("alloc_bytes_per_op")
             if not math.isnan(m):
                 per_impl[r.series] = max(per_impl.get(r.series, 0), hi if not math.isnan(hi) else m)
@@ -365,7 +392,9 @@ IDLE_CPU_PCT = 1.0  # an idle runtime: at most 1% of one CPU
 
 
 def fibers(run, scenario, **params):
-    return [r for r in run.select(scenario, **params) if on_fibers(r)]
+    """chanlab's rows on its fibers (a peer's own fibers are in the peers'
+    section)."""
+    return [r for r in run.of_kind(run.select(scenario, **params), CHANLAB) if on_fibers(r)]
 
 
 def count(v, unit):
@@ -463,8 +492,9 @@ def fiber_targets(run, noisy_floors, baseline=None):
 
 
 def executor_headlines(run):
-    """Sentences about threads vs fibers vs Go on the configurations the
-    fibers ran, with verdicts."""
+    """Sentences about threads vs fibers vs Go on the configurations
+    chanlab's fibers ran, with verdicts; and a peer on its own fibers
+    (Boost.Fiber) where it ran too."""
     out = []
     items = [("Ping-pong", "pingpong", {}), ("Unbuffered SPSC", "spsc", dict(cap=0)),
              ("SPSC cap 128", "spsc", dict(cap=128)),
@@ -479,9 +509,11 @@ def executor_headlines(run):
         rows = [r for r in run.select(scen, place=FREE, **params)]
         if scen == "switch":
             rows = run.select(scen)
-        fib = [r for r in rows if on_fibers(r)]
-        thr = [r for r in rows if r.exec == "thread" or r.impl == "thread"]
+        ours = run.of_kind(rows, CHANLAB)
+        fib = [r for r in ours if on_fibers(r)]
+        thr = [r for r in ours if r.exec == "thread" or r.impl == "thread"]
         go = [r for r in rows if r.impl == "go"]
+        own = [r for r in run.of_kind(rows, PEER) if on_fibers(r)]
         if not fib:
             continue
         best_f = ranking(fib)[1]
@@ -495,6 +527,11 @@ def executor_headlines(run):
             c = speedup(best_f, go[0])
             s += (f"; Go {go[0].fmt()} (fibers {fmt_ratio(c)} Go's speed, "
                   f"{'~' if verdict(c) == '~' else 'significant'})")
+        if own:
+            best_o = ranking(own)[1]
+            c = speedup(best_f, best_o)
+            s += (f"; on its own fibers {best_o.series} {best_o.fmt()} (chanlab's fibers "
+                  f"{fmt_ratio(c)} its speed, {'~' if verdict(c) == '~' else 'significant'})")
         out.append(s + ".")
     return out
 
@@ -513,7 +550,7 @@ def headlines(run):
         items.insert(0, (f"Ping-pong ({cross}; Go unpinned)", "pingpong", {}))
     for label, scen, params in items:
         place = cross if scen == "pingpong" else "unpinned"
-        rows = [r for r in run.select(scen, place=place, **params)]
+        rows = [r for r in run.select(scen, place=place, **params) if run.kind(r.impl) != FLOOR]
         if scen == "pingpong":
             rows += run.select("pingpong", "go")
         if len(rows) < 2:
@@ -533,14 +570,204 @@ def headlines(run):
     return out
 
 
+# ---- the peers (issue 11) -------------------------------------------------------
+
+def best_series(rows):
+    """The best row of rows by the metric, or None."""
+    rows = [r for r in rows if not r.error]
+    return max(rows, key=lambda r: r.value if r.higher_is_better else -r.value) if rows else None
+
+
+def goal_verdict(c):
+    """A ">=" goal from a speedup() result: met (significantly better),
+    missed (significantly worse) or no difference."""
+    v = {"a": "met", "b": "missed"}.get(verdict(c), "no difference")
+    if v == "no difference" and not c["testable"]:
+        v += " (too few samples for a test)"
+    return v
+
+
+def peer_comparisons(run):
+    """[(scenario, place, params, chanlab's best, best peer, speedup)] for
+    every configuration chanlab and a peer both ran (floors left out)."""
+    out = []
+    for (scen, place, params), rows in sorted(run.groups().items()):
+        ours, peer = best_series(run.of_kind(rows, CHANLAB)), best_series(run.of_kind(rows, PEER))
+        if ours and peer:
+            out.append((scen, place, params, ours, peer, speedup(ours, peer)))
+    return out
+
+
+# The scenarios that move messages through a queue (issue 11's "buffered
+# scenarios" at a capacity above 0).
+MESSAGE_SCENARIOS = ("spsc", "mpsc", "spmc", "mpmc", "payload", "select_recv", "select_both",
+                     "select_many")
+
+
+def goal_rows(run):
+    """Issue 11's goals, one line per configuration: (goal, configuration,
+    chanlab's row, the peer's row, speedup)."""
+    out = []
+    for scen, place, params, _, peer, _ in peer_comparisons(run):
+        if scen in MESSAGE_SCENARIOS and dict(params).get("cap", 0) > 0:
+            rings = [r for r in run.select(scen, place=place, **dict(params)) if r.impl == "ring"]
+            ring = best_series(rings)
+            if ring:
+                out.append(("ring >= the best peer (buffered)", (scen, place, params), ring, peer,
+                            speedup(ring, peer)))
+    for scen, label in (("spsc", "futex >= crossbeam, unbuffered SPSC"),
+                        ("pingpong", "futex >= crossbeam, ping-pong")):
+        for cb in run.select(scen, "crossbeam", **({"cap": 0} if scen == "spsc" else {})):
+            futex = best_series(run.select(scen, "futex", place=cb.place, **cb.params))
+            if futex:
+                out.append((label, (scen, cb.place, tuple(sorted(cb.params.items()))), futex, cb,
+                            speedup(futex, cb)))
+    for cb in run.select("select_recv", "crossbeam", k=4):
+        rows = run.of_kind(run.select("select_recv", place=cb.place, **cb.params), CHANLAB)
+        ours = best_series(rows)
+        if ours:
+            out.append(("select over 4 >= crossbeam",
+                        ("select_recv", cb.place, tuple(sorted(cb.params.items()))), ours, cb,
+                        speedup(ours, cb)))
+    return out
+
+
+def desc(params):
+    return " ".join(f"{k}={v}" for k, v in params) or "-"
+
+
+# The configurations of the peers table: (column, scenario, parameters).
+PEERS_TABLE = [("ping-pong", "pingpong", {}),
+               ("SPSC cap 0", "spsc", {"cap": 0}),
+               ("SPSC cap 128", "spsc", {"cap": 128}),
+               ("SPSC cap 1024", "spsc", {"cap": 1024}),
+               ("MPSC 4x1 cap 128", "mpsc", {"cap": 128, "p": 4, "c": 1}),
+               ("MPMC 2x2 cap 128", "mpmc", {"cap": 128, "p": 2, "c": 2}),
+               ("select over 4, cap 128", "select_recv", {"k": 4, "cap": 128})]
+
+
+def peers_table(run):
+    """Every series (chanlab's, the peers', the floors') on the headline
+    configurations, unpinned (where every program runs): median [95%
+    interval], the best in bold and the ones a test cannot separate from it
+    marked ~."""
+    cols = [(label, scen, params) for label, scen, params in PEERS_TABLE
+            if run.select(scen, place="unpinned", **params)]
+    if not cols:
+        return []
+    L = ["| implementation | kind | " + " | ".join(c[0] for c in cols) + " |",
+         "|---|---|" + "---|" * len(cols)]
+    leaders = {}
+    for label, scen, params in cols:
+        rows = [r for r in run.select(scen, place="unpinned", **params)
+                if run.kind(r.impl) != FLOOR]
+        if rows:
+            _, top, tied = ranking(rows)
+            leaders[label] = (top.series, {r.series for r in tied})
+    for series in run.series():
+        kind = run.kind(series.split()[0])
+        cells = []
+        for label, scen, params in cols:
+            r = next(iter(run.select(scen, place="unpinned", series=series, **params)), None)
+            if not r:
+                cells.append("-")
+                continue
+            top, tied = leaders.get(label, (None, set()))
+            cell = r.fmt()
+            cells.append(f"**{cell}**" if series == top else f"~ {cell}" if series in tied
+                         else cell)
+        if any(c != "-" for c in cells):
+            L.append(f"| {series} | {kind} | " + " | ".join(cells) + " |")
+    return L
+
+
+def peers_section(run, folder):
+    L = ["## Against the peers (issue 11)", ""]
+    peers = [s for s in run.series() if run.kind(s.split()[0]) == PEER]
+    floors = [s for s in run.series() if run.kind(s.split()[0]) == FLOOR]
+    if not peers:
+        L.append("No peer ran in this run.")
+    else:
+        L.append("The peers in this run (same scenarios, repetitions and intervals as "
+                 "chanlab's rows; Go runs unpinned only):")
+        L.append("")
+        for s in peers:
+            impl = s.split()[0]
+            what = run.library(impl)
+            if " exec:fiber" in s and run.context.get(f"fibers.{impl}"):
+                what = f"on its own fibers: {run.context[f'fibers.{impl}']}"
+            L.append(f"- `{s}`: {what or '-'}")
+    if floors:
+        L += ["", "Floors (yardsticks without a channel's semantics, not ranked among the "
+              "peers): " + "; ".join(f"`{s}`: {run.context.get('floor.' + s.split()[0], '')}"
+                                    for s in floors) + "."]
+    skipped = run.skipped_peers()
+    if skipped:
+        L += ["", "Not in this run: " + "; ".join(f"`{n}`: {why}" for n, why in skipped) + "."]
+    absent = [(impl, run.absent(impl)) for impl in run.impls() if run.kind(impl) != CHANLAB]
+    absent = [(impl, a) for impl, a in absent if a]
+    if absent:
+        L += ["", "<details><summary>Where a peer has no row, and why (chanbench's "
+              "<code>absent.*</code> context)</summary>", "",
+              "\"lacks chanlab channel\": the scenario calls chanlab's own API on the queue "
+              "(chan_select, timeouts, chan_debug_waiters, the patterns); of the C/C++ peers "
+              "none has a select. The Rust peers run select_recv with their own select.", ""]
+        for impl, a in absent:
+            by_reason = {}
+            for scen, why in sorted(a.items()):
+                for reason in why.split("; "):
+                    by_reason.setdefault(reason, []).append(scen)
+            L.append(f"- `{impl}`: " + "; ".join(f"{why} ({', '.join(scens)})"
+                                                 for why, scens in by_reason.items()))
+        L += ["", "</details>"]
+    goals = goal_rows(run)
+    if goals:
+        L += ["", "### Goals", "",
+              "Speed ratios (>1: chanlab faster; latency inverted), with the interval of the "
+              "ratio; met = chanlab significantly faster, missed = significantly slower, "
+              "no difference = a Mann-Whitney U test cannot separate them (p >= 0.05).", ""]
+        summary = {}
+        for goal, _, _, _, c in goals:
+            v = goal_verdict(c).split(" (")[0]
+            summary.setdefault(goal, {}).setdefault(v, 0)
+            summary[goal][v] += 1
+        for goal, counts in summary.items():
+            L.append(f"- {goal}: " + ", ".join(f"{k} in {n}" for k, n in sorted(counts.items()))
+                     + f" of {sum(counts.values())} configuration(s).")
+        L += ["", "| goal | configuration | chanlab | peer | ratio | verdict |",
+              "|---|---|---|---|---|---|"]
+        for goal, (scen, place, params), ours, peer, c in goals:
+            L.append(f"| {goal} | {scen} {desc(params)} ({place}) | {ours.series} {ours.fmt()} | "
+                     f"{peer.series} {peer.fmt()} | {fmt_ratio(c)} | {goal_verdict(c)} |")
+    table = peers_table(run)
+    if table:
+        L += ["", "### The peers table (unpinned)", "",
+              "Medians with 95% intervals; rates in messages per second, ping-pong the median "
+              "round trip. **Bold**: the best; `~`: not separable from it by a test.", ""] + table
+    comps = peer_comparisons(run)
+    if comps:
+        L += ["", "### chanlab's best against the best peer, per configuration", "",
+              "| scenario | placement | parameters | chanlab's best | best peer | ratio | verdict |",
+              "|---|---|---|---|---|---|---|"]
+        for scen, place, params, ours, peer, c in comps:
+            v = {"a": "chanlab faster", "b": "peer faster"}.get(verdict(c), "~")
+            L.append(f"| {scen} | {place} | {desc(params)} | {ours.series} {ours.fmt()} | "
+                     f"{peer.series} {peer.fmt()} | {fmt_ratio(c)} | {v} |")
+    for png, title in PEER_PLOTS:
+        if os.path.exists(os.path.join(folder, png)):
+            L += ["", f"![{title}]({png})"]
+    return L
+
+
 def cost_table(run, bad):
     L = ["## Cost", "",
          "Medians with 95% intervals. CPU per message from each role thread's "
-         "CLOCK_THREAD_CPUTIME_ID, summed over the threads; on fibers (exec:fiber) the "
-         "process's CPU clock over the round minus the benchmark thread's (a fiber moves "
-         "between workers, so no thread clock follows it: this is every worker's CPU, "
-         "idle spinning included); Go: the process's CPU clock. Allocations on fibers: "
-         "the counters of every worker thread, summed. The idle column is the waiting "
+         "CLOCK_THREAD_CPUTIME_ID, summed over the threads; on fibers (exec:fiber: "
+         "chanlab's runtime, or a peer's own scheduler, measured alike) the process's CPU "
+         "clock over the round minus the benchmark thread's (a fiber moves between "
+         "workers, so no thread clock follows it: this is every worker's CPU, idle "
+         "spinning included); Go: the process's CPU clock. Allocations on fibers: the "
+         "counters of every worker thread, summed. The idle column is the waiting "
          "thread's CPU, or on fibers the whole runtime's.", "",
          "| implementation | SPSC cap 128 CPU ns/msg | vcsw/msg | alloc B/op | allocs/op | "
          "idle waiter CPU % | make+destroy (cap 128) |", "|---|---|---|---|---|---|---|"]
@@ -599,12 +826,14 @@ def main():
     if execs:
         L += ["", "### Threads, fibers and Go", "",
               "The same configurations on OS threads (unpinned), on fibers of chanlab's "
-              "runtime (`exec:fiber`, `place:runtime`) and in Go; speed ratios (>1: the "
-              "fibers are faster).", ""] + [f"- {x}" for x in execs]
+              "runtime (`exec:fiber`, `place:runtime`) and in Go, and where it ran, a peer "
+              "on its own fiber scheduler (Boost.Fiber, also `exec:fiber`, `place:runtime`); "
+              "speed ratios (>1: chanlab's fibers are faster).", ""] + [f"- {x}" for x in execs]
     L += ["", "## Targets (issues 4 and 9), checked against this run", "",
           "| target | measured | verdict |", "|---|---|---|"]
     L += [f"| {t} | {m} | {v} |" for t, m, v in targets(run, noisy_floors)]
     L += [f"| {t} | {m} | {v} |" for t, m, v in fiber_targets(run, noisy_floors, baseline)]
+    L += [""] + peers_section(run, args.folder)
     L += [""] + cost_table(run, bad)
     L += ["", "## Plots", "",
           "Bars and points are medians; whiskers and bands are the 95% intervals.", ""]

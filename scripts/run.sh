@@ -8,25 +8,29 @@
 # usage: scripts/run.sh [options]        (--x=v and --x v both work)
 #   -q, --quick             the quick suite (default): 6 repetitions of each
 #                           benchmark; about 5 minutes on 2 PUs in all
+#                           (the Rust peers' first build adds about 1.5)
 #   -f, --full              every configuration on every placement and
 #                           executor, 10 repetitions; about 85 minutes on 2 PUs
 #   -r, --repetitions N     repetitions per benchmark (default 6 quick, 10 full)
 #   -t, --min-time S        seconds per repetition (default 0.08 quick, 0.2 full)
 #   -F, --filter REGEX      only benchmarks whose name matches
-#   -i, --impl LIST         implementations (chanbench's and go), comma-separated
+#   -i, --impl LIST         implementations (chanbench's queues, go, crossbeam,
+#                           flume), comma-separated
 #   -s, --scenario LIST     scenarios (names or globs; chanbench --list)
 #   -e, --executor LIST     thread, fiber or both (default) where a scenario
 #                           has the executor axis (chanbench's; Go runs anyway)
 #       --baseline DIR      an earlier results folder: the report checks the
 #                           thread executor's rows against it (no regression)
 #       --no-go             leave out Go's channels
+#       --no-rust           leave out the Rust peers (crossbeam, flume)
 #       --allocator NAME    jemalloc (default) or system
 #       --results DIR       where the run folder goes (default results/)
 #       --skip-deps         do not check the Debian packages
 #   -h, --help              this help
 # Environment: CHANLAB_BUILD_DIR (default build/release), JOBS (default 2).
 # Afterwards: build/release/bench/chanbench, build/release/examples/chanlab-demo,
-# scripts/compare.py, scripts/plot.py and scripts/report.py are ready to use.
+# build/release/bench/peers/rust/chanpeers (the Rust peers), scripts/compare.py,
+# scripts/plot.py and scripts/report.py are ready to use.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -38,10 +42,10 @@ usage() {
 die() { echo "run.sh: $*" >&2; exit 2; }
 
 parsed=$(getopt -n run.sh -o qfr:t:F:i:s:e:h \
-  -l quick,full,repetitions:,min-time:,filter:,impl:,scenario:,executor:,baseline:,no-go,allocator:,results:,skip-deps,help \
+  -l quick,full,repetitions:,min-time:,filter:,impl:,scenario:,executor:,baseline:,no-go,no-rust,allocator:,results:,skip-deps,help \
   -- "$@") || { echo "(scripts/run.sh --help lists the flags)" >&2; exit 2; }
 eval set -- "$parsed"
-suite=quick go=1 allocator=jemalloc min_time="" filter="" impl="" scenario=""
+suite=quick go=1 rust=1 allocator=jemalloc min_time="" filter="" impl="" scenario=""
 repetitions="" results_base="$root/results" skip_deps=0 filter_set=0
 executor="" baseline=""
 while true; do
@@ -56,6 +60,7 @@ while true; do
     -e|--executor) executor=$2; shift 2 ;;
     --baseline) baseline=$2; shift 2 ;;
     --no-go) go=0; shift ;;
+    --no-rust) rust=0; shift ;;
     --allocator) allocator=$2; shift 2 ;;
     --results) results_base=$2; shift 2 ;;
     --skip-deps) skip_deps=1; shift ;;
@@ -75,22 +80,32 @@ fi
 if [ -n "$baseline" ] && [ ! -d "$baseline" ]; then
   die "--baseline: '$baseline' is not a results folder"
 fi
-# --impl: "go" is Go's program; the other names are chanbench's queues.
-bench_impl="" run_bench=1
+# --impl: "go" is Go's program, crossbeam and flume the Rust program's
+# (bench/peers/rust, its IMPLS); the other names are chanbench's queues.
+rust_impls=(crossbeam flume)
+bench_impl="" rust_impl="" run_bench=1
 if [ -n "$impl" ]; then
   [ -n "${impl//,/}" ] || die "empty --impl list"
   IFS=, read -r -a names <<<"$impl"
-  keep=() want_go=0
+  keep=() rust_keep=() want_go=0
   for n in "${names[@]}"; do
-    [ "$n" = go ] && want_go=1 || keep+=("$n")
+    if [ "$n" = go ]; then
+      want_go=1
+    elif [[ " ${rust_impls[*]} " == *" $n "* ]]; then
+      rust_keep+=("$n")
+    else
+      keep+=("$n")
+    fi
   done
   [ $want_go = 1 ] || go=0
+  [ ${#rust_keep[@]} -gt 0 ] || rust=0
+  rust_impl=$(IFS=,; echo "${rust_keep[*]:-}")
   bench_impl=$(IFS=,; echo "${keep[*]:-}")
   [ -n "$bench_impl" ] || run_bench=0
 fi
 
 started=$(date +%s)
-step=0 steps=$((3 + run_bench + go))
+step=0 steps=$((3 + run_bench + go + rust))
 log() { step=$((step + 1)); printf '\n== [%d/%d] %s\n' "$step" "$steps" "$*"; }
 
 # 1. Dependencies (Debian packages; prints the apt-get line if not root).
@@ -120,7 +135,7 @@ fi
 
 # 2. Build the release preset: chanbench and what the README points to next.
 build=$(realpath -m "${CHANLAB_BUILD_DIR:-$root/build/release}")
-log "building chanbench and chanlab-demo in $build"
+log "building chanbench, chanlab-demo and the peers in $build"
 cmake --preset release -B "$build" -DCHAN_BUILD_BENCH=ON \
       -DCHAN_BENCH_ALLOCATOR="$allocator" >/dev/null
 cmake --build "$build" -j "${JOBS:-2}" --target chanbench chanlab-demo
@@ -130,6 +145,26 @@ if [ $go = 1 ]; then
   export GOMAXPROCS=$(nproc)
   (cd "$root/bench/go" && go build -o "$build/go/gochan" .)
 fi
+# The Rust peers, built offline against Debian's crates; without them the
+# run goes on and the reason is recorded (env.txt: rust_skipped).
+rust_skipped="" rust_log=$(mktemp /tmp/chanlab-rust-build-XXXXXX)
+trap 'rm -f "$rust_log"' EXIT
+if [ $rust = 0 ]; then
+  rust_skipped="left out (--no-rust, or --impl names neither crossbeam nor flume)"
+else
+  echo "building the Rust peers (bench/peers/rust: offline, Debian's crates)"
+  if ! cmake --build "$build" --target chanpeers_rust >"$rust_log" 2>&1; then
+    # build.sh names a missing cargo, rustc or crate registry; cargo a
+    # missing crate.
+    why=$(grep -E '^(build\.sh:|error)' "$rust_log" | head -1)
+    rust_skipped="building it failed: ${why:-see peers-rust-build.log}"
+  fi
+  if [ -n "$rust_skipped" ]; then
+    echo "run.sh: the Rust peers are skipped, $rust_skipped" >&2
+    rust=0 steps=$((steps - 1))
+  fi
+fi
+rust_bin="$build/bench/peers/rust/chanpeers"
 
 # Check the selection before making a results folder.
 common=()
@@ -168,6 +203,8 @@ echo "results in $out"
   echo "google_benchmark: $(dpkg-query -W -f='${Version}' libbenchmark-dev 2>/dev/null || echo unknown)"
   echo "hwloc: $(dpkg-query -W -f='${Version}' hwloc 2>/dev/null || echo unknown)"
   echo "go: $(go version 2>/dev/null || echo 'not installed')"
+  echo "rust: $(/usr/bin/rustc --version 2>/dev/null || echo 'not installed')"
+  [ -z "$rust_skipped" ] || echo "rust_skipped: $rust_skipped"
   if git rev-parse HEAD >/dev/null 2>&1; then
     echo "git_commit: $(git rev-parse HEAD)$(git diff --quiet HEAD -- 2>/dev/null || echo ' (with uncommitted changes)')"
   else
@@ -178,6 +215,7 @@ echo "results in $out"
   echo "load_before: $(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$out/env.txt"
 lstopo-no-graphics --no-io --of xml "$out/topology.xml"
+[ ! -s "$rust_log" ] || cp "$rust_log" "$out/peers-rust-build.log"
 cat "$out/env.txt"
 
 status=0
@@ -226,7 +264,28 @@ if [ $go = 1 ]; then
   fi
 fi
 
-# 6. Plots and the report page.
+# 6. The Rust peers (crossbeam, flume), same schema, repetitions and
+#    filters. A failure (a lost value) is recorded and the run goes on.
+if [ $rust = 1 ]; then
+  log "Rust peers: crossbeam-channel and flume ($(/usr/bin/rustc --version | cut -d' ' -f1-2))"
+  rust_args=("${common[@]}")
+  [ -n "$rust_impl" ] && rust_args+=(--impl "$rust_impl")
+  rc=0
+  timed rust "$rust_bin" "${rust_args[@]}" --out "$out/peers-rust.json" \
+    > >(tee "$out/peers-rust.log") 2>&1 || rc=$?
+  if [ $rc = 2 ] && { [ $run_bench = 1 ] || [ $go = 1 ]; }; then
+    echo "run.sh: the Rust peers run none of the selected benchmarks" >&2
+    rm -f "$out/peers-rust.json"
+  elif [ $rc != 0 ]; then
+    why=$(grep '^chanpeers:' "$out/peers-rust.log" | tail -1)
+    echo "rust_failed: status $rc: ${why:-see peers-rust.log}" >> "$out/env.txt"
+    echo "run.sh: the Rust peers failed (status $rc; log: $out/peers-rust.log)" >&2
+    rm -f "$out/peers-rust.json"
+    status=1
+  fi
+fi
+
+# 7. Plots and the report page.
 {
   echo "suite_seconds: $(seconds $suite_ms)"
   echo "load_after: $(cut -d' ' -f1-3 /proc/loadavg)"

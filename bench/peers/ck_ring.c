@@ -1,5 +1,7 @@
 /*
- * ck_ring.c - Concurrency Kit's ck_ring: the raw-ring floor, two rows.
+ * ck_ring.c - Concurrency Kit's ck_ring: the raw-ring floor, two rows
+ * (bq_ops.floor: the report measures channels against them rather than
+ * ranking them among the peers).
  * Written against Concurrency Kit 0.7.1 (Debian 12: libck-dev 0.7.1-10);
  * the rows' library strings carry the package version found at configure.
  *
@@ -13,8 +15,8 @@
  * Semantics as mapped here: no close, no rendezvous, no blocking — the
  * library has none of them. A send on a full ring or a receive on an empty
  * one retries, pausing 2000 times and then yielding the CPU between tries
- * (the same policy as chanbench's hand-written floor ring, which this
- * replaces: without the yield, oversubscribed or same-PU runs would spin
+ * (the policy of the hand-written floor ring chanbench had before ck_spsc
+ * replaced it: without the yield, oversubscribed or same-PU runs would spin
  * away whole time slices). Values are 8 bytes (stored in the entry itself;
  * no BQ_PAYLOAD). Capacity n > 0 gets the ring of bq_ring_slots(n), holding
  * at most n (128 holds 127); capacity 0 is refused. try_send/try_recv are
@@ -152,6 +154,9 @@ const struct bq_ops bq_peer_ck_spsc = {
     .try_recv = spsc_try_recv,
     .close = NULL,
     .destroy = destroy,
+    .floor = "the raw-ring floor: a spinning SPSC ring without blocking or "
+             "close, what a non-blocking queue reaches with no channel "
+             "semantics",
 };
 
 const struct bq_ops bq_peer_ck_mpmc = {
@@ -165,4 +170,5 @@ const struct bq_ops bq_peer_ck_mpmc = {
     .try_recv = mpmc_try_recv,
     .close = NULL,
     .destroy = destroy,
+    .floor = "the raw MPMC ring floor: spinning, without blocking or close",
 };

@@ -64,4 +64,6 @@ extern "C" const struct bq_ops bq_peer_moodycamel_mpmc = {
     peer::try_recv,
     nullptr,
     peer::destroy,
+    nullptr, /* competes: no floor */
+    nullptr, /* no fiber scheduler of its own */
 };

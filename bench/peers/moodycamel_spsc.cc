@@ -57,4 +57,6 @@ extern "C" const struct bq_ops bq_peer_moodycamel_spsc = {
     peer::try_recv,
     nullptr,
     peer::destroy,
+    nullptr, /* competes: no floor */
+    nullptr, /* no fiber scheduler of its own */
 };

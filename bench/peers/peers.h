@@ -27,11 +27,6 @@ const struct bq_peer *bq_peers(size_t *n);
 /* The built row called name, or NULL. */
 const struct bq_ops *bq_peer_find(const char *name);
 
-/* For adapters: records why an operation failed (read back with bq_error()
- * on the same thread) and returns status, a negative CHAN_E* code. */
-int bq_fail(int status, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
 /* For libraries whose ring has a power-of-two size and keeps one slot
  * empty (Boost.Fiber's buffered_channel, ck_ring): the ring size that holds
  * as many elements as possible but no more than capacity (>= 1), so a peer

@@ -33,6 +33,13 @@
  *                is an error; close wakes a parked receiver and a parked
  *                sender; close racing senders and receivers loses nothing
  *                that was sent successfully.
+ *   __own_fibers with a fiber scheduler of its own (bq_ops.fibers, the
+ *                exec:fiber rows): tasks run once each, on worker threads,
+ *                let go together after go() on the caller; the rounds above
+ *                (1x1, and 8x8: more fibers than workers, so a fiber blocked
+ *                in the row must free its worker) as fibers, every value
+ *                exactly once; bad input and a run after shutdown refused
+ *                with a reason.
  *
  * "Parked" is observed, never assumed after a sleep: the waiting thread's
  * kernel state (/proc/self/task/<tid>/stat) is 'S' while its operation has
@@ -53,7 +60,7 @@
  * chanlab's): their tests run on threads. */
 TEST_EXECUTORS("thread")
 
-#define MAX_ROLES 4
+#define MAX_ROLES 8 /* a side: threads, or fibers on the row's scheduler */
 #define MAX_ELEM  4096
 
 /* ---- values: (producer, sequence) plus a pattern over the element ------ */
@@ -92,6 +99,7 @@ struct round {
   _Atomic uint8_t *tally[MAX_ROLES];
   _Atomic uint64_t sent_sum, received_sum;
   _Atomic int failures;
+  bool on_fibers; /* roles on the row's own scheduler, which starts them */
   pthread_barrier_t start;
   char first_error[200];
   pthread_mutex_t error_mu;
@@ -116,7 +124,8 @@ static void *producer_main(void *p) {
   struct round *r = a->r;
   unsigned char buf[MAX_ELEM];
   uint64_t sum = 0;
-  pthread_barrier_wait(&r->start);
+  if (!r->on_fibers)
+    pthread_barrier_wait(&r->start);
   for (uint64_t i = 0; i < r->per_producer[a->k]; i++) {
     uint64_t v = value_of(a->k, i);
     fill(buf, r->elem, v);
@@ -138,7 +147,8 @@ static void *consumer_main(void *p) {
   unsigned char buf[MAX_ELEM];
   uint64_t next[MAX_ROLES] = {0}; /* lowest sequence still acceptable */
   uint64_t sum = 0;
-  pthread_barrier_wait(&r->start);
+  if (!r->on_fibers)
+    pthread_barrier_wait(&r->start);
   for (uint64_t i = 0; i < r->per_consumer[a->k]; i++) {
     memset(buf, 0xee, r->elem);
     int rc = r->ops->recv(r->q, buf);
@@ -171,13 +181,78 @@ static void *consumer_main(void *p) {
   return NULL;
 }
 
+/* ---- roles on the row's own fiber scheduler (bq_ops.fibers) ------------- */
+
+struct fiber_roles {
+  struct role_arg *args; /* tasks [0, producers) produce, then consume */
+  size_t producers, roles;
+  _Atomic int *ran;         /* per task: how many times it ran */
+  _Atomic int early;        /* tasks that began before go() was called */
+  _Atomic int on_caller;    /* tasks that ran on the caller's thread */
+  _Atomic int go_calls;     /* calls of go() */
+  _Atomic int go_elsewhere; /* calls of go() not on the caller's thread */
+  pthread_t caller;
+};
+
+static void fiber_role(void *arg, size_t i) {
+  struct fiber_roles *f = arg;
+  atomic_fetch_add(&f->ran[i], 1);
+  if (atomic_load(&f->go_calls) == 0)
+    atomic_fetch_add(&f->early, 1);
+  if (pthread_equal(pthread_self(), f->caller))
+    atomic_fetch_add(&f->on_caller, 1);
+  if (i < f->producers)
+    producer_main(&f->args[i]);
+  else if (i < f->roles)
+    consumer_main(&f->args[i]);
+}
+
+static void fibers_go(void *arg) {
+  struct fiber_roles *f = arg;
+  atomic_fetch_add(&f->go_calls, 1);
+  if (!pthread_equal(pthread_self(), f->caller))
+    atomic_fetch_add(&f->go_elsewhere, 1);
+}
+
+/* Runs n tasks on ops' scheduler, the first `producers` producers and the
+ * next up to `roles` consumers (args), any others empty, and checks that
+ * each ran once, on a worker thread (not the caller's), and that go() was
+ * called once, on the caller's thread, before any task began. */
+static void run_on_fibers(const struct bq_ops *ops, struct role_arg *args,
+                          size_t producers, size_t roles, size_t n) {
+  struct fiber_roles *f = calloc(1, sizeof *f);
+  REQUIRE(f);
+  f->args = args, f->producers = producers, f->roles = roles;
+  f->caller = pthread_self();
+  f->ran = calloc(n, sizeof *f->ran);
+  unsigned workers = ops->fibers->workers();
+  if (!f->ran || workers == 0) {
+    test_fail(__FILE__, __LINE__, "%s: %u workers (%s)", ops->name, workers,
+              bq_error());
+  } else {
+    CHECK_STATUS(ops->fibers->run(n, fiber_role, fibers_go, f), CHAN_OK);
+    for (size_t i = 0; i < n; i++)
+      if (atomic_load(&f->ran[i]) != 1)
+        test_fail(__FILE__, __LINE__, "%s: task %zu ran %d times", ops->name, i,
+                  atomic_load(&f->ran[i]));
+    CHECK_EQ(atomic_load(&f->go_calls), 1);
+    CHECK_EQ(atomic_load(&f->go_elsewhere), 0);
+    CHECK_EQ(atomic_load(&f->early), 0);
+    CHECK_EQ(atomic_load(&f->on_caller), 0);
+  }
+  free(f->ran);
+  free(f);
+}
+
 /* Moves `total` messages from p producers to c consumers through a fresh
- * queue and checks that each arrived exactly once. */
-static void run_round(const struct bq_ops *ops, int p, int c, size_t cap,
-                      size_t elem, uint64_t total) {
+ * queue (on threads, or as fibers of the row's own scheduler) and checks
+ * that each arrived exactly once. */
+static void run_round_on(const struct bq_ops *ops, bool on_fibers, int p, int c,
+                         size_t cap, size_t elem, uint64_t total) {
   struct round *r = calloc(1, sizeof *r);
   REQUIRE(r);
   r->ops = ops, r->elem = elem, r->producers = p, r->consumers = c;
+  r->on_fibers = on_fibers;
   int rc = ops->make(&r->q, elem, cap);
   if (rc != CHAN_OK) {
     test_fail(__FILE__, __LINE__, "%s: make(elem %zu, cap %zu): %d (%s)",
@@ -195,13 +270,17 @@ static void run_round(const struct bq_ops *ops, int p, int c, size_t cap,
   pthread_barrier_init(&r->start, NULL, (unsigned)(p + c));
   struct role_arg args[2 * MAX_ROLES];
   pthread_t threads[2 * MAX_ROLES];
-  for (int k = 0; k < p + c; k++) {
-    args[k] = (struct role_arg){r, k < p ? k : k - p};
-    threads[k] =
-        test_thread_start(k < p ? producer_main : consumer_main, &args[k]);
-  }
   for (int k = 0; k < p + c; k++)
-    test_thread_join(threads[k]);
+    args[k] = (struct role_arg){r, k < p ? k : k - p};
+  if (on_fibers) {
+    run_on_fibers(ops, args, (size_t)p, (size_t)(p + c), (size_t)(p + c));
+  } else {
+    for (int k = 0; k < p + c; k++)
+      threads[k] =
+          test_thread_start(k < p ? producer_main : consumer_main, &args[k]);
+    for (int k = 0; k < p + c; k++)
+      test_thread_join(threads[k]);
+  }
 
   if (atomic_load(&r->failures))
     test_fail(__FILE__, __LINE__, "%s %dx%d cap %zu elem %zu: %s (%d errors)",
@@ -234,6 +313,11 @@ static void run_round(const struct bq_ops *ops, int p, int c, size_t cap,
   for (int k = 0; k < p; k++)
     free((void *)r->tally[k]);
   free(r);
+}
+
+static void run_round(const struct bq_ops *ops, int p, int c, size_t cap,
+                      size_t elem, uint64_t total) {
+  run_round_on(ops, false, p, c, cap, elem, total);
 }
 
 static void check_shapes(const struct bq_ops *ops) {
@@ -604,6 +688,50 @@ static void check_close(const struct bq_ops *ops) {
   }
 }
 
+/* ---- the row's own fiber scheduler ------------------------------------- */
+
+/* With bq_ops.fibers: every task runs once on a fiber of a worker thread,
+ * all let go together after go() on the caller's thread; fibers blocked in
+ * the row's send and receive free their workers (more fibers than workers
+ * move every value exactly once, in producer order); bad input is refused;
+ * after shutdown a run is refused with a reason and runs nothing. */
+static void check_own_fibers(const struct bq_ops *ops) {
+  const struct bq_fibers *fb = ops->fibers;
+  if (!fb) {
+    printf("  %s has no fiber scheduler of its own: nothing to check\n",
+           ops->name);
+    return;
+  }
+  REQUIRE(fb->name && fb->run && fb->workers && fb->shutdown);
+  unsigned workers = fb->workers();
+  printf("  %s: %s, %u workers\n", ops->name, fb->name, workers);
+  REQUIRE(workers > 0);
+  size_t n = 4 * workers + 3;
+  struct role_arg *none = calloc(n, sizeof *none);
+  REQUIRE(none);
+  run_on_fibers(ops, none, 0, 0, n); /* tasks only */
+  free(none);
+  uint64_t total = test_scale(20000);
+  const size_t caps[] = {0, 1, 128};
+  for (int i = 0; i < 3; i++) {
+    if (caps[i] == 0 && !(ops->features & BQ_RENDEZVOUS))
+      continue;
+    run_round_on(ops, true, 1, 1, caps[i], 8, total / 4);
+    if (ops->features & BQ_MULTI_PRODUCER && ops->features & BQ_MULTI_CONSUMER)
+      run_round_on(ops, true, MAX_ROLES, MAX_ROLES, caps[i], 8, total / 4);
+  }
+  CHECK(fb->run(0, NULL, NULL, NULL) < 0 && bq_error()[0]);
+  fb->shutdown();
+  struct fiber_roles after = {.caller = pthread_self()};
+  _Atomic int ran = 0;
+  after.ran = &ran;
+  CHECK(fb->run(1, fiber_role, fibers_go, &after) < 0);
+  printf("  after shutdown: %s\n", bq_error());
+  CHECK(bq_error()[0]);
+  CHECK_EQ(atomic_load(&ran), 0);
+  CHECK_EQ(atomic_load(&after.go_calls), 0);
+}
+
 /* ---- one set of tests per built row ------------------------------------- */
 
 /* ---- the registry ------------------------------------------------------- */
@@ -660,6 +788,9 @@ static void if_claimed(const struct bq_ops *ops, unsigned feature,
   }                                                                            \
   TEST(n##__close) {                                                           \
     if_claimed(&bq_peer_##n, BQ_CLOSE, "BQ_CLOSE", check_close);               \
+  }                                                                            \
+  TEST(n##__own_fibers) {                                                      \
+    check_own_fibers(&bq_peer_##n);                                            \
   }
 #define PEER_SKIPPED(n, why)
 #include "peers_built.h"

@@ -6,22 +6,20 @@
  *                    least a cross-thread round trip can cost.
  *   floor_futex:     the same round trip through FUTEX_WAIT/FUTEX_WAKE with
  *                    no spinning: the least a blocking round trip can cost.
- *   floor_ring:      a raw single-producer single-consumer ring (Lamport's
- *                    queue with cached indices, spin-then-yield on full or
- *                    empty): what a non-blocking SPSC queue reaches without
- *                    any channel semantics. Not a channel; a yardstick.
  *   pair_cacheline:  the cache-line round trip for every PU pair, for the
  *                    per-pair heatmap (registered only with more than 2 PUs).
  *
  * Each is per placement, so every channel figure has its floor beside it.
+ * The raw-ring floor (what a non-blocking SPSC queue reaches without any
+ * channel semantics) is Concurrency Kit's ck_ring, a queue row of its own
+ * (bench/peers/ck_ring.c, marked bq_ops.floor) that runs the SPSC
+ * scenarios beside the channels.
  */
 #include "../bench_common.h"
 
 #include <linux/futex.h>
 #include <sched.h>
 #include <stdatomic.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -47,7 +45,6 @@ static void spin_until(_Atomic uint32_t *word, uint32_t want, unsigned limit) {
 
 struct floor_arg {
   const struct placement *pl;
-  int64_t cap; /* floor_ring only */
 };
 
 struct line_shared {
@@ -132,7 +129,7 @@ static void run_roundtrips(bench_state *st, const struct placement *pl,
   const struct roles ro = {ROLES_ROUNDTRIP(init, echo),
                            .shared_size = sizeof(struct line_shared),
                            .setup = line_setup};
-  round_drive(st, &(struct where){EXEC_THREAD, pl}, &ro, &pl);
+  round_drive(st, &(struct where){.exec = EXEC_THREAD, .pl = pl}, &ro, &pl);
 }
 
 static void bm_cacheline(bench_state *st, void *user) {
@@ -143,96 +140,6 @@ static void bm_cacheline(bench_state *st, void *user) {
 static void bm_futex(bench_state *st, void *user) {
   const struct floor_arg *a = user;
   run_roundtrips(st, a->pl, futex_initiator, futex_echo);
-}
-
-/* ---- raw SPSC ring --------------------------------------------------------
- */
-
-struct ring {
-  _Alignas(64) _Atomic uint64_t head; /* next slot to read (consumer) */
-  uint64_t tail_cache;                /* consumer's view of tail */
-  _Alignas(64) _Atomic uint64_t tail; /* next slot to write (producer) */
-  uint64_t head_cache;                /* producer's view of head */
-  _Alignas(64) uint64_t cap;
-  uint64_t *slots;
-};
-
-static int ring_producer(struct role *r) {
-  struct ring *q = r->shared;
-  uint64_t tail = atomic_load_explicit(&q->tail, memory_order_relaxed);
-  for (uint64_t i = 0; i < r->count; i++, tail++) {
-    for (unsigned spins = 0; tail - q->head_cache >= q->cap; spins++) {
-      q->head_cache = atomic_load_explicit(&q->head, memory_order_acquire);
-      if (tail - q->head_cache < q->cap)
-        break;
-      if (spins < SPINS_BEFORE_YIELD)
-        cpu_relax();
-      else
-        sched_yield();
-    }
-    q->slots[tail % q->cap] = i;
-    atomic_store_explicit(&q->tail, tail + 1, memory_order_release);
-  }
-  return 0;
-}
-
-static int ring_consumer(struct role *r) {
-  struct ring *q = r->shared;
-  uint64_t head = atomic_load_explicit(&q->head, memory_order_relaxed);
-  uint64_t sum = 0;
-  for (uint64_t i = 0; i < r->count; i++, head++) {
-    for (unsigned spins = 0; head == q->tail_cache; spins++) {
-      q->tail_cache = atomic_load_explicit(&q->tail, memory_order_acquire);
-      if (head != q->tail_cache)
-        break;
-      if (spins < SPINS_BEFORE_YIELD)
-        cpu_relax();
-      else
-        sched_yield();
-    }
-    sum += q->slots[head % q->cap];
-    atomic_store_explicit(&q->head, head + 1, memory_order_release);
-  }
-  /* Every value 0..count-1 arrives once; a wrong sum means a broken ring. */
-  if (sum != r->count * (r->count - 1) / 2) {
-    snprintf(r->err, sizeof r->err, "ring lost or duplicated values");
-    return -1;
-  }
-  return 0;
-}
-
-static int ring_setup(bench_state *st, const void *arg, void *shared) {
-  const struct floor_arg *a = arg;
-  struct ring *q = shared;
-  atomic_init(&q->head, 0);
-  atomic_init(&q->tail, 0);
-  q->cap = (uint64_t)a->cap;
-  q->slots = calloc((size_t)a->cap, sizeof *q->slots);
-  if (!q->slots) {
-    bench_fail(st, "out of memory");
-    return -1;
-  }
-  return 0;
-}
-
-static void ring_teardown(void *shared) {
-  struct ring *q = shared;
-  free(q->slots);
-}
-
-static void bm_ring(bench_state *st, void *user) {
-  const struct floor_arg *a = user;
-  const struct roles ro = {
-      .side0 = ring_producer,
-      .side1 = ring_consumer,
-      .n0 = 1,
-      .n1 = 1,
-      .batch_lo = 1000,
-      .shared_size = sizeof(struct ring),
-      .setup = ring_setup,
-      .teardown = ring_teardown,
-  };
-  round_drive(st, &(struct where){EXEC_THREAD, a->pl}, &ro, a);
 }
 
 /* ---- per-PU-pair heatmap --------------------------------------------------
@@ -254,7 +161,7 @@ static void register_roundtrip(const struct scenario *sc, bench_fn fn) {
   const struct placement *pls[PLACE_NCLASSES];
   int npl = suite_placements(pls, true);
   for (int p = 0; p < npl; p++) {
-    struct floor_arg a = {pls[p], 0};
+    struct floor_arg a = {pls[p]};
     bench_use_manual_time(suite_register(sc, NULL, pls[p], fn, &a, sizeof a));
   }
 }
@@ -265,23 +172,6 @@ void register_floor_cacheline(const struct scenario *sc) {
 
 void register_floor_futex(const struct scenario *sc) {
   register_roundtrip(sc, bm_futex);
-}
-
-void register_floor_ring(const struct scenario *sc) {
-  static const int64_t caps[] = {128, 1024};
-  const struct placement *pls[PLACE_NCLASSES];
-  int npl = suite_placements(pls, true);
-  for (int p = 0; p < npl; p++) {
-    if (pls[p]->cls == PLACE_SAME_PU)
-      continue; /* the ring spins by design; on one PU it measures yields */
-    for (int c = 0; c < 2; c++) {
-      struct floor_arg a = {pls[p], caps[c]};
-      bench_def *b = suite_register(sc, NULL, pls[p], bm_ring, &a, sizeof a);
-      bench_arg_names(b, (const char *const[]){"cap"}, 1);
-      bench_arg(b, caps[c]);
-      bench_use_manual_time(b);
-    }
-  }
 }
 
 void register_pair_cacheline(const struct scenario *sc) {

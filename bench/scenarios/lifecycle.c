@@ -224,6 +224,8 @@ void register_lifecycle(const struct scenario *sc) {
         suite_absent(sc, qs[i], "cap 0: capacity 0 is not a rendezvous");
         continue;
       }
+      if (!suite_measures(sc, qs[i], NULL))
+        continue;
       struct life_arg a = {qs[i], caps[c]};
       bench_def *b = suite_register(sc, a.q, NULL, bm_lifecycle, &a, sizeof a);
       bench_arg_names(b, (const char *const[]){"cap"}, 1);
@@ -258,7 +260,7 @@ void register_idle(const struct scenario *sc) {
         continue;
       /* The waiting thread is not pinned; a fiber is where its runtime
        * puts it. */
-      struct where w = {e, e == EXEC_THREAD ? unpinned : NULL};
+      struct where w = {.exec = e, .pl = e == EXEC_THREAD ? unpinned : NULL};
       struct idle_arg a = {qs[i]->name, e};
       bench_def *b = suite_register_at(sc, qs[i], &w, bm_idle, &a, sizeof a);
       bench_use_manual_time(b);

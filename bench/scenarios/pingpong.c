@@ -8,8 +8,9 @@
  * machine has, next to the floors in floor.c. A queue without a rendezvous
  * uses capacity 1: with one value in flight at a time the round trip is the
  * same exchange. On fibers (exec:fiber) the two are fibers of one runtime:
- * the echo is woken to run next on the sender's worker (Go's runnext), so
- * the round trip is two switches in user space.
+ * on chanlab's, the echo is woken to run next on the sender's worker (Go's
+ * runnext), so the round trip is two switches in user space; a row with a
+ * fiber scheduler of its own (Boost.Fiber) runs them as fibers of that.
  */
 #include "../bench_common.h"
 

@@ -111,10 +111,10 @@ static void register_executors(const struct scenario *sc, bench_fn fn,
                                enum place_class thread_place) {
   if (g_suite.exec_on[EXEC_THREAD] && g_suite.place_on[thread_place])
     reg(sc, fn,
-        (struct where){EXEC_THREAD,
-                       topo_placement(g_suite.topo, thread_place)});
+        (struct where){.exec = EXEC_THREAD,
+                       .pl = topo_placement(g_suite.topo, thread_place)});
   if (g_suite.exec_on[EXEC_FIBER])
-    reg(sc, fn, (struct where){EXEC_FIBER, NULL});
+    reg(sc, fn, (struct where){.exec = EXEC_FIBER});
 }
 
 void register_switch(const struct scenario *sc) {

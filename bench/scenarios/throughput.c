@@ -10,7 +10,8 @@
  * value). Capacities 0, 1, 128 and 1024; thread counts swept up to 4x the
  * PUs, because oversubscription is where spinning designs fall over. The
  * shapes (not the payload sweep) run on both executors: role threads, or
- * role fibers of one runtime (exec:fiber, place:runtime).
+ * role fibers (exec:fiber, place:runtime) of chanlab's runtime or, for a
+ * row with a fiber scheduler of its own (Boost.Fiber), of that one.
  */
 #include "../bench_common.h"
 
@@ -164,33 +165,43 @@ static const char *unfit(const struct tp_arg *a) {
   return NULL;
 }
 
-static void reg(const struct scenario *sc, struct tp_arg a) {
-  const char *why = unfit(&a);
+/* Registers one configuration, or records why the row cannot run it. The
+ * payload sweep has no executor axis (threads only, no exec: part). */
+static void reg_args(const struct scenario *sc, const struct tp_arg *a,
+                     bool exec_axis, const char *const *names,
+                     const int64_t *values, int n) {
+  const char *why = unfit(a);
   if (why) {
-    suite_absent(sc, a.q, why);
+    suite_absent(sc, a->q, why);
     return;
   }
-  bench_def *b = suite_register_at(sc, a.q, &a.w, bm_throughput, &a, sizeof a);
-  bench_arg_names(b, (const char *const[]){"cap", "p", "c"}, 3);
-  bench_args(b, (const int64_t[]){a.cap, a.producers, a.consumers}, 3);
+  bench_def *b =
+      exec_axis
+          ? suite_register_at(sc, a->q, &a->w, bm_throughput, a, sizeof *a)
+          : suite_register(sc, a->q, a->w.pl, bm_throughput, a, sizeof *a);
+  bench_arg_names(b, names, n);
+  bench_args(b, values, n);
   bench_use_manual_time(b);
+}
+
+static void reg(const struct scenario *sc, const struct tp_arg *a) {
+  reg_args(sc, a, true, (const char *const[]){"cap", "p", "c"},
+           (const int64_t[]){a->cap, a->producers, a->consumers}, 3);
 }
 
 /* The quick suite measures fewer configurations rather than fewer
  * repetitions. Threads: SPSC at capacity 128 on every placement, 0 and 1024
  * where the OS places the threads; the sweeps at capacity 128 up to 4
  * threads a side (2x2 and 4x4 for MPMC, which oversubscribes 2 PUs), and
- * unbuffered MPMC 2x2. Fibers: SPSC at capacities 0 and 128, MPSC 4x1 and
- * SPMC 1x4 at 128, MPMC 2x2 at 0 and 128 (the configurations the report
- * compares with Go). The full suite runs every capacity and count on
- * both. */
+ * unbuffered MPMC 2x2. Fibers: SPSC at capacities 0 and 128, MPSC 4x1,
+ * SPMC 1x4 and MPMC 2x2 at 128 (the configurations the report compares
+ * with Go). The full suite runs every capacity and count on both. */
 static bool in_quick(const struct tp_arg *a, int64_t n, bool spsc) {
   if (a->w.exec == EXEC_FIBER) {
     if (spsc)
       return a->cap == 0 || a->cap == 128;
     bool mpmc = a->producers > 1 && a->consumers > 1;
-    return mpmc ? n == 2 && (a->cap == 0 || a->cap == 128)
-                : n == 4 && a->cap == 128;
+    return a->cap == 128 && n == (mpmc ? 2 : 4);
   }
   if (spsc)
     return a->cap == 128 || (a->cap != 1 && a->w.pl->cls == PLACE_UNPINNED);
@@ -219,14 +230,14 @@ static void register_shape(const struct scenario *sc, int p_mul, int c_mul) {
         struct tp_arg a = {qs[i], ws[p], caps[c], 1, 1, 8};
         if (spsc) {
           if (g_suite.full || in_quick(&a, 1, true))
-            reg(sc, a);
+            reg(sc, &a);
           continue;
         }
         for (int64_t n = 2; (p_mul + c_mul) * n <= max_threads; n *= 2) {
           a.producers = p_mul ? n : 1;
           a.consumers = c_mul ? n : 1;
           if (g_suite.full || in_quick(&a, n, false))
-            reg(sc, a);
+            reg(sc, &a);
         }
       }
   }
@@ -258,17 +269,10 @@ void register_payload(const struct scenario *sc) {
       for (int s = 0; s < 6; s++) {
         if (!g_suite.full && !(quick >> s & 1))
           continue;
-        struct tp_arg a = {qs[i], {EXEC_THREAD, pls[p]}, 128, 1,
-                           1,     (size_t)sizes[s]};
-        const char *why = unfit(&a);
-        if (why) {
-          suite_absent(sc, a.q, why);
-          continue;
-        }
-        bench_def *b =
-            suite_register(sc, a.q, a.w.pl, bm_throughput, &a, sizeof a);
-        bench_arg_names(b, (const char *const[]){"bytes", "cap"}, 2);
-        bench_args(b, (const int64_t[]){sizes[s], 128}, 2);
-        bench_use_manual_time(b);
+        struct tp_arg a = {
+            qs[i], {EXEC_THREAD, pls[p], NULL}, 128, 1, 1, (size_t)sizes[s]};
+        if (suite_measures(sc, a.q, &a.w))
+          reg_args(sc, &a, false, (const char *const[]){"bytes", "cap"},
+                   (const int64_t[]){sizes[s], 128}, 2);
       }
 }

@@ -84,6 +84,9 @@ void register_tryops(const struct scenario *sc) {
   for (int i = 0; i < nq; i++)
     for (int p = 0; p < npl; p++) {
       struct try_arg a = {qs[i], pls[p], 128};
+      if (!suite_measures(sc, a.q,
+                          &(struct where){.exec = EXEC_THREAD, .pl = a.pl}))
+        continue;
       bench_def *b = suite_register(sc, a.q, a.pl, bm_tryops, &a, sizeof a);
       bench_arg_names(b, (const char *const[]){"cap"}, 1);
       bench_arg(b, a.cap);

@@ -115,6 +115,38 @@ for b in rows:
 print('alloc meters ok')
 PY"
 
+# The peers' rows: a floor is marked in --list and the context, and a row
+# with a fiber scheduler of its own (Boost.Fiber) runs exec:fiber rows on
+# place:runtime, measured as chanlab's fibers are (the rest of the process:
+# the scheduler's workers, whose allocations count too). Only where the
+# packages are installed (scripts/install-deps.sh --test installs them).
+list=$("$bench" --list 2>/dev/null)
+if grep -q "^queue    ck_spsc .*\[floor\]" <<<"$list"; then
+  expect 0 '"floor.ck_spsc": "the raw-ring floor' "$bench" --impl=ck_spsc \
+    --scenario=spsc --filter='unpinned/cap:128' --min-time=0.001 --repetitions=1 \
+    --no-progress --out=/dev/stdout
+fi
+if grep -q "^queue    boost_fiber .*exec:fiber" <<<"$list"; then
+  expect 0 "pingpong/impl:boost_fiber/exec:fiber/place:runtime" "$bench" --impl=boost_fiber \
+    --scenario=pingpong,spsc --list
+  expect 0 "own fibers ok" bash -c "CHANBENCH_TEST_ALLOC=100 '$bench' --impl=boost_fiber \
+    --scenario=pingpong,spsc --filter=exec:fiber --messages=2000 --min-time=0.005 \
+    --repetitions=2 --no-progress --out='$tmp/fibers.json' >/dev/null 2>&1 &&
+    $py - '$tmp/fibers.json'" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+rows = [b for b in doc["benchmarks"] if b.get("run_type") == "iteration"]
+assert rows and all("/exec:fiber/place:runtime" in b["name"] for b in rows), "no exec:fiber rows"
+assert all(b["cpu_ns_per_msg"] > 0 and not b.get("failed") for b in rows), "no CPU or failed"
+assert any("p50_ns" in b for b in rows), "no ping-pong histogram"
+spsc = [b for b in rows if b["name"].startswith("spsc/")]
+assert spsc and all(b["alloc_bytes_per_op"] >= 100 and b["allocs_per_op"] >= 1
+                    for b in spsc), "the workers' allocations were not counted"
+assert doc["context"].get("fibers.boost_fiber"), "no fibers.boost_fiber in the context"
+print("own fibers ok")
+PY
+fi
+
 # A tiny real run: every repetition in the JSON, with its noise figures.
 run=$tmp/run
 mkdir -p "$run"
@@ -166,11 +198,13 @@ import json, os, sys
 doc = json.load(open(sys.argv[1]))
 rows = [b for b in doc["benchmarks"] if b.get("run_type") == "iteration"]
 spsc = [b for b in rows if b["name"].startswith("spsc/") and "unpinned" in b["name"]]
+pingpong = [b for b in rows if b["name"].startswith("pingpong/") and "/exec:thread" in b["name"]]
 def renamed(rows, old, new):
     return [dict(b, name=b["name"].replace(old, new), run_name=b["run_name"].replace(old, new))
             for b in rows]
 impl = spsc[0]["name"].split("/")[1]
-json.dump({"context": {}, "benchmarks": renamed(spsc, impl + "/exec:thread", "impl:crossbeam")},
+json.dump({"context": {}, "benchmarks": renamed(spsc + pingpong, impl + "/exec:thread",
+                                                "impl:crossbeam")},
           open(sys.argv[2], "w"))
 json.dump({"context": {}, "benchmarks": renamed(spsc, "exec:thread", "exec:other")},
           open(sys.argv[3], "w"))
@@ -190,6 +224,17 @@ expect 0 "peers-rust.json" cat "$gen/README.md"
 expect 0 "| Fiber ping-pong at least as fast as Go's |" cat "$gen/README.md"
 expect 0 "Thread executor: no regression | " cat "$gen/README.md"
 expect 0 "significantly slower beyond 5% | met" cat "$gen/README.md"
+# The peers' section: chanlab's best against the best peer, the peers table
+# and figure; the Rust program's recorded skip reason.
+echo "rust_skipped: building it failed: no cargo here" > "$gen/env.txt"
+expect 0 "report:" $py "$scripts/report.py" "$gen"
+for text in "## Against the peers" "### The peers table" "| crossbeam | peer |" \
+            "chanlab's best against the best peer" "no cargo here" "peers_spsc.png"; do
+  expect 0 "$text" cat "$gen/README.md"
+done
+if [ "$impl" = futex ]; then
+  expect 0 "| futex >= crossbeam, ping-pong | pingpong - (unpinned) | futex" cat "$gen/README.md"
+fi
 cp "$gen/peers-rust.json" "$gen/again.json"
 expect 1 "is in both" $py "$scripts/report.py" "$gen"
 
@@ -266,6 +311,7 @@ expect 2 "no such file" $py "$scripts/compare.py" "$run" "$tmp/nothing"
 expect 2 "unrecognized option '--frobnicate'" "$scripts/run.sh" --frobnicate
 expect 2 "empty --filter" "$scripts/run.sh" --skip-deps --filter=
 expect 0 "--repetitions" "$scripts/run.sh" --help
+expect 0 "--no-rust" "$scripts/run.sh" --help
 expect 0 "minutes" "$scripts/run.sh" -h
 expect 2 "unrecognized option '--frobnicate'" "$scripts/test.sh" --frobnicate
 expect 0 "--preset" "$scripts/test.sh" --help

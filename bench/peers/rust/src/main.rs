@@ -20,7 +20,7 @@
 //! A round starts its role threads together at a barrier (each pinned first,
 //! as chanbench pins: place_ffi.c calls chanbench's hwloc placement code),
 //! moves a fixed number of messages, and is timed from the first role's
-//! start to the last one's end; rounds repeat until --min_time is measured,
+//! start to the last one's end; rounds repeat until --min-time is measured,
 //! and the reported time is wall time per message. Every consumer sums what
 //! it receives, and the round fails the program (exit 1, naming the
 //! benchmark) unless the sum and count match what was sent; a round that
@@ -31,16 +31,22 @@
 //! threads' CPU time (CLOCK_THREAD_CPUTIME_ID) per message, vcsw_per_msg
 //! their voluntary context switches (getrusage RUSAGE_THREAD),
 //! alloc_bytes_per_op and allocs_per_op what they allocated (a counting
-//! global allocator; a thread's first use of a crate may allocate once).
-//! With --benchmark_repetitions=N every benchmark is one row per repetition
-//! (no aggregate rows: chanlab_results.py computes medians itself).
+//! global allocator; a thread's first use of a crate may allocate once),
+//! noise_other_pct and noise_steal_pct what other processes and the
+//! hypervisor took from the machine during the repetition (/proc/stat, as
+//! chanbench and gochan measure it; none under 50 ms).
 //!
-//! Flags: Go's (-out FILE, -min_time S, -full, -messages N) and chanbench's
-//! (--quick|--full, --benchmark_min_time=S, --benchmark_out=FILE,
-//! --benchmark_out_format=json, --benchmark_repetitions=N,
-//! --benchmark_filter=REGEX with a leading '-' to negate, --impl=a,b,
-//! --scenario=a,b, --placement=a,b, --messages=N, --list), one or two dashes,
-//! VALUE after '=' or as the next argument.
+//! The suites are chanbench's for a peer: the quick one measures ping-pong
+//! unpinned and across cores, and unpinned SPSC at capacities 0, 128 and
+//! 1024, the sweeps at cap 128 up to 4 threads a side, unbuffered MPMC 2x2,
+//! payloads of 0 and 4096 bytes and select over 4, with 6 repetitions of
+//! 0.08 s; --full every configuration on every placement with 10 of 0.2 s. Every repetition is
+//! its own entry (repetition_index; no aggregate rows: chanlab_results.py
+//! computes medians and intervals), and the repetitions of all benchmarks
+//! run in a random interleaved order.
+//!
+//! Flags: chanbench's and gochan's (see USAGE below), which scripts/run.sh
+//! passes to every program of a run.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -50,6 +56,8 @@ use std::os::raw::{c_char, c_int};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Barrier, Mutex};
 use std::time::{Duration, Instant};
+
+use nanorand::Rng as _;
 
 // ---- allocation counting ---------------------------------------------------
 
@@ -428,17 +436,19 @@ where
     Ok((r, sums[0], counts[0], sums[1], counts[1]))
 }
 
-/// A measured benchmark: its rounds' total time, messages and costs.
+/// A measured benchmark: its rounds' total time, messages and costs, and
+/// what the rest of the machine did meanwhile.
 struct Measured {
     ns: u64,
     msgs: u64,
     cost: Cost,
     hist: Option<Hist>,
+    noise: Option<(f64, f64)>, // (other processes' CPU %, steal %)
 }
 
 impl Measured {
     fn new() -> Measured {
-        Measured { ns: 0, msgs: 0, cost: Cost::default(), hist: None }
+        Measured { ns: 0, msgs: 0, cost: Cost::default(), hist: None, noise: None }
     }
     fn add(&mut self, r: Round, msgs: u64) {
         self.ns += r.elapsed_ns;
@@ -450,18 +460,70 @@ impl Measured {
     }
 }
 
-/// Repeats round_fn (one round of `msgs` messages) until min_time is
-/// measured. Each round's check failure ends the program.
-fn measure(name: &str, cfg: &Config, epoch: Instant, msgs: u64,
+// ---- noise: what else the machine did (/proc/stat), as chanbench and gochan --
+
+/// /proc/stat's first line: CPU time every process used and the time the
+/// hypervisor stole, in ns; and this process's CPU clock and the wall clock.
+struct Machine {
+    busy_ns: i64,
+    steal_ns: i64,
+    self_ns: i64,
+    wall: Instant,
+}
+
+fn clock_ns(clock: libc::clockid_t) -> i64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    unsafe { libc::clock_gettime(clock, &mut ts) };
+    ts.tv_sec as i64 * 1_000_000_000 + ts.tv_nsec as i64
+}
+
+fn machine() -> Option<Machine> {
+    let tick_ns = 1_000_000_000 / unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as i64;
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let f: Vec<i64> = stat.lines().next()?.split_whitespace().skip(1)
+        .map(|x| x.parse().unwrap_or(0)).collect();
+    if f.len() < 7 {
+        return None;
+    }
+    // user nice system idle iowait irq softirq steal
+    Some(Machine {
+        busy_ns: (f[0] + f[1] + f[2] + f[5] + f[6]) * tick_ns,
+        steal_ns: f.get(7).copied().unwrap_or(0) * tick_ns,
+        self_ns: clock_ns(libc::CLOCK_PROCESS_CPUTIME_ID),
+        wall: Instant::now(),
+    })
+}
+
+/// (other processes' CPU, steal) as shares of the machine's capacity between
+/// a and b; None under 50 ms, where 10 ms ticks say nothing.
+fn noise(a: &Option<Machine>, b: &Option<Machine>, pus: u64) -> Option<(f64, f64)> {
+    let (a, b) = (a.as_ref()?, b.as_ref()?);
+    let wall = b.wall.duration_since(a.wall).as_nanos() as f64;
+    if wall < 50e6 {
+        return None;
+    }
+    let capacity = wall * pus as f64;
+    let other = ((b.busy_ns - a.busy_ns) - (b.self_ns - a.self_ns)) as f64;
+    let steal = (b.steal_ns - a.steal_ns) as f64;
+    Some(((100.0 * other / capacity).clamp(0.0, 100.0),
+          (100.0 * steal / capacity).clamp(0.0, 100.0)))
+}
+
+/// One repetition: repeats round_fn (one round of `msgs` messages) until
+/// min_time is measured, between two noise snapshots. A round's check
+/// failure ends the program.
+fn measure(name: &str, cfg: &Config, epoch: Instant, pus: u64, msgs: u64,
            mut round_fn: impl FnMut() -> Result<Round, String>) -> Measured {
     let mut m = Measured::new();
     *CURRENT.lock().unwrap() = name.to_string();
+    let before = machine();
     while m.ns < (cfg.min_time * 1e9) as u64 || m.msgs == 0 {
         ROUND_DEADLINE_NS.store(now_ns(epoch) + ROUND_LIMIT.as_nanos() as u64, Ordering::Release);
         let r = round_fn().unwrap_or_else(|e| fail(name, &e));
         ROUND_DEADLINE_NS.store(0, Ordering::Release);
         m.add(r, msgs);
     }
+    m.noise = noise(&before, &machine(), pus);
     m
 }
 
@@ -618,6 +680,10 @@ fn entry(name: &str, m: &Measured, reps: u32, rep: u32, bytes_per_msg: Option<u6
     if let Some(b) = bytes_per_msg {
         fields.push(("bytes_per_second", json_num(msgs * b as f64 / (m.ns.max(1) as f64 * 1e-9))));
     }
+    if let Some((other, steal)) = m.noise {
+        fields.push(("noise_other_pct", json_num(other)));
+        fields.push(("noise_steal_pct", json_num(steal)));
+    }
     if let Some(h) = &m.hist {
         fields.push(("p50_ns", json_num(h.quantile(0.50))));
         fields.push(("p99_ns", json_num(h.quantile(0.99))));
@@ -630,7 +696,6 @@ fn entry(name: &str, m: &Measured, reps: u32, rep: u32, bytes_per_msg: Option<u6
 // ---- command line ------------------------------------------------------------------
 
 const IMPLS: [&str; 2] = ["crossbeam", "flume"];
-const SCENARIOS: [&str; 7] = ["pingpong", "spsc", "mpsc", "spmc", "mpmc", "payload", "select_recv"];
 
 struct Config {
     full: bool,
@@ -640,27 +705,75 @@ struct Config {
     out: Option<String>,
     filter: Option<(bool, regex::Regex)>, // (negated, pattern)
     impls: Vec<String>,
-    scenarios: Vec<String>,
+    scenarios: Option<Vec<String>>, // names or globs; None: all
     placements: Option<Vec<String>>,
+    interleave: bool,
+    progress: bool,
     list: bool,
 }
 
-const USAGE: &str = "usage: chanpeers [--quick|--full] [--benchmark_min_time=S] [--benchmark_out=FILE]
-                 [--benchmark_out_format=json] [--benchmark_repetitions=N]
-                 [--benchmark_filter=[-]REGEX] [--impl=crossbeam,flume]
-                 [--scenario=a,b] [--placement=a,b] [--messages=N] [--list]
-       (Go's spellings work too: -out FILE -min_time S -full -messages N)";
+// The suites, as chanbench's (bench/main.c): repetitions, seconds per
+// repetition, messages per round.
+const QUICK: (u32, f64, u64) = (6, 0.08, 20000);
+const FULL: (u32, f64, u64) = (10, 0.2, 50000);
+
+const USAGE: &str = "usage: chanpeers [options]
+
+crossbeam-channel and flume on chanlab's scenarios, in Google Benchmark's JSON
+schema (impl:crossbeam, impl:flume). Flags as chanbench's and gochan's
+(--x=v and --x v; Go's single-dash forms and Google Benchmark's --benchmark_x
+spellings work too):
+  -q, --quick            the quick suite (default): chanbench's quick
+                         configurations, 6 repetitions of 0.08 s
+  -f, --full             every configuration on every placement, 10
+                         repetitions of 0.2 s
+  -i, --impl LIST        crossbeam,flume (default all)
+  -s, --scenario LIST    scenarios, names or globs (pingpong, spsc, mpsc,
+                         spmc, mpmc, payload, select_recv; others are chanbench's)
+  -p, --placement LIST   placement classes (chanbench's)
+  -F, --filter REGEX     only benchmarks whose name matches (a leading '-'
+                         negates)
+  -r, --repetitions N    repetitions of each benchmark (default 6 quick, 10 full)
+  -t, --min-time S       seconds per repetition (default 0.08 quick, 0.2 full)
+  -m, --messages N       messages per round (default 20000 quick, 50000 full)
+  -o, --out FILE         write the JSON here (default: stdout)
+      --no-interleave    each benchmark's repetitions back to back (default:
+                         all repetitions in a random interleaved order)
+      --no-progress      no progress lines on stderr
+  -l, --list             list the benchmarks that would run
+  -h, --help             this help
+The quick suite takes about 20 s on 2 PUs, --full about 15 minutes (--list
+estimates it on this machine).
+Exit status: 2 for bad input or when no benchmark matches, 1 when a consumer
+lost or duplicated a value or a round did not finish in 60 s.";
 
 fn usage_error(msg: &str) -> ! {
-    eprintln!("chanpeers: {msg}\n{USAGE}");
+    eprintln!("chanpeers: {msg}\n(chanpeers --help lists the flags)");
     std::process::exit(2);
 }
 
-fn list_of(what: &str, value: &str, known: &[&str]) -> Vec<String> {
-    let items: Vec<String> = value.split(',').map(str::to_string).collect();
-    for i in &items {
-        if !known.contains(&i.as_str()) {
-            usage_error(&format!("unknown {what} '{i}' (known: {})", known.join(",")));
+/// Shell-style glob match ('*' and '?'), for --scenario as chanbench's.
+fn glob(pat: &[u8], s: &[u8]) -> bool {
+    match (pat.first(), s.first()) {
+        (None, None) => true,
+        (Some(b'*'), _) => glob(&pat[1..], s) || (!s.is_empty() && glob(pat, &s[1..])),
+        (Some(b'?'), Some(_)) => glob(&pat[1..], &s[1..]),
+        (Some(p), Some(c)) if p == c => glob(&pat[1..], &s[1..]),
+        _ => false,
+    }
+}
+
+fn list_of(what: &str, value: &str, known: Option<&[&str]>) -> Vec<String> {
+    let items: Vec<String> =
+        value.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect();
+    if items.is_empty() {
+        usage_error(&format!("empty {what} list"));
+    }
+    if let Some(known) = known {
+        for i in &items {
+            if !known.contains(&i.as_str()) {
+                usage_error(&format!("unknown {what} '{i}' (known: {})", known.join(",")));
+            }
         }
     }
     items
@@ -668,22 +781,28 @@ fn list_of(what: &str, value: &str, known: &[&str]) -> Vec<String> {
 
 fn parse_args(place_names: &[String]) -> Config {
     let mut cfg = Config {
-        full: false, min_time: 0.0, messages: 0, repetitions: 1, out: None, filter: None,
+        full: false, min_time: 0.0, messages: 0, repetitions: 0, out: None, filter: None,
         impls: IMPLS.iter().map(|s| s.to_string()).collect(),
-        scenarios: SCENARIOS.iter().map(|s| s.to_string()).collect(),
-        placements: None, list: false,
+        scenarios: None, placements: None, interleave: true, progress: true, list: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
     while i < args.len() {
         let a = &args[i];
         let flag = a.strip_prefix("--").or_else(|| a.strip_prefix('-'))
-            .unwrap_or_else(|| usage_error(&format!("unexpected argument '{a}'")));
+            .unwrap_or_else(|| usage_error(&format!("unknown argument '{a}'")));
         let (key, inline) = match flag.split_once('=') {
             Some((k, v)) => (k, Some(v.to_string())),
             None => (flag, None),
         };
-        let key = key.strip_prefix("benchmark_").unwrap_or(key);
+        // One spelling per flag: Google Benchmark's prefix and '-' vs '_' do
+        // not matter; single letters are chanbench's short options.
+        let key = key.strip_prefix("benchmark_").unwrap_or(key).replace('-', "_");
+        let key = match key.as_str() {
+            "q" => "quick", "f" => "full", "i" => "impl", "s" => "scenario", "p" => "placement",
+            "F" => "filter", "r" => "repetitions", "t" => "min_time", "m" => "messages",
+            "o" => "out", "l" => "list", "h" => "help", k => k,
+        }.to_string();
         let mut value = || -> String {
             if let Some(v) = &inline {
                 return v.clone();
@@ -691,69 +810,83 @@ fn parse_args(place_names: &[String]) -> Config {
             i += 1;
             args.get(i).cloned().unwrap_or_else(|| usage_error(&format!("{a} needs a value")))
         };
-        match key {
+        match key.as_str() {
             "quick" => cfg.full = false,
             "full" => cfg.full = true,
-            "list" => cfg.list = true,
-            "h" | "help" => {
+            "list" | "list_tests" => cfg.list = true,
+            "no_interleave" => cfg.interleave = false,
+            "no_progress" => cfg.progress = false,
+            "help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
             }
             "min_time" => {
                 let v = value();
-                cfg.min_time = v.parse().ok().filter(|t: &f64| *t > 0.0 && t.is_finite())
-                    .unwrap_or_else(|| usage_error(&format!("bad min_time '{v}' (seconds > 0)")));
+                cfg.min_time = v.parse().ok().filter(|t: &f64| *t > 0.0 && *t <= 60.0)
+                    .unwrap_or_else(|| usage_error(&format!(
+                        "bad --min-time '{v}' (seconds, more than 0 and at most 60)")));
             }
             "messages" => {
                 let v = value();
                 cfg.messages = v.parse().ok().filter(|n| *n > 0 && *n <= 1 << 32)
-                    .unwrap_or_else(|| usage_error(&format!("bad messages '{v}' (1..2^32)")));
+                    .unwrap_or_else(|| usage_error(&format!("bad --messages '{v}' (1..2^32)")));
             }
             "repetitions" => {
                 let v = value();
-                cfg.repetitions = v.parse().ok().filter(|n| *n > 0)
-                    .unwrap_or_else(|| usage_error(&format!("bad repetitions '{v}' (> 0)")));
+                cfg.repetitions = v.parse().ok().filter(|n| *n > 0 && *n <= 1000)
+                    .unwrap_or_else(|| usage_error(&format!("bad --repetitions '{v}' (1..1000)")));
             }
-            "out" => cfg.out = Some(value()),
+            "out" => {
+                let v = value();
+                if v.is_empty() {
+                    usage_error("empty --out");
+                }
+                cfg.out = Some(v);
+            }
             "out_format" => {
                 let v = value();
                 if v != "json" {
                     usage_error(&format!("only JSON output, not '{v}'"));
                 }
             }
+            "enable_random_interleaving" => cfg.interleave = value() != "false",
             "filter" => {
                 let v = value();
+                if v.is_empty() {
+                    usage_error("empty --filter");
+                }
                 let (neg, pat) = match v.strip_prefix('-') {
                     Some(p) => (true, p.to_string()),
                     None => (false, v.clone()),
                 };
                 let re = regex::Regex::new(&pat)
-                    .unwrap_or_else(|e| usage_error(&format!("bad filter '{v}': {e}")));
+                    .unwrap_or_else(|e| usage_error(&format!("bad --filter '{v}': {e}")));
                 cfg.filter = Some((neg, re));
             }
             "impl" => {
                 let v = value();
                 if v != "all" {
-                    cfg.impls = list_of("implementation", &v, &IMPLS);
+                    cfg.impls = list_of("implementation", &v, Some(&IMPLS));
                 }
             }
-            "scenario" => cfg.scenarios = list_of("scenario", &value(), &SCENARIOS),
+            "scenario" => cfg.scenarios = Some(list_of("scenario", &value(), None)),
             "placement" => {
                 let known: Vec<&str> = place_names.iter().map(String::as_str).collect();
-                cfg.placements = Some(list_of("placement", &value(), &known));
+                cfg.placements = Some(list_of("placement", &value(), Some(&known)));
             }
             _ => usage_error(&format!("unknown argument '{a}'")),
         }
         i += 1;
     }
-    if cfg.min_time == 0.0 {
-        cfg.min_time = 0.1;
+    let (reps, min_time, messages) = if cfg.full { FULL } else { QUICK };
+    if cfg.repetitions == 0 {
+        cfg.repetitions = reps;
     }
-    if cfg.full && cfg.min_time < 0.5 {
-        cfg.min_time = 0.5; // as bench/go does
+    if cfg.min_time == 0.0 {
+        cfg.min_time = min_time;
     }
     if cfg.messages == 0 {
-        cfg.messages = if cfg.full { 50000 } else { 20000 };
+        cfg.messages = messages;
     }
     cfg
 }
@@ -783,44 +916,56 @@ where
     });
 }
 
+/// chanbench's quick suite for a peer (bench/scenarios/throughput.c
+/// in_quick, bench_common.c suite_measures): SPSC at capacities 0, 128 and
+/// 1024 and the sweeps at capacity 128 up to 4 threads a side, and
+/// unbuffered MPMC 2x2, all unpinned; the full suite has every
+/// configuration on every placement.
+fn in_quick(shape: &str, cap: usize, n: u64) -> bool {
+    if shape == "spsc" {
+        return cap != 1;
+    }
+    (cap == 128 && n <= 4) || (cap == 0 && n == 2 && shape == "mpmc")
+}
+
 /// Registers every scenario for one crate ($krate::bounded), in chanbench's
-/// shapes: ping-pong and SPSC on every placement, the sweeps on `sweep`.
+/// shapes and suites: ping-pong on `pp` (every placement; in the quick suite
+/// unpinned and across cores), SPSC on `all` (every placement; unpinned in
+/// the quick suite), the sweeps on `sweep` (unpinned in the quick suite).
 macro_rules! register {
-    ($v:expr, $cfg:expr, $name:expr, $all:expr, $sweep:expr, $pus:expr, $krate:ident) => {{
-        let (v, cfg, name, all, sweep): (&mut Vec<Bench>, &Config, &str, &[Place], &[Place]) =
-            ($v, $cfg, $name, $all, $sweep);
-        let wants = |s: &str| cfg.scenarios.iter().any(|x| x == s);
+    ($v:expr, $cfg:expr, $name:expr, $pp:expr, $all:expr, $sweep:expr, $pus:expr,
+     $krate:ident) => {{
+        let (v, cfg, name, pp, all, sweep): (&mut Vec<Bench>, &Config, &str, &[Place], &[Place],
+                                             &[Place]) = ($v, $cfg, $name, $pp, $all, $sweep);
         let msgs = cfg.messages;
         let make8 = $krate::bounded::<u64>;
-        if wants("pingpong") {
-            let trips = if cfg.full { 5000 } else { 2000 };
-            for pl in all {
-                let pl = pl.clone();
-                v.push(Bench {
-                    name: format!("pingpong/impl:{name}/place:{}/manual_time", pl.name),
-                    msgs: trips,
-                    bytes: None,
-                    run: Box::new(move |ctx| pingpong(ctx, &pl, make8, trips)),
-                });
-            }
+        let trips = if cfg.full { 5000 } else { 2000 };
+        for pl in pp {
+            let pl = pl.clone();
+            v.push(Bench {
+                name: format!("pingpong/impl:{name}/place:{}/manual_time", pl.name),
+                msgs: trips,
+                bytes: None,
+                run: Box::new(move |ctx| pingpong(ctx, &pl, make8, trips)),
+            });
         }
         let max_threads = 4 * $pus;
         for cap in [0usize, 1, 128, 1024] {
-            let mut shapes: Vec<(&str, u64, u64, &[Place])> = vec![("spsc", 1, 1, all)];
+            let mut shapes: Vec<(&str, u64, u64, u64, &[Place])> = vec![("spsc", 1, 1, 1, all)];
             let mut n = 2;
             while n <= max_threads {
-                shapes.push(("mpsc", n, 1, sweep));
-                shapes.push(("spmc", 1, n, sweep));
+                shapes.push(("mpsc", n, 1, n, sweep));
+                shapes.push(("spmc", 1, n, n, sweep));
                 if 2 * n <= max_threads {
-                    shapes.push(("mpmc", n, n, sweep));
+                    shapes.push(("mpmc", n, n, n, sweep));
                 }
                 n *= 2;
             }
-            for (shape, p, c, places) in shapes {
-                if !wants(shape) {
-                    continue;
-                }
+            for (shape, p, c, n, places) in shapes {
                 for pl in places {
+                    if !cfg.full && !in_quick(shape, cap, n) {
+                        continue;
+                    }
                     let pl = pl.clone();
                     v.push(Bench {
                         name: format!(
@@ -833,35 +978,41 @@ macro_rules! register {
                 }
             }
         }
-        if wants("payload") {
-            for pl in sweep {
-                payload_bench::<0, _, _>(v, name, pl, $krate::bounded::<[u8; 0]>, msgs);
+        for pl in sweep {
+            // quick: empty messages (a signal) and a page, as chanbench's
+            if cfg.full {
                 payload_bench::<8, _, _>(v, name, pl, $krate::bounded::<[u8; 8]>, msgs);
                 payload_bench::<64, _, _>(v, name, pl, $krate::bounded::<[u8; 64]>, msgs);
                 payload_bench::<256, _, _>(v, name, pl, $krate::bounded::<[u8; 256]>, msgs);
                 payload_bench::<1024, _, _>(v, name, pl, $krate::bounded::<[u8; 1024]>, msgs);
-                payload_bench::<4096, _, _>(v, name, pl, $krate::bounded::<[u8; 4096]>, msgs);
             }
+            payload_bench::<0, _, _>(v, name, pl, $krate::bounded::<[u8; 0]>, msgs);
+            payload_bench::<4096, _, _>(v, name, pl, $krate::bounded::<[u8; 4096]>, msgs);
         }
-        if wants("select_recv") {
-            for pl in sweep {
-                for cap in [0usize, 128] {
-                    for k in [2usize, 4, 8, 16] {
-                        let pl = pl.clone();
-                        v.push(Bench {
-                            name: format!(
-                                "select_recv/impl:{name}/place:{}/k:{k}/cap:{cap}/p:1/c:1/\
-                                 manual_time",
-                                pl.name),
-                            msgs,
-                            bytes: None,
-                            run: Box::new(move |ctx| select_recv(ctx, &pl, make8, k, cap, msgs)),
-                        });
+        for pl in sweep {
+            for cap in [0usize, 128] {
+                for k in [2usize, 4, 8, 16] {
+                    if !cfg.full && k != 4 {
+                        continue; // quick: k 4 at both capacities, as chanbench's
                     }
+                    let pl = pl.clone();
+                    v.push(Bench {
+                        name: format!(
+                            "select_recv/impl:{name}/place:{}/k:{k}/cap:{cap}/p:1/c:1/manual_time",
+                            pl.name),
+                        msgs,
+                        bytes: None,
+                        run: Box::new(move |ctx| select_recv(ctx, &pl, make8, k, cap, msgs)),
+                    });
                 }
             }
         }
     }};
+}
+
+fn clock(secs: f64) -> String {
+    let s = secs.round() as u64;
+    format!("{}:{:02}", s / 60, s % 60)
 }
 
 fn main() {
@@ -895,7 +1046,11 @@ fn main() {
             selected.push(Place { class: c, name });
         }
     }
-    let all = selected.clone();
+    // The full suite: every selected placement for everything. The quick
+    // one, as chanbench's for a peer (bench_common.c suite_measures):
+    // unpinned, and for ping-pong also across cores (the nearest pinned
+    // class with two PUs); the first selected placement if "unpinned" is not.
+    let cross = selected.iter().find(|p| p.name != "same_pu" && p.name != "unpinned").cloned();
     let mut sweep: Vec<Place> = if cfg.full {
         selected.clone()
     } else {
@@ -904,33 +1059,84 @@ fn main() {
     if sweep.is_empty() {
         sweep.extend(selected.first().cloned());
     }
+    let pp: Vec<Place> = if cfg.full {
+        selected.clone()
+    } else {
+        sweep.iter().cloned().chain(cross.filter(|c| !sweep.iter().any(|s| s.name == c.name)))
+            .collect()
+    };
+    let all = if cfg.full { selected.clone() } else { sweep.clone() };
 
     let mut benches: Vec<Bench> = Vec::new();
     for name in &cfg.impls {
         match name.as_str() {
-            "crossbeam" => register!(&mut benches, &cfg, name, &all, &sweep, pus, crossbeam_channel),
-            _ => register!(&mut benches, &cfg, name, &all, &sweep, pus, flume),
+            "crossbeam" => {
+                register!(&mut benches, &cfg, name, &pp, &all, &sweep, pus, crossbeam_channel)
+            }
+            _ => register!(&mut benches, &cfg, name, &pp, &all, &sweep, pus, flume),
         }
     }
-    if let Some((neg, re)) = &cfg.filter {
-        benches.retain(|b| re.is_match(&b.name) != *neg);
+    benches.retain(|b| {
+        let scenario = b.name.split('/').next().unwrap_or("");
+        cfg.scenarios.as_ref().map_or(true, |l| {
+            l.iter().any(|g| glob(g.as_bytes(), scenario.as_bytes()))
+        }) && cfg.filter.as_ref().map_or(true, |(neg, re)| re.is_match(&b.name) != *neg)
+    });
+    if benches.is_empty() {
+        eprintln!("chanpeers: no benchmark matches the filters (--scenario, --filter, --impl)");
+        std::process::exit(2);
     }
     if cfg.list {
         for b in &benches {
             println!("{}", b.name);
         }
+        // A repetition takes about 1.5x its minimum time (chanbench's
+        // estimate; starting threads and making channels).
+        let minutes = benches.len() as f64 * cfg.repetitions as f64 * cfg.min_time * 1.5 / 60.0;
+        println!("{} benchmarks x {} repetitions of {} s: about {minutes:.1} minutes",
+                 benches.len(), cfg.repetitions, cfg.min_time);
         return;
     }
 
+    // Every repetition of every benchmark, in a random order (as chanbench's
+    // --benchmark_enable_random_interleaving and gochan), so that a slow
+    // spell of a shared machine spreads over many rows.
+    let mut order: Vec<(usize, u32)> = (0..benches.len())
+        .flat_map(|b| (0..cfg.repetitions).map(move |r| (b, r)))
+        .collect();
+    if cfg.interleave {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1);
+        nanorand::WyRand::new_seed(seed).shuffle(&mut order);
+    }
     start_watchdog(epoch);
     let ctx = Ctx { epoch };
+    // Per benchmark and repetition: its JSON entry and time per message.
+    let mut results: Vec<Vec<Option<(String, f64)>>> =
+        vec![vec![None; cfg.repetitions as usize]; benches.len()];
+    let (t0, mut last_print) = (Instant::now(), Instant::now());
+    for (done, &(b, rep)) in order.iter().enumerate() {
+        if cfg.progress && done > 0 && last_print.elapsed() >= Duration::from_secs(10) {
+            last_print = Instant::now();
+            let elapsed = t0.elapsed().as_secs_f64();
+            let left = elapsed / done as f64 * (order.len() - done) as f64;
+            eprintln!("chanpeers: {done}/{} repetitions done ({:.0}%), {} elapsed, about {} left",
+                      order.len(), 100.0 * done as f64 / order.len() as f64, clock(elapsed),
+                      clock(left));
+        }
+        let bench = &benches[b];
+        let m = measure(&bench.name, &cfg, epoch, pus, bench.msgs, || (bench.run)(&ctx));
+        let per_msg = m.ns as f64 / m.msgs as f64;
+        results[b][rep as usize] =
+            Some((entry(&bench.name, &m, cfg.repetitions, rep, bench.bytes), per_msg));
+    }
+    // Each benchmark's repetitions in the order of their index, as Google
+    // Benchmark writes them.
     let mut rows = Vec::new();
-    for b in &benches {
-        for rep in 0..cfg.repetitions {
-            let m = measure(&b.name, &cfg, epoch, b.msgs, || (b.run)(&ctx));
-            let per_msg = m.ns as f64 / m.msgs as f64;
-            eprintln!("{:<70} {:10.1} ns {:12.0} msg/s", b.name, per_msg, 1e9 / per_msg);
-            rows.push(entry(&b.name, &m, cfg.repetitions, rep, b.bytes));
+    for (b, reps) in results.into_iter().enumerate() {
+        for (json, per_msg) in reps.into_iter().flatten() {
+            eprintln!("{:<70} {:10.1} ns {:12.0} msg/s", benches[b].name, per_msg, 1e9 / per_msg);
+            rows.push(json);
         }
     }
 
@@ -959,6 +1165,7 @@ fn main() {
         ("chanlab.suite".to_string(), json_str(if cfg.full { "full" } else { "quick" })),
         ("chanlab.pus".to_string(), json_str(&pus.to_string())),
         ("chanlab.messages_per_round".to_string(), json_str(&cfg.messages.to_string())),
+        ("chanlab.repetitions".to_string(), json_str(&cfg.repetitions.to_string())),
     ];
     for (k, v) in context {
         ctx_fields.push((k, json_str(&v)));
