@@ -32,6 +32,7 @@
 
 #include <stddef.h>
 
+#include "common/sanitizers.h"
 #include "fiber/internal.h"
 
 typedef struct {
@@ -41,22 +42,6 @@ typedef struct {
 
 cl_transfer jump_fcontext(cl_fcontext const to, void *vp);
 cl_fcontext make_fcontext(void *sp, size_t size, void (*fn)(cl_transfer));
-
-#if defined(__SANITIZE_ADDRESS__)
-#define CL_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define CL_ASAN 1
-#endif
-#endif
-
-#if defined(__SANITIZE_THREAD__)
-#define CL_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define CL_TSAN 1
-#endif
-#endif
 
 #ifdef CL_ASAN
 #include <sanitizer/asan_interface.h>
