@@ -132,8 +132,11 @@ bool cl_runq_empty(struct cl_worker *w) {
 }
 
 /* Pause before taking a victim's runnext: the victim usually runs it within
- * a few microseconds (it was just woken by the fiber running there). */
-#define RUNNEXT_STEAL_PAUSE_NS 3000
+ * a few microseconds (it was just woken by the fiber running there). The
+ * pause stands for the victim's code, so it is longer where that code runs
+ * slower (sanitizer builds); too short, and a thief takes the fiber its
+ * waker was about to run, splitting a ping-pong across workers. */
+#define RUNNEXT_STEAL_PAUSE_NS (3000 * CL_INSTRUMENTED_SLOWDOWN)
 
 /* Copies up to half of victim's queue into thief's ring at the thief's tail
  * (not yet published) and returns how many. */

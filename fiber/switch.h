@@ -6,9 +6,9 @@
  * linkage: make_fcontext prepares a stack to start at a function,
  * jump_fcontext saves the current registers on the current stack and
  * resumes another context, passing one pointer; the resumed side receives
- * the context it came from and that pointer (a transfer_t). About a dozen
- * nanoseconds a switch, no system call (glibc's swapcontext makes one, to
- * save the signal mask).
+ * the context it came from and that pointer (a transfer_t). No system call
+ * (glibc's swapcontext makes one, to save the signal mask); the benchmark's
+ * `switch` rows measure a fiber-to-fiber hand-off through the scheduler.
  *
  * Sanitizers, around every jump:
  *   ASan keeps a shadow of the current stack's bounds and, with
@@ -32,6 +32,7 @@
 
 #include <stddef.h>
 
+#include "common/sanitizers.h"
 #include "fiber/internal.h"
 
 typedef struct {
@@ -41,22 +42,6 @@ typedef struct {
 
 cl_transfer jump_fcontext(cl_fcontext const to, void *vp);
 cl_fcontext make_fcontext(void *sp, size_t size, void (*fn)(cl_transfer));
-
-#if defined(__SANITIZE_ADDRESS__)
-#define CL_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define CL_ASAN 1
-#endif
-#endif
-
-#if defined(__SANITIZE_THREAD__)
-#define CL_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define CL_TSAN 1
-#endif
-#endif
 
 #ifdef CL_ASAN
 #include <sanitizer/asan_interface.h>

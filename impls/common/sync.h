@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/sanitizers.h"
+
 /* ---- futex ------------------------------------------------------------- */
 
 /* Sleeps while *word == expected, until woken, a signal, or the absolute
@@ -38,16 +40,8 @@ static inline void cl_cpu_relax(void) {
 /* A sequentially consistent fence. ThreadSanitizer does not model
  * standalone fences, so under it the same ordering comes from a seq_cst
  * read-modify-write on a dummy word, which it does model. */
-#if defined(__SANITIZE_THREAD__)
-#define CL_FENCE_VIA_RMW 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define CL_FENCE_VIA_RMW 1
-#endif
-#endif
-
 static inline void cl_full_fence(void) {
-#ifdef CL_FENCE_VIA_RMW
+#ifdef CL_TSAN
   static _Atomic int fence_word;
   atomic_fetch_add_explicit(&fence_word, 0, memory_order_seq_cst);
 #else
