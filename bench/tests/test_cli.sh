@@ -66,8 +66,8 @@ expect 0 "stacks:unguarded/links:100000" "$bench" --impl "$impl" --list
 expect 0 "spawn/impl:fiber/place:runtime" "$bench" --list
 expect 0 "switch/impl:thread/place:same_pu" "$bench" --list
 expect 0 "executor fiber" "$bench" --list
-expect 1 "" bash -c "'$bench' --impl '$impl' --executor thread --list | grep -q exec:fiber"
-expect 1 "" bash -c "'$bench' --impl '$impl' --executor fiber --list | grep -q exec:thread"
+expect 1 "" bash -c "'$bench' --impl '$impl' --executor thread --list | grep -q /exec:fiber/"
+expect 1 "" bash -c "'$bench' --impl '$impl' --executor fiber --list | grep -q /exec:thread/"
 for flag in --quick --full --impl --scenario --placement --executor --filter --repetitions \
             --min-time --messages --out --topology --list --help "Suite durations"; do
   expect 0 "$flag" "$bench" --help
