@@ -119,6 +119,9 @@ def machine(run):
             L.append(f"- {k}: {env[k]}")
     L.append("- topology: " + "; ".join(topology_facts(run.folder)))
     for k, v in sorted(run.context.items()):
+        if k.startswith("impl."):
+            L.append(f"- implementation `{k[5:]}`: {v}")
+    for k, v in sorted(run.context.items()):
         if k.startswith("placement."):
             L.append(f"- placement `{k[10:]}`: {v}")
     durations = [f"{k[:-8]} {float(v) / 60:.1f} min" for k, v in env.items()
