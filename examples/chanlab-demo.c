@@ -1005,10 +1005,16 @@ int main(int argc, char **argv) {
         return 2;
       }
       break;
-    case 'l':
+    case 'l': {
       for (size_t d = 0; d < NDEMOS; d++)
         printf("%-15s %s\n", demos[d].name, demos[d].what);
+      size_t n;
+      const char *const *names = chan_impl_names(&n);
+      printf("\nimplementations (--impl):\n");
+      for (size_t i = 0; i < n; i++)
+        printf("%-15s %s\n", names[i], chan_impl_summary(names[i]));
       return 0;
+    }
     case 'h':
       usage(stdout);
       return 0;
