@@ -785,10 +785,12 @@ def cost_table(run, bad):
             if not r or math.isnan(r.stat(key)[0]):
                 return "-"
             return r.fmt(key) + (" (impossible)" if (r.name, key) in bad else "")
-        L.append(f"| {series} | {cell(s, 'cpu_ns_per_msg')} | {cell(s, 'vcsw_per_msg')} | "
-                 f"{cell(s, 'alloc_bytes_per_op')} | {cell(s, 'allocs_per_op')} | "
-                 f"{cell(idle[0] if idle else None, 'idle_cpu_pct')} | "
-                 f"{life[0].fmt() if life else '-'} |")
+        cells = [cell(s, 'cpu_ns_per_msg'), cell(s, 'vcsw_per_msg'),
+                 cell(s, 'alloc_bytes_per_op'), cell(s, 'allocs_per_op'),
+                 cell(idle[0] if idle else None, 'idle_cpu_pct'),
+                 life[0].fmt() if life else '-']
+        if any(c != "-" for c in cells):  # series without these scenarios: no row
+            L.append(f"| {series} | " + " | ".join(cells) + " |")
     return L
 
 
