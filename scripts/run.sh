@@ -10,7 +10,7 @@
 #                           benchmark; about 5 minutes on 2 PUs in all
 #                           (the Rust peers' first build adds about 1.5)
 #   -f, --full              every configuration on every placement and
-#                           executor, 10 repetitions; about 85 minutes on 2 PUs
+#                           executor, 10 repetitions; about 100 minutes on 2 PUs
 #   -r, --repetitions N     repetitions per benchmark (default 6 quick, 10 full)
 #   -t, --min-time S        seconds per repetition (default 0.08 quick, 0.2 full)
 #   -F, --filter REGEX      only benchmarks whose name matches
