@@ -21,13 +21,16 @@
 enum { PARTIES = 3 };
 
 /* Starts the parties one by one, each once the previous one is observably
- * queued, so the order they blocked in is known: party i blocked i-th. */
+ * asleep in the queue, so the order they blocked in is known (party i
+ * blocked i-th) and none of them is still looking at the channel (on a
+ * channel that wakes waiters to retry, a queued party not yet asleep would
+ * compete for the first value: CI's chaos build saw "2 0 1" on a ring). */
 static bool start_parties(struct op_thread *ps, chan_t *ch, chan_t *idle,
                           enum chan_dir dir, int *served) {
   for (int i = 0; i < PARTIES; i++) {
     op_start_blocking(&ps[i], ch, idle, dir, (enum block_kind)(i % BLOCK_KINDS),
                       dir == CHAN_SEND ? i : -1, served);
-    if (!test_wait_waiters(ch, dir, (size_t)i + 1))
+    if (!test_wait_sleepers(ch, dir, (size_t)i + 1))
       return false;
   }
   return true;

@@ -258,17 +258,26 @@ static bool before_watchdog(void) {
   return test_now_ns() < watchdog_deadline_ns - 500000000;
 }
 
-bool test_wait_waiters(chan_t *ch, enum chan_dir dir, size_t n) {
-  while (chan_debug_waiters(ch, dir) < n) {
+static bool wait_count(chan_t *ch, enum chan_dir dir, size_t n,
+                       size_t (*count)(const chan_t *, enum chan_dir),
+                       const char *what) {
+  while (count(ch, dir) < n) {
     if (!before_watchdog()) {
-      test_fail(__FILE__, __LINE__, "never saw %zu %s waiters (saw %zu)", n,
-                dir == CHAN_SEND ? "send" : "recv",
-                chan_debug_waiters(ch, dir));
+      test_fail(__FILE__, __LINE__, "never saw %zu %s %s (saw %zu)", n,
+                dir == CHAN_SEND ? "send" : "recv", what, count(ch, dir));
       return false;
     }
     test_yield();
   }
   return true;
+}
+
+bool test_wait_waiters(chan_t *ch, enum chan_dir dir, size_t n) {
+  return wait_count(ch, dir, n, chan_debug_waiters, "waiters");
+}
+
+bool test_wait_sleepers(chan_t *ch, enum chan_dir dir, size_t n) {
+  return wait_count(ch, dir, n, chan_debug_sleepers, "sleeping waiters");
 }
 
 /* ---- command line ------------------------------------------------------ */

@@ -228,4 +228,9 @@ int64_t test_now_ns(void);
  * action without sleeping. Fails the test if the watchdog would fire. */
 bool test_wait_waiters(chan_t *ch, enum chan_dir dir, size_t n);
 
+/* The same for waiters that have committed to sleep (chan_debug_sleepers):
+ * where a channel wakes waiters to retry, a registered waiter that is not
+ * yet asleep may still take a value itself. */
+bool test_wait_sleepers(chan_t *ch, enum chan_dir dir, size_t n);
+
 #endif /* CHAN_TEST_HARNESS_H */

@@ -139,8 +139,8 @@ int chan_make(chan_t **out, const char *impl_name, size_t elem_size,
 int chan_destroy(chan_t *ch) {
   if (!ch)
     return cl_set_error(CHAN_EINVAL, "chan_destroy: NULL channel");
-  size_t blocked =
-      ch->ops->waiters(ch, CHAN_SEND) + ch->ops->waiters(ch, CHAN_RECV);
+  size_t blocked = ch->ops->waiters(ch, CHAN_SEND, false) +
+                   ch->ops->waiters(ch, CHAN_RECV, false);
   if (blocked)
     return cl_set_error(CHAN_EBUSY,
                         "chan_destroy: %zu threads are blocked on this "
@@ -239,7 +239,11 @@ const char *chan_impl_name(const chan_t *ch) {
 }
 
 size_t chan_debug_waiters(const chan_t *ch, enum chan_dir dir) {
-  return ch ? ch->ops->waiters(ch, dir) : 0;
+  return ch ? ch->ops->waiters(ch, dir, false) : 0;
+}
+
+size_t chan_debug_sleepers(const chan_t *ch, enum chan_dir dir) {
+  return ch ? ch->ops->waiters(ch, dir, true) : 0;
 }
 
 bool chan_debug_strict_fifo(const chan_t *ch) {

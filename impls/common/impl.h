@@ -59,7 +59,9 @@ struct cl_ops {
    * select that saw no case ready, and no counter change across its scan,
    * knows there was an instant when no case was ready (select.c). */
   uint64_t (*change_count)(const struct chan *ch);
-  size_t (*waiters)(const struct chan *ch, enum chan_dir dir);
+  /* Waiters registered in dir; with asleep, only those whose parker has
+   * committed to sleep (chan_debug_waiters / chan_debug_sleepers). */
+  size_t (*waiters)(const struct chan *ch, enum chan_dir dir, bool asleep);
   void (*destroy)(struct chan *ch); /* only when waiters() == 0 */
 
   /* Select protocol (see select.c). select_enqueue registers w for its

@@ -97,6 +97,11 @@ static bool wait_condvar(struct cl_parker *p, int64_t deadline) {
   int cancel_state;
   pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
   pthread_mutex_lock(&p->mu);
+  /* Commit the sleep (RUNNING -> SLEEPING, as the other kinds do). Wakers
+   * write WOKEN under the same mutex, so nothing races this store; it only
+   * tells observers (chan_debug_sleepers) that we are past our last look. */
+  if (!woken(p))
+    atomic_store_explicit(&p->state, SLEEPING, memory_order_relaxed);
   while (!woken(p)) {
     int rc = deadline == CL_DEADLINE_NONE
                  ? pthread_cond_wait(&p->cv, &p->mu)

@@ -44,6 +44,18 @@ static inline void cl_waitq_push(struct cl_waitq *q, struct cl_waiter *w) {
   q->length++;
 }
 
+/* How many queued waiters have committed to sleep (their parker is
+ * SLEEPING: past their last look at the channel). For chan_debug_sleepers;
+ * the caller holds the lock that guards q, so every queued waiter's parker
+ * is alive. */
+static inline size_t cl_waitq_sleepers(const struct cl_waitq *q) {
+  size_t n = 0;
+  for (const struct cl_waiter *w = q->head; w; w = w->next)
+    n += atomic_load_explicit(&w->parker->state, memory_order_relaxed) ==
+         CL_PARKER_SLEEPING;
+  return n;
+}
+
 static inline void cl_waitq_remove(struct cl_waitq *q, struct cl_waiter *w) {
   if (w->prev)
     w->prev->next = w->next;

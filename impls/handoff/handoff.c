@@ -281,10 +281,12 @@ static uint64_t handoff_change_count(const struct chan *ch) {
   return atomic_load_explicit(&to_handoff(ch)->changes, memory_order_seq_cst);
 }
 
-static size_t handoff_waiters(const struct chan *ch, enum chan_dir dir) {
+static size_t handoff_waiters(const struct chan *ch, enum chan_dir dir,
+                              bool asleep) {
   struct handoff *c = to_handoff(ch);
   handoff_lock(c);
-  size_t n = dir == CHAN_SEND ? c->sendq.length : c->recvq.length;
+  const struct cl_waitq *q = dir == CHAN_SEND ? &c->sendq : &c->recvq;
+  size_t n = asleep ? cl_waitq_sleepers(q) : q->length;
   handoff_unlock(c);
   return n;
 }

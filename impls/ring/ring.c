@@ -409,8 +409,15 @@ static uint64_t ring_change_count(const struct chan *ch) {
          (uint64_t)atomic_load_explicit(&r->tail, memory_order_seq_cst);
 }
 
-static size_t ring_waiters(const struct chan *ch, enum chan_dir dir) {
-  return atomic_load_explicit(waiting(to_ring(ch), dir), memory_order_seq_cst);
+static size_t ring_waiters(const struct chan *ch, enum chan_dir dir,
+                           bool asleep) {
+  struct ring *r = to_ring(ch);
+  if (!asleep)
+    return atomic_load_explicit(waiting(r, dir), memory_order_seq_cst);
+  cl_futex_lock(&r->wait_lock);
+  size_t n = cl_waitq_sleepers(queue(r, dir));
+  cl_futex_unlock(&r->wait_lock);
+  return n;
 }
 
 static enum cl_enqueue_result ring_select_enqueue(struct chan *ch,

@@ -16,6 +16,12 @@ extern "C" {
  * or about to park; a select counts once per case on ch). 0 for NULL. */
 size_t chan_debug_waiters(const chan_t *ch, enum chan_dir dir);
 
+/* Of those, how many have committed to sleep: past their last look at the
+ * channel, so they take nothing until someone wakes them. Where waiters are
+ * woken to retry (chan_debug_strict_fifo() false), a waiter that is
+ * registered but not yet asleep may still take a value or slot itself. */
+size_t chan_debug_sleepers(const chan_t *ch, enum chan_dir dir);
+
 /* True if ch serves blocked threads strictly in the order they blocked,
  * even under a burst: its engine completes a queued waiter itself (direct
  * handoff) instead of waking it to retry (chan.h, "Order of service").
