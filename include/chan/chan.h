@@ -41,7 +41,8 @@
  * handoff), so blocked senders, and blocked receivers, are served strictly
  * first come, first served. "ring" with a buffer wakes the first queued
  * thread to retry: it is served in its turn unless another thread (one
- * that never blocked, or another woken one) takes the value or slot first;
+ * that never blocked, another woken one, or one queued but not yet asleep)
+ * takes the value or slot first;
  * a thread that loses queues again at the back. So there, service is FIFO
  * only while nothing else competes. chan_debug_strict_fifo() (chan_debug.h)
  * tells which a channel does. (tests/core_fifo.c)
