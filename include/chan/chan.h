@@ -42,10 +42,10 @@
  * first come, first served. "ring" with a buffer wakes the first queued
  * thread to retry: it is served in its turn unless another thread (one
  * that never blocked, another woken one, or one queued but not yet asleep)
- * takes the value or slot first;
- * a thread that loses queues again at the back. So there, service is FIFO
- * only while nothing else competes. chan_debug_strict_fifo() (chan_debug.h)
- * tells which a channel does. (tests/core_fifo.c)
+ * takes the value or slot first; a thread that loses queues again at the
+ * back. So there, service is FIFO only while nothing else competes.
+ * chan_debug_strict_fifo() (chan_debug.h) tells which a channel does.
+ * (tests/core_fifo.c)
  *
  * Blocking: a blocked operation may first spin for about a microsecond
  * ("ring" also yields for up to 20 us), then sleeps on a futex or a
