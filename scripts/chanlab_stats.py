@@ -150,8 +150,11 @@ def compare(a, b, alpha=ALPHA):
     out["different"] = out["testable"] and out["p"] < alpha
     k = _shift_rank(len(a), len(b), alpha)
     if k > 0:
-        d = sorted(math.log(x) - math.log(y) for x in a for y in b)
-        out["lo"], out["hi"] = math.exp(d[k - 1]), math.exp(d[len(d) - k])
+        # The pairwise ratios in order (the order of their logs, the shifts
+        # the test is about), kept as ratios so that a bound equal to the
+        # ratio of medians is the same float, not an exp(log()) away.
+        d = sorted(x / y for x in a for y in b)
+        out["lo"], out["hi"] = d[k - 1], d[len(d) - k]
     return out
 
 

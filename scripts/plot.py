@@ -82,13 +82,22 @@ class Style:
         return st
 
 
+def whisker(point, lo, hi):
+    """(below, above) for matplotlib's yerr/xerr, which must not be
+    negative: none without an interval, and none on a side where the point
+    lies beyond its bound (a ratio of medians can fall just outside the
+    interval of the pairwise ratios, if only by rounding)."""
+    if math.isnan(lo) or math.isnan(hi):
+        return 0.0, 0.0
+    return max(0.0, point - lo), max(0.0, hi - point)
+
+
 def med_err(row, key=None, scale=1.0):
     """(median, [[below], [above]]) for matplotlib's yerr; no whisker
     without an interval."""
     m, lo, hi = row.stat(key)
-    if math.isnan(lo):
-        return m * scale, [[0], [0]]
-    return m * scale, [[(m - lo) * scale], [(hi - m) * scale]]
+    below, above = whisker(m, lo, hi)
+    return m * scale, [[below * scale], [above * scale]]
 
 
 def errorbar(ax, xs, rows, label, style, key=None, scale=1.0):
@@ -366,8 +375,9 @@ def plot_vs_go(run, series, style, written):
             c = speedup(rows[0], go)
             xs.append(x + i * width)
             ys.append(c["ratio"])
-            lo.append(c["ratio"] - c["lo"] if not math.isnan(c["lo"]) else 0)
-            hi.append(c["hi"] - c["ratio"] if not math.isnan(c["hi"]) else 0)
+            below, above = whisker(c["ratio"], c["lo"], c["hi"])
+            lo.append(below)
+            hi.append(above)
             colors.append({"a": "tab:green", "b": "tab:red"}.get(verdict(c), "lightgrey"))
         st = style(s, line=False)
         # Bars grow from 1 (as fast as Go) up or down on the log axis.
