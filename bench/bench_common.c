@@ -233,6 +233,21 @@ static void noise_snap(struct noise *n) {
   fclose(f);
 }
 
+/* What the fiber runtimes did per operation (an iteration is an operation,
+ * a value or a link): resumes, hand-offs, steals, wake-ups, FUTEX_WAKEs...
+ * Only where a runtime did anything, so thread rows carry none. */
+static void sched_report(bench_state *st, const struct chan_debug_rt_stats *a,
+                         const struct chan_debug_rt_stats *b) {
+  double ops = (double)bench_iteration_count(st);
+  if (ops <= 0 || b->resumes == a->resumes)
+    return;
+#define SCHED_COUNTER(name, what)                                              \
+  bench_counter(st, "sched_" #name "_per_op", (double)(b->name - a->name) / ops, \
+                BENCH_COUNTER_AVG_THREADS);
+  CHAN_DEBUG_RT_COUNTERS(SCHED_COUNTER)
+#undef SCHED_COUNTER
+}
+
 /* The benchmark as registered: the scenario's body between two noise
  * snapshots. Google Benchmark keeps the counters of a repetition's last
  * call, so each repetition carries its own noise figures. */
@@ -252,9 +267,13 @@ static void run_measured(bench_state *st, void *user) {
   test_drop_now =
       drop_call > 0 && atomic_fetch_add(&r->calls, 1) + 1 == drop_call;
   struct noise a, b;
+  struct chan_debug_rt_stats sa, sb;
+  exec_sched_snap(&sa);
   noise_snap(&a);
   r->fn(st, r->arg);
   noise_snap(&b);
+  exec_sched_snap(&sb);
+  sched_report(st, &sa, &sb);
   /* Below 50 ms (5 ticks) the tick counts say nothing. */
   double wall = (double)(b.wall_ns - a.wall_ns);
   if (!a.ok || !b.ok || wall < 50e6)

@@ -15,6 +15,7 @@
 #ifndef CHAN_BENCH_COMMON_H
 #define CHAN_BENCH_COMMON_H
 
+#include <chan/chan_debug.h>
 #include "placement.h"
 #include "queue.h"
 #include "shim/bench_shim.h"
@@ -92,6 +93,9 @@ chan_rt *suite_runtime(bench_state *st, enum suite_rt kind);
 const struct bq_fibers *suite_fibers(enum suite_rt kind);
 /* Stops and frees the runtimes (suite_release() calls it). */
 void exec_release(void);
+/* The scheduling counters of every fiber runtime started so far, summed
+ * (chan_debug.h); a runtime started later counts from zero. */
+void exec_sched_snap(struct chan_debug_rt_stats *out);
 
 /* Where a benchmark's roles run: an executor and, for threads, a
  * placement class (NULL for fibers, whose runtime places them: every fiber

@@ -83,6 +83,19 @@ static void runtime_stop(enum suite_rt kind) {
   runtimes[kind] = NULL;
 }
 
+void exec_sched_snap(struct chan_debug_rt_stats *out) {
+  *out = (struct chan_debug_rt_stats){0};
+  for (int k = 0; k < SUITE_RT_N; k++) {
+    if (!runtimes[k])
+      continue;
+    struct chan_debug_rt_stats s;
+    chan_debug_rt_stats(runtimes[k], &s);
+#define SCHED_ADD(name, what) out->name += s.name;
+    CHAN_DEBUG_RT_COUNTERS(SCHED_ADD)
+#undef SCHED_ADD
+  }
+}
+
 void exec_release(void) {
   for (int k = 0; k < SUITE_RT_N; k++)
     runtime_stop(k);

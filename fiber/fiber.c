@@ -127,6 +127,8 @@ static void claim_cpu(struct chan_fiber *f) {
 void cl_fiber_run(struct cl_worker *w, struct chan_fiber *f) {
   for (;;) {
     claim_cpu(f);
+    if (f->worker != w && f->worker)
+      cl_stat_inc(&w->stats.migrations);
     f->worker = w;
     atomic_store_explicit(&w->current, f, memory_order_relaxed);
     cl_stat_inc(&w->stats.resumes);
@@ -205,9 +207,10 @@ static void make_runnable(struct chan_fiber *f) {
    * run it to its end and its descriptor may be reused (TSan found this). */
   struct chan_rt *rt = f->rt;
   struct chan_fiber *self = cl_fiber_current();
-  if (self && self->rt == rt)
+  if (self && self->rt == rt) {
+    cl_stat_inc(&self->worker->stats.handoffs);
     cl_runq_put_next(self->worker, f);
-  else
+  } else
     cl_global_put(rt, f);
   cl_rt_wakep(rt);
 }
@@ -248,6 +251,7 @@ int chan_fiber_spawn(chan_rt *rt, chan_fiber **out, chan_fiber_fn fn,
   f->rt = rt;
   f->fn = fn;
   f->arg = arg;
+  f->worker = NULL; /* not run yet: its first resume is no migration */
   f->id = atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed) + 1;
   atomic_init(&f->joiner, 0);
   atomic_init(&f->refs, out ? 2 : 1);

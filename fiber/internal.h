@@ -11,6 +11,7 @@
 #ifndef CL_FIBER_INTERNAL_H
 #define CL_FIBER_INTERNAL_H
 
+#include <chan/chan_debug.h>
 #include <chan/fiber.h>
 
 #include <pthread.h>
@@ -78,10 +79,12 @@ struct chan_fiber {
 
 #define CL_RUNQ_SIZE 256 /* a power of two */
 
-/* Counters, each written by its worker only (relaxed), summed on read. */
+/* Counters (chan_debug.h's list), each written by its worker only
+ * (relaxed), summed on read. */
 struct cl_worker_stats {
-  _Atomic uint64_t resumes, parks, yields, steals, idle_sleeps, wakeups,
-      timers_fired;
+#define CL_STAT_FIELD(name, what) _Atomic uint64_t name;
+  CHAN_DEBUG_RT_COUNTERS(CL_STAT_FIELD)
+#undef CL_STAT_FIELD
 };
 
 struct cl_worker {

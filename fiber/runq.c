@@ -104,6 +104,7 @@ struct chan_fiber *cl_runq_get(struct cl_worker *w) {
                     &w->runnext, &next, NULL, memory_order_acq_rel,
                     memory_order_relaxed)) {
       w->runnext_streak++;
+      cl_stat_inc(&w->stats.runnext_runs);
       return next;
     }
   }
@@ -121,6 +122,8 @@ struct chan_fiber *cl_runq_get(struct cl_worker *w) {
   /* The queue is empty: runnext, even past its streak. */
   struct chan_fiber *next =
       atomic_exchange_explicit(&w->runnext, NULL, memory_order_acq_rel);
+  if (next)
+    cl_stat_inc(&w->stats.runnext_runs);
   return next;
 }
 
@@ -165,6 +168,7 @@ static uint32_t grab(struct cl_worker *thief, struct cl_worker *victim,
                                                    NULL, memory_order_acq_rel,
                                                    memory_order_relaxed))
         return 0;
+      cl_stat_inc(&thief->stats.runnext_steals);
       slot_store(thief, tt, next);
       return 1;
     }

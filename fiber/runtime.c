@@ -149,6 +149,7 @@ static struct chan_fiber *steal(struct cl_worker *w) {
       }
     }
   }
+  cl_stat_inc(&w->stats.steal_misses);
   return NULL;
 }
 
@@ -192,6 +193,10 @@ static void go_idle(struct cl_worker *w) {
         cl_stat_inc(&w->stats.idle_sleeps);
         cl_futex_wait(&w->sleep_word, CL_IDLE_SLEEPING, deadline);
       }
+      /* A waker that found us SLEEPING made a FUTEX_WAKE system call. */
+      if (atomic_load_explicit(&w->sleep_word, memory_order_relaxed) ==
+          CL_AWAKE)
+        cl_stat_inc(&w->stats.futex_wakes);
       atomic_store_explicit(&w->sleep_until, INT64_MIN, memory_order_relaxed);
     }
   }
@@ -209,7 +214,7 @@ static void go_idle(struct cl_worker *w) {
   cl_futex_unlock(&rt->idle_lock);
   if (!still_listed) {
     w->spinning = true; /* the waker counted us in nspinning (W2) */
-    cl_stat_inc(&w->stats.wakeups);
+    cl_stat_inc(&w->stats.wakeps);
   }
 }
 
@@ -544,15 +549,10 @@ void chan_debug_rt_stats(const struct chan_rt *rt,
   out->live = atomic_load_explicit(&rt->live, memory_order_relaxed);
   for (unsigned i = 0; i < rt->nworkers; i++) {
     const struct cl_worker_stats *s = &rt->workers[i].stats;
-    out->resumes += atomic_load_explicit(&s->resumes, memory_order_relaxed);
-    out->parks += atomic_load_explicit(&s->parks, memory_order_relaxed);
-    out->yields += atomic_load_explicit(&s->yields, memory_order_relaxed);
-    out->steals += atomic_load_explicit(&s->steals, memory_order_relaxed);
-    out->idle_sleeps +=
-        atomic_load_explicit(&s->idle_sleeps, memory_order_relaxed);
-    out->wakeups += atomic_load_explicit(&s->wakeups, memory_order_relaxed);
-    out->timers_fired +=
-        atomic_load_explicit(&s->timers_fired, memory_order_relaxed);
+#define CL_STAT_SUM(name, what)                                                \
+  out->name += atomic_load_explicit(&s->name, memory_order_relaxed);
+    CHAN_DEBUG_RT_COUNTERS(CL_STAT_SUM)
+#undef CL_STAT_SUM
   }
   struct chan_rt *mut = (struct chan_rt *)rt;
   cl_futex_lock(&mut->pool_lock);

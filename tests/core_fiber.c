@@ -334,7 +334,7 @@ static void ping_pong_on(chan_rt *rt, struct pingpong *p,
   CHECK_STATUS(chan_send(p->ping, &(int64_t){-1}), CHAN_OK);
   CHECK_EQ(join(b), 0);
   stats->parks = after.parks - before.parks;
-  stats->wakeups = after.wakeups - before.wakeups;
+  stats->wakeps = after.wakeps - before.wakeps;
   stats->idle_sleeps = after.idle_sleeps - before.idle_sleeps;
 }
 
@@ -366,7 +366,7 @@ TEST(fiber_ping_pong_stays_on_one_worker_without_kernel_sleeps) {
     printf("  %d of %lld rounds on one CPU; %llu parks, %llu wake-ups of "
            "idle workers, %llu kernel sleeps\n",
            p.same_cpu, (long long)p.n, (unsigned long long)d.parks,
-           (unsigned long long)d.wakeups, (unsigned long long)d.idle_sleeps);
+           (unsigned long long)d.wakeps, (unsigned long long)d.idle_sleeps);
   }
   CHECK(local);
   CHECK(awake);
