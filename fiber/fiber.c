@@ -198,10 +198,19 @@ bool cl_fiber_wait(struct cl_parker *p, int64_t deadline) {
 
 /* Makes f runnable. From a fiber of the same runtime, f runs next on this
  * worker, so a handoff stays on this core (Go's runnext); from anywhere
- * else, f goes to the global queue. Either way an idle worker is woken if
- * none is looking for work (Go's ready/wakep): the waker may run on for a
- * long time, and then the idle worker steals f. While fibers keep handing
- * off, a worker is usually spinning already, so this costs two loads. */
+ * else, f goes to the global queue.
+ *
+ * An idle worker is woken (Go's wakep) only for work it could take now: f
+ * in the global queue, or the fiber f displaced from runnext into the
+ * local queue. A fiber in runnext alone wakes nobody (Tokio's rule for its
+ * LIFO slot): the waker nearly always parks within a few instructions and
+ * its worker runs f next. Waking a worker for it anyway is what made the
+ * runtime machine-sensitive: the woken worker polls this worker's queue
+ * lines, which this worker writes at every hand-off, and steals the chain
+ * apart, so every later hand-off crosses cores (fiber/README.md,
+ * "Performance model"). A waker that computes on instead of parking is
+ * found by the idle workers' watch (runtime.c), which steals f from
+ * runnext after the pause. */
 static void make_runnable(struct chan_fiber *f) {
   /* Read f before publishing it: once it is in a queue, another worker may
    * run it to its end and its descriptor may be reused (TSan found this). */
@@ -209,9 +218,11 @@ static void make_runnable(struct chan_fiber *f) {
   struct chan_fiber *self = cl_fiber_current();
   if (self && self->rt == rt) {
     cl_stat_inc(&self->worker->stats.handoffs);
-    cl_runq_put_next(self->worker, f);
-  } else
+    if (!cl_runq_put_next(self->worker, f))
+      return; /* only runnext: this worker runs it next */
+  } else {
     cl_global_put(rt, f);
+  }
   cl_rt_wakep(rt);
 }
 

@@ -106,6 +106,7 @@ struct cl_worker {
   uint32_t tick;
   uint64_t rng;
   bool spinning;
+  int64_t watch_ns;  /* how long an idle sleep lasts at most (runtime.c) */
   unsigned *victims; /* other workers, nearest first */
 
   /* Timers (timer.c): a pairing heap of armed fibers. */

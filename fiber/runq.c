@@ -11,7 +11,12 @@
  *   queue. runnext holds the fiber the owner runs next: the one a running
  *   fiber just woke or spawned, so a handoff stays on the waker's core; the
  *   fiber it displaces goes to the tail. Thieves take runnext only as a last
- *   resort and after a pause (the owner is usually about to run it).
+ *   resort and after a pause (the owner is usually about to run it), and
+ *   a queue of one fiber only after the same pause and only if its owner
+ *   has not taken from its queue meanwhile: in a chain of hand-offs that
+ *   one is the fiber runnext just displaced, which the owner reaches
+ *   within a switch or two; taken at once, it would split the chain
+ *   across cores (fiber/README.md, "Performance model").
  *   The global queue (a locked list) takes fibers readied by plain threads
  *   and spills; workers check it every 61 schedules for fairness, and when
  *   their own queue is empty.
@@ -134,12 +139,24 @@ bool cl_runq_empty(struct cl_worker *w) {
          atomic_load_explicit(&w->runnext, memory_order_seq_cst) == NULL;
 }
 
-/* Pause before taking a victim's runnext: the victim usually runs it within
- * a few microseconds (it was just woken by the fiber running there). The
- * pause stands for the victim's code, so it is longer where that code runs
- * slower (sanitizer builds); too short, and a thief takes the fiber its
- * waker was about to run, splitting a ping-pong across workers. */
+/* Pause before taking a victim's runnext (or its one queued fiber): the
+ * victim usually runs it within a few microseconds (it was just woken by
+ * the fiber running there). 3 us is Go's pause for the same decision (its
+ * usleep(3) in runqgrab), a bound on the victim's code, not a figure
+ * tuned to a CPU: it is time on the monotonic clock, so it means the same
+ * on every machine, and only the thief, which has nothing else to do,
+ * spends it. It is longer where the victim's code runs slower (sanitizer
+ * builds); too short, and a thief takes the fiber its waker was about to
+ * run, splitting a ping-pong across workers. */
 #define RUNNEXT_STEAL_PAUSE_NS (3000 * CL_INSTRUMENTED_SLOWDOWN)
+
+/* Waits without watching the victim's lines (its owner writes them at
+ * every hand-off: watching would slow the very hand-offs we wait for). */
+static void pause_for_owner(void) {
+  int64_t until = cl_now_ns() + RUNNEXT_STEAL_PAUSE_NS;
+  while (cl_now_ns() < until)
+    cl_cpu_relax();
+}
 
 /* Copies up to half of victim's queue into thief's ring at the thief's tail
  * (not yet published) and returns how many. */
@@ -151,6 +168,14 @@ static uint32_t grab(struct cl_worker *thief, struct cl_worker *victim,
     uint32_t t = atomic_load_explicit(&victim->tail, memory_order_acquire);
     uint32_t n = t - h;
     n -= n / 2;
+    if (t - h == 1) {
+      /* One queued fiber: give its owner the pause to reach it first; if
+       * the owner took anything from its queue meanwhile, it is draining
+       * the queue itself and there is nothing to help with. */
+      pause_for_owner();
+      if (atomic_load_explicit(&victim->head, memory_order_acquire) != h)
+        return 0;
+    }
     if (n == 0) {
       if (!take_next)
         return 0;
@@ -158,12 +183,7 @@ static uint32_t grab(struct cl_worker *thief, struct cl_worker *victim,
           atomic_load_explicit(&victim->runnext, memory_order_acquire);
       if (!next)
         return 0;
-      /* Wait without watching the victim's line (its owner writes it at
-       * every hand-off: watching would slow the very hand-offs we wait
-       * for), then try once (Go sleeps 3 us here). */
-      int64_t until = cl_now_ns() + RUNNEXT_STEAL_PAUSE_NS;
-      while (cl_now_ns() < until)
-        cl_cpu_relax();
+      pause_for_owner(); /* then try once */
       if (!atomic_compare_exchange_strong_explicit(&victim->runnext, &next,
                                                    NULL, memory_order_acq_rel,
                                                    memory_order_relaxed))

@@ -15,11 +15,28 @@
  *     while fewer than half the busy workers spin (Go's rule), so idle
  *     workers never burn all the CPU.
  *   - Idle: a worker with nothing to do puts itself on the idle list and
- *     sleeps on its own futex word, until the earliest timer of any worker.
- *   - Wake-up: whoever makes a fiber runnable calls cl_rt_wakep: if some
- *     worker is idle and none is spinning, it wakes one, which starts out
- *     spinning. A spinning worker that finds work wakes another if it was
- *     the last spinner (more work may follow).
+ *     sleeps on its own futex word, until the earliest timer of any worker
+ *     or, while another worker is busy, until its watch (below).
+ *   - Wake-up: whoever makes a fiber runnable where another worker could
+ *     take it (the global queue, or a fiber displaced from runnext into a
+ *     local queue) calls cl_rt_wakep: if some worker is idle and none is
+ *     spinning, it wakes one, which starts out spinning. A spinning worker
+ *     that finds work wakes another if it was the last spinner (more work
+ *     may follow). A fiber readied into runnext alone wakes nobody
+ *     (fiber.c, make_runnable).
+ *   - Watch (Go's sysmon, done by the idle workers themselves): a fiber in
+ *     runnext whose waker computes on instead of parking must still run.
+ *     So while some worker is busy, an idle worker sleeps at most its watch
+ *     interval, then looks for work once as a spinner (and takes a runnext
+ *     that waited out the pause). The interval starts at 20 us and doubles
+ *     each time the look finds nothing, up to 10 ms (Go's sysmon delays).
+ *     When every worker is idle no runnext can be filled (only a running
+ *     fiber fills one), so they sleep until woken or a timer: a runtime
+ *     whose fibers are all blocked uses no CPU. A worker that turns busy
+ *     again got its work through a wake-up or from its own timers; either
+ *     way it then wakes another if none is spinning (Go's resetspinning,
+ *     stop_spinning below, or cl_rt_wakep for a fiber a timer readied), and
+ *     that one, finding nothing, sleeps watching.
  *
  * No lost wake-up (Go's "worker thread parking/unparking" note): it is a
  * Dekker handshake on sequentially consistent operations between
@@ -159,9 +176,20 @@ static struct chan_fiber *steal(struct cl_worker *w) {
  * an idle runtime still sleeps after it. */
 #define IDLE_SPIN_NS 20000
 
+/* The watch interval's bounds (Go's sysmon: 20 us, doubling, up to 10 ms). */
+#define WATCH_MIN_NS 20000
+#define WATCH_MAX_NS 10000000
+
 /* Sleeps until woken or the earliest timer; returns on any wake-up. */
 static void go_idle(struct cl_worker *w) {
   struct chan_rt *rt = w->rt;
+  /* Back here without having run a fiber since the last sleep: that look
+   * found nothing, so watch less often (worker_main resets it). The idle
+   * spin bets that work comes back soon after a worker ran out of it; one
+   * that has already slept since without finding any lost that bet. */
+  bool just_ran = w->watch_ns < WATCH_MIN_NS;
+  if (w->watch_ns < WATCH_MAX_NS)
+    w->watch_ns *= 2;
   atomic_store_explicit(&w->sleep_word, CL_IDLE_SPINNING, memory_order_relaxed);
   cl_futex_lock(&rt->idle_lock);
   w->idle_next = rt->idle_list;
@@ -174,7 +202,7 @@ static void go_idle(struct cl_worker *w) {
   cl_full_fence();
   int64_t now = cl_now_ns();
   if (!work_anywhere(rt, now) && !shutting_down(rt)) {
-    int64_t until = now + IDLE_SPIN_NS;
+    int64_t until = just_ran ? now + IDLE_SPIN_NS : now;
     while (atomic_load_explicit(&w->sleep_word, memory_order_acquire) ==
                CL_IDLE_SPINNING &&
            cl_now_ns() < until)
@@ -189,9 +217,18 @@ static void go_idle(struct cl_worker *w) {
                             memory_order_seq_cst);
       int64_t deadline = earliest_timer(rt);
       atomic_store_explicit(&w->sleep_until, deadline, memory_order_seq_cst);
+      /* The watch shortens the sleep but is not published in sleep_until:
+       * timers never count on it. */
+      int64_t wake_at = deadline;
+      if (atomic_load_explicit(&rt->nidle, memory_order_relaxed) <
+          rt->nworkers) {
+        int64_t watch = cl_now_ns() + w->watch_ns;
+        if (watch < wake_at)
+          wake_at = watch;
+      }
       if (earliest_timer(rt) >= deadline && !work_anywhere(rt, cl_now_ns())) {
         cl_stat_inc(&w->stats.idle_sleeps);
-        cl_futex_wait(&w->sleep_word, CL_IDLE_SLEEPING, deadline);
+        cl_futex_wait(&w->sleep_word, CL_IDLE_SLEEPING, wake_at);
       }
       /* A waker that found us SLEEPING made a FUTEX_WAKE system call. */
       if (atomic_load_explicit(&w->sleep_word, memory_order_relaxed) ==
@@ -289,6 +326,7 @@ static void *worker_main(void *arg) {
     if (!f)
       break;
     stop_spinning(w);
+    w->watch_ns = WATCH_MIN_NS / 2; /* go_idle doubles it first */
     cl_fiber_run(w, f);
   }
   cl_tls_worker = NULL;
@@ -453,6 +491,7 @@ int chan_rt_start(chan_rt **out, const struct chan_rt_options *options) {
     w->index = i;
     w->pu = -1;
     w->rng = 0x9e3779b97f4a7c15ull * (i + 1);
+    w->watch_ns = WATCH_MIN_NS / 2;
     atomic_init(&w->timer_next, CL_DEADLINE_NONE);
     atomic_init(&w->sleep_until, INT64_MIN); /* not sleeping */
     w->victims = calloc(rt->nworkers, sizeof *w->victims);
