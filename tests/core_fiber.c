@@ -560,6 +560,88 @@ TEST(fiber_timeouts_and_sleeps_fire_no_earlier_than_asked_without_threads) {
   stop_rt(rt);
 }
 
+/* A select whose cases are all nil channels, with a timeout, on a fiber:
+ * Go's select with only nil channels and a timer case. It must park the
+ * fiber on its worker's timer heap, not sleep the worker's thread: on a
+ * runtime of one worker, another fiber runs (and finishes its rounds of
+ * hand-offs) while the select waits, and the select returns CHAN_TIMEOUT
+ * no earlier than asked. */
+struct nil_select {
+  chan_t *ping, *pong;
+  _Atomic bool selecting, select_done;
+  _Atomic int rounds_during; /* the other fiber's rounds while it waited */
+  int result;
+  int64_t took_ns;
+};
+
+enum { NIL_SELECT_TIMEOUT_MS = 200, NIL_SELECT_ROUNDS = 100 };
+
+static void *select_on_nil_only(void *arg) {
+  struct nil_select *n = arg;
+  struct chan_case cases[] = {{.chan = NULL, .dir = CHAN_RECV},
+                              {.chan = NULL, .dir = CHAN_SEND}};
+  size_t chosen = 99;
+  atomic_store(&n->selecting, true);
+  int64_t t0 = test_now_ns();
+  n->result = chan_select(cases, 2, NIL_SELECT_TIMEOUT_MS * MS, &chosen);
+  n->took_ns = test_now_ns() - t0;
+  atomic_store(&n->select_done, true);
+  return NULL;
+}
+
+/* Runs on the same (only) worker: hand-offs with a partner fiber, counted
+ * while the select is still waiting. */
+static void *rounds_beside_select(void *arg) {
+  struct nil_select *n = arg;
+  while (!atomic_load(&n->selecting))
+    chan_fiber_yield();
+  for (int i = 0; i < NIL_SELECT_ROUNDS; i++) {
+    int64_t v = i;
+    if (chan_send(n->ping, &v) != CHAN_OK || chan_recv(n->pong, &v) != CHAN_OK)
+      return (void *)1;
+    if (!atomic_load(&n->select_done))
+      atomic_fetch_add(&n->rounds_during, 1);
+  }
+  int64_t stop = -1;
+  chan_send(n->ping, &stop);
+  return NULL;
+}
+
+static void *echo_until_negative(void *arg) {
+  struct nil_select *n = arg;
+  int64_t v;
+  while (chan_recv(n->ping, &v) == CHAN_OK && v >= 0)
+    if (chan_send(n->pong, &v) != CHAN_OK)
+      return (void *)1;
+  return NULL;
+}
+
+TEST(fiber_select_on_nil_channels_only_parks_the_fiber_until_its_timeout) {
+  chan_rt *rt = start_rt(1);
+  REQUIRE(rt);
+  struct nil_select n = {.ping = test_chan(8, 0), .pong = test_chan(8, 0),
+                         .result = -100};
+  REQUIRE(n.ping && n.pong);
+  chan_fiber *sel = spawn(rt, select_on_nil_only, &n);
+  chan_fiber *echo = spawn(rt, echo_until_negative, &n);
+  chan_fiber *rounds = spawn(rt, rounds_beside_select, &n);
+  CHECK_EQ(join(rounds), 0);
+  CHECK_EQ(join(echo), 0);
+  join(sel);
+  printf("  select took %.1f ms (asked %d); the other fiber ran %d of %d "
+         "rounds meanwhile\n",
+         (double)n.took_ns / 1e6, NIL_SELECT_TIMEOUT_MS,
+         atomic_load(&n.rounds_during), NIL_SELECT_ROUNDS);
+  CHECK_STATUS(n.result, CHAN_TIMEOUT);
+  CHECK(n.took_ns >= NIL_SELECT_TIMEOUT_MS * MS);
+  /* Its worker was free: the rounds ran while the select waited (a
+   * blocked worker would run none of them until the select returned). */
+  CHECK_EQ(atomic_load(&n.rounds_during), NIL_SELECT_ROUNDS);
+  chan_destroy(n.ping);
+  chan_destroy(n.pong);
+  stop_rt(rt);
+}
+
 /* A timed receive that a sender serves in time succeeds; its timer is
  * disarmed and never fires later. */
 TEST(fiber_timed_op_served_in_time_succeeds_and_its_timer_is_gone) {
