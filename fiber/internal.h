@@ -190,6 +190,8 @@ void cl_timer_arm(struct cl_worker *w, struct chan_fiber *f,
 void cl_timer_disarm(struct cl_worker *w, struct chan_fiber *f);
 /* Fires w's due timers; returns how many fibers it woke. */
 unsigned cl_timer_run(struct cl_worker *w, int64_t now);
+/* The same at the clock's now, read only if w has a timer armed. */
+unsigned cl_timer_run_due(struct cl_worker *w);
 int64_t cl_timer_next(struct cl_worker *w);
 
 /* stack.c */

@@ -124,12 +124,18 @@ struct chan_fiber *cl_runq_get(struct cl_worker *w) {
             &w->head, &h, h + 1, memory_order_acq_rel, memory_order_relaxed))
       return f;
   }
-  /* The queue is empty: runnext, even past its streak. */
+  /* The queue is empty: runnext, even past its streak (looked at first:
+   * an exchange on an empty slot would be a locked instruction for
+   * nothing at every switch of a yielding fiber). */
   struct chan_fiber *next =
-      atomic_exchange_explicit(&w->runnext, NULL, memory_order_acq_rel);
-  if (next)
+      atomic_load_explicit(&w->runnext, memory_order_relaxed);
+  if (next && atomic_compare_exchange_strong_explicit(
+                  &w->runnext, &next, NULL, memory_order_acq_rel,
+                  memory_order_relaxed)) {
     cl_stat_inc(&w->stats.runnext_runs);
-  return next;
+    return next;
+  }
+  return NULL;
 }
 
 /* seq_cst: the sleeper's loads in the wake-up handshake (runtime.c). */

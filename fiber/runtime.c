@@ -158,7 +158,7 @@ static struct chan_fiber *steal(struct cl_worker *w) {
     for (unsigned k = 0; k + 1 < rt->nworkers; k++) {
       struct cl_worker *v = &rt->workers[w->victims[k]];
       if (last)
-        cl_timer_run(v, cl_now_ns()); /* its due timers, if it is busy */
+        cl_timer_run_due(v); /* its due timers, if it is busy */
       struct chan_fiber *f = cl_runq_steal(w, v, last);
       if (f) {
         cl_stat_inc(&w->stats.steals);
@@ -268,7 +268,7 @@ static struct chan_fiber *find_work(struct cl_worker *w) {
       f = cl_runq_get(w);
     if (f)
       return f;
-    unsigned fired = cl_timer_run(w, cl_now_ns());
+    unsigned fired = cl_timer_run_due(w);
     if (fired) {
       for (unsigned i = 0; i < fired; i++)
         cl_stat_inc(&w->stats.timers_fired);

@@ -7,7 +7,11 @@
  *           a round trip, two switches. impl:fiber is chanlab's runtime
  *           with a single worker (chan_fiber_yield: fiber -> scheduler ->
  *           other fiber, no system call), impl:thread two threads pinned
- *           to one PU calling sched_yield (two kernel context switches).
+ *           to one PU calling sched_yield (two kernel context switches),
+ *           impl:floor the same round trip as two bare jump_fcontext
+ *           calls between two contexts on the benchmark's thread: the
+ *           context switch alone, with no scheduler, no run queue and no
+ *           park, so the fiber row shows what the runtime adds to it.
  *   spawn:  start a goroutine that returns at once and wait for it; one
  *           iteration is a spawn, the goroutine's run and exit, and the
  *           join. impl:fiber spawns from a fiber (the child runs next on
@@ -20,6 +24,7 @@
 
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 /* ---- switch ---------------------------------------------------------------
  */
@@ -39,6 +44,43 @@ static void bm_switch(bench_state *st, void *user) {
                            .batch_lo = 1000,
                            .runtime = RT_SINGLE};
   round_drive(st, w, &ro, NULL);
+}
+
+/* The floor: Boost.Context's fcontext C ABI (libboost_context, which
+ * libchan links for its fibers; fiber/switch.h declares the same two calls
+ * for the runtime). A saved context is an opaque pointer. */
+typedef struct {
+  void *fctx;
+  void *data;
+} floor_transfer;
+floor_transfer jump_fcontext(void *const to, void *vp);
+void *make_fcontext(void *sp, size_t size, void (*fn)(floor_transfer));
+
+/* The other context: jumps straight back, forever (the benchmark's
+ * thread abandons it with its stack when done). */
+static void floor_partner(floor_transfer t) {
+  for (;;)
+    t = jump_fcontext(t.fctx, NULL);
+}
+
+static void bm_switch_floor(bench_state *st, void *user) {
+  (void)user;
+  enum { STACK = 64 << 10 };
+  void *stack = malloc(STACK);
+  if (!stack) {
+    bench_fail(st, "out of memory");
+    return;
+  }
+  void *partner = make_fcontext((char *)stack + STACK, STACK, floor_partner);
+  int64_t batch;
+  while (bench_keep_running_batch(st, batch = round_batch(st, 1000, 100000))) {
+    int64_t t0 = now_ns();
+    for (int64_t i = 0; i < batch; i++)
+      partner = jump_fcontext(partner, NULL).fctx; /* there and back */
+    bench_set_iteration_time(st, (double)(now_ns() - t0) * 1e-9);
+  }
+  bench_set_items_processed(st, bench_iteration_count(st));
+  free(stack);
 }
 
 /* ---- spawn ----------------------------------------------------------------
@@ -120,6 +162,16 @@ static void register_executors(const struct scenario *sc, bench_fn fn,
 void register_switch(const struct scenario *sc) {
   /* Threads on one PU: otherwise sched_yield has no one to switch to. */
   register_executors(sc, bm_switch, PLACE_SAME_PU);
+  /* The floor beside them, with the fibers (it is their switch). Not under
+   * the sanitizers: their stack bookkeeping needs the switch annotations
+   * that only the runtime makes. */
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+  if (g_suite.exec_on[EXEC_FIBER]) {
+    char name[128];
+    snprintf(name, sizeof name, "%s/impl:floor/place:same_pu", sc->name);
+    bench_use_manual_time(suite_register_name(name, bm_switch_floor, NULL, 0));
+  }
+#endif
 }
 
 void register_spawn(const struct scenario *sc) {
