@@ -201,10 +201,12 @@ bool cl_fiber_wait(struct cl_parker *p, int64_t deadline) {
  * else, f goes to the global queue.
  *
  * An idle worker is woken (Go's wakep) only for work it could take now: f
- * in the global queue, or the fiber f displaced from runnext into the
- * local queue. A fiber in runnext alone wakes nobody (Tokio's rule for its
- * LIFO slot): the waker nearly always parks within a few instructions and
- * its worker runs f next. Waking a worker for it anyway is what made the
+ * in the global queue, or a local queue of two or more fibers (a backlog:
+ * f displaced one from runnext into a queue that was not empty). A fiber
+ * in runnext alone wakes nobody (Tokio's rule for its LIFO slot), nor does
+ * a lone displaced one: the waker nearly always parks within a few
+ * instructions and its worker runs them next (a thief gives a lone queued
+ * fiber the same pause as runnext, runq.c). Waking a worker for it anyway is what made the
  * runtime machine-sensitive: the woken worker polls this worker's queue
  * lines, which this worker writes at every hand-off, and steals the chain
  * apart, so every later hand-off crosses cores (fiber/README.md,
@@ -218,8 +220,8 @@ static void make_runnable(struct chan_fiber *f) {
   struct chan_fiber *self = cl_fiber_current();
   if (self && self->rt == rt) {
     cl_stat_inc(&self->worker->stats.handoffs);
-    if (!cl_runq_put_next(self->worker, f))
-      return; /* only runnext: this worker runs it next */
+    if (!cl_runq_put_next(self->worker, f) || cl_runq_len(self->worker) < 2)
+      return; /* this worker runs them next, before any thief would */
   } else {
     cl_global_put(rt, f);
   }

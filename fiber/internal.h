@@ -181,6 +181,8 @@ struct chan_fiber *cl_runq_get(struct cl_worker *w);
 struct chan_fiber *cl_runq_steal(struct cl_worker *thief,
                                  struct cl_worker *victim, bool take_next);
 bool cl_runq_empty(struct cl_worker *w);
+/* Fibers in w's queue (runnext not counted); for its owner. */
+uint32_t cl_runq_len(struct cl_worker *w);
 void cl_global_put(struct chan_rt *rt, struct chan_fiber *f);
 struct chan_fiber *cl_global_get(struct cl_worker *w, bool batch);
 

@@ -138,6 +138,11 @@ struct chan_fiber *cl_runq_get(struct cl_worker *w) {
   return NULL;
 }
 
+uint32_t cl_runq_len(struct cl_worker *w) {
+  return atomic_load_explicit(&w->tail, memory_order_relaxed) -
+         atomic_load_explicit(&w->head, memory_order_acquire);
+}
+
 /* seq_cst: the sleeper's loads in the wake-up handshake (runtime.c). */
 bool cl_runq_empty(struct cl_worker *w) {
   return atomic_load_explicit(&w->tail, memory_order_seq_cst) ==

@@ -18,8 +18,8 @@
  *     sleeps on its own futex word, until the earliest timer of any worker
  *     or, while another worker is busy, until its watch (below).
  *   - Wake-up: whoever makes a fiber runnable where another worker could
- *     take it (the global queue, or a fiber displaced from runnext into a
- *     local queue) calls cl_rt_wakep: if some worker is idle and none is
+ *     take it (the global queue, or a local queue holding two or more
+ *     after a fiber was displaced from runnext into it) calls cl_rt_wakep: if some worker is idle and none is
  *     spinning, it wakes one, which starts out spinning. A spinning worker
  *     that finds work wakes another if it was the last spinner (more work
  *     may follow). A fiber readied into runnext alone wakes nobody
