@@ -422,7 +422,7 @@ class Run:
                if k.startswith("peer.")]
         for key, what in (("rust_skipped", "skipped"), ("rust_failed", "failed")):
             if key in self.env:
-                out.append(("crossbeam, flume (Rust)", f"{what}: {self.env[key]}"))
+                out.append(("crossbeam, flume, tokio (Rust)", f"{what}: {self.env[key]}"))
         return out
 
     def absent(self, impl):

@@ -38,7 +38,7 @@ test_pkgs=(cmake ninja-build pkg-config gcc g++ clang libclang-rt-14-dev spin
 # The benchmarks beside them: Go, and the Rust peers' toolchain and crates.
 bench_pkgs=(golang-go cargo rustc librust-crossbeam-channel-dev
             librust-flume-dev librust-libc-dev librust-regex-dev
-            librust-nanorand-dev)
+            librust-nanorand-dev librust-tokio-dev)
 
 pkgs=("${test_pkgs[@]}")
 [ $only_test = 1 ] || pkgs+=("${bench_pkgs[@]}")

@@ -508,12 +508,13 @@ def exec_panel_rows(run, scenario, params):
     """A configuration's rows on every executor: threads where the OS places
     them, fibers on their runtime, Go (the runtime scenarios: every row).
     Of the other peers only those that also ran on fibers (Boost.Fiber on
-    its own scheduler, on threads and on fibers): the peers on threads alone
-    are in the peers' figures."""
+    its own scheduler, on threads and on fibers) and tokio's tasks (an M:N
+    runtime, as Go's): the peers on threads alone are in the peers' figures."""
     on_fibers = {r.impl for r in run.rows if r.exec == "fiber"}
     return [r for r in run.select(scenario, **params)
             if (r.place in FREE or r.meta["group"] == "runtime")
-            and (r.impl == "go" or r.impl in on_fibers or run.kind(r.impl) == CHANLAB)]
+            and (r.impl in ("go", "tokio") or r.impl in on_fibers
+                 or run.kind(r.impl) == CHANLAB)]
 
 
 def plot_executors(run, series, style, written):

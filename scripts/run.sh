@@ -15,7 +15,7 @@
 #   -t, --min-time S        seconds per repetition (default 0.08 quick, 0.2 full)
 #   -F, --filter REGEX      only benchmarks whose name matches
 #   -i, --impl LIST         implementations (chanbench's queues, go, crossbeam,
-#                           flume), comma-separated
+#                           flume, tokio), comma-separated
 #   -s, --scenario LIST     scenarios (names or globs; chanbench --list)
 #   -e, --executor LIST     thread, fiber or both (default) where a scenario
 #                           has the executor axis (chanbench's; Go runs anyway)
@@ -28,7 +28,7 @@
 #                           --background-load), into <run>/loaded/; the
 #                           report shows each one's slowdown (about 1 min)
 #       --no-go             leave out Go's channels
-#       --no-rust           leave out the Rust peers (crossbeam, flume)
+#       --no-rust           leave out the Rust peers (crossbeam, flume, tokio)
 #       --allocator NAME    jemalloc (default) or system
 #       --results DIR       where the run folder goes (default results/)
 #       --skip-deps         do not check the Debian packages
@@ -90,9 +90,9 @@ fi
 if [ -n "$baseline" ] && [ ! -d "$baseline" ]; then
   die "--baseline: '$baseline' is not a results folder"
 fi
-# --impl: "go" is Go's program, crossbeam and flume the Rust program's
-# (bench/peers/rust, its IMPLS); the other names are chanbench's queues.
-rust_impls=(crossbeam flume)
+# --impl: "go" is Go's program, crossbeam, flume and tokio the Rust
+# program's (bench/peers/rust, its IMPLS); the other names are chanbench's.
+rust_impls=(crossbeam flume tokio)
 bench_impl="" rust_impl="" run_bench=1
 if [ -n "$impl" ]; then
   [ -n "${impl//,/}" ] || die "empty --impl list"
@@ -160,7 +160,7 @@ fi
 rust_skipped="" rust_log=$(mktemp /tmp/chanlab-rust-build-XXXXXX)
 trap 'rm -f "$rust_log"' EXIT
 if [ $rust = 0 ]; then
-  rust_skipped="left out (--no-rust, or --impl names neither crossbeam nor flume)"
+  rust_skipped="left out (--no-rust, or --impl names none of crossbeam, flume, tokio)"
 else
   echo "building the Rust peers (bench/peers/rust: offline, Debian's crates)"
   if ! cmake --build "$build" --target chanpeers_rust >"$rust_log" 2>&1; then
@@ -274,10 +274,10 @@ if [ $go = 1 ]; then
   fi
 fi
 
-# 6. The Rust peers (crossbeam, flume), same schema, repetitions and
+# 6. The Rust peers (crossbeam, flume, tokio), same schema, repetitions and
 #    filters. A failure (a lost value) is recorded and the run goes on.
 if [ $rust = 1 ]; then
-  log "Rust peers: crossbeam-channel and flume ($(/usr/bin/rustc --version | cut -d' ' -f1-2))"
+  log "Rust peers: crossbeam-channel, flume and tokio ($(/usr/bin/rustc --version | cut -d' ' -f1-2))"
   rust_args=("${common[@]}")
   [ -n "$rust_impl" ] && rust_args+=(--impl "$rust_impl")
   rc=0

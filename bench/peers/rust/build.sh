@@ -18,7 +18,7 @@ done
 crate=$(dpkg -L librust-crossbeam-channel-dev 2>/dev/null |
         grep -E '/crossbeam-channel-[^/]+/Cargo\.toml$' | head -1 || true)
 if [ -z "$crate" ]; then
-  echo "build.sh: the Debian crate registry was not found: install librust-crossbeam-channel-dev and librust-flume-dev (scripts/install-deps.sh does)" >&2
+  echo "build.sh: the Debian crate registry was not found: install librust-crossbeam-channel-dev, librust-flume-dev and librust-tokio-dev (scripts/install-deps.sh does)" >&2
   exit 1
 fi
 registry=$(dirname "$(dirname "$crate")")
@@ -37,7 +37,7 @@ offline = true
 TOML
 
 version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo unknown; }
-export CHANPEERS_LIBRARIES="crossbeam=crossbeam-channel (librust-crossbeam-channel-dev $(version librust-crossbeam-channel-dev));flume=flume (librust-flume-dev $(version librust-flume-dev))"
+export CHANPEERS_LIBRARIES="crossbeam=crossbeam-channel (librust-crossbeam-channel-dev $(version librust-crossbeam-channel-dev));flume=flume (librust-flume-dev $(version librust-flume-dev));tokio=tokio (librust-tokio-dev $(version librust-tokio-dev))"
 export CHANPEERS_LINK="$link" CARGO_HOME="$out/cargo-home" RUSTC="$rustc"
 "$cargo" build --release --offline --quiet \
   --manifest-path "$out/pkg/Cargo.toml" --target-dir "$out/target"

@@ -1,9 +1,14 @@
-//! chanpeers - Rust's crossbeam-channel and flume on chanlab's scenarios.
+//! chanpeers - Rust's crossbeam-channel, flume and tokio on chanlab's
+//! scenarios.
 //!
 //! The Rust counterpart of bench/go (Go's channels): the same scenarios as
 //! chanbench where they apply, the same round structure, and the same JSON
-//! schema (Google Benchmark's), with benchmark names "impl:crossbeam" and
-//! "impl:flume", so the results land in the same tables and plots.
+//! schema (Google Benchmark's), with benchmark names "impl:crossbeam",
+//! "impl:flume" and "impl:tokio", so the results land in the same tables and
+//! plots. tokio's rows (tokio::sync::mpsc between tasks of its multi-thread
+//! runtime, and Go's pattern and goroutine benchmarks as tasks) are made in
+//! tokio_peer.rs, which says how they differ; what follows is about the two
+//! crates used from OS threads.
 //!
 //!   pingpong     round trip over two unbuffered channels; mean, and
 //!                p50/p99/p99.9 from chanbench's log-linear histogram
@@ -49,7 +54,6 @@
 //! passes to every program of a run.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::ffi::CStr;
 use std::fmt::Write as _;
 use std::os::raw::{c_char, c_int};
@@ -59,21 +63,27 @@ use std::time::{Duration, Instant};
 
 use nanorand::Rng as _;
 
+mod tokio_peer;
+
 // ---- allocation counting ---------------------------------------------------
 
 /// The system allocator, counting each thread's allocations (calls and
 /// bytes) for alloc_bytes_per_op and allocs_per_op.
 struct Counting;
 
+// Atomics only so that another thread may read them (tokio.rs sums its
+// runtime's workers'); the owner alone writes, with a plain load and store.
 thread_local! {
-    static ALLOC_CALLS: Cell<u64> = const { Cell::new(0) };
-    static ALLOC_BYTES: Cell<u64> = const { Cell::new(0) };
+    static ALLOC_CALLS: AtomicU64 = const { AtomicU64::new(0) };
+    static ALLOC_BYTES: AtomicU64 = const { AtomicU64::new(0) };
 }
 
 fn count_alloc(size: usize) {
     // try_with: nothing to count while the thread is being torn down.
-    let _ = ALLOC_CALLS.try_with(|c| c.set(c.get() + 1));
-    let _ = ALLOC_BYTES.try_with(|b| b.set(b.get() + size as u64));
+    let _ = ALLOC_CALLS.try_with(|c| c.store(c.load(Ordering::Relaxed) + 1, Ordering::Relaxed));
+    let _ = ALLOC_BYTES.try_with(|b| {
+        b.store(b.load(Ordering::Relaxed) + size as u64, Ordering::Relaxed)
+    });
 }
 
 unsafe impl GlobalAlloc for Counting {
@@ -144,8 +154,8 @@ impl Cost {
         Cost {
             cpu_ns: ts.tv_sec as i64 * 1_000_000_000 + ts.tv_nsec as i64,
             vcsw: ru.ru_nvcsw as i64,
-            alloc_bytes: ALLOC_BYTES.with(|b| b.get()),
-            alloc_calls: ALLOC_CALLS.with(|c| c.get()),
+            alloc_bytes: ALLOC_BYTES.with(|b| b.load(Ordering::Relaxed)),
+            alloc_calls: ALLOC_CALLS.with(|c| c.load(Ordering::Relaxed)),
         }
     }
     fn add_delta(&mut self, a: &Cost, b: &Cost) {
@@ -695,7 +705,7 @@ fn entry(name: &str, m: &Measured, reps: u32, rep: u32, bytes_per_msg: Option<u6
 
 // ---- command line ------------------------------------------------------------------
 
-const IMPLS: [&str; 2] = ["crossbeam", "flume"];
+const IMPLS: [&str; 3] = ["crossbeam", "flume", "tokio"];
 
 struct Config {
     full: bool,
@@ -719,17 +729,18 @@ const FULL: (u32, f64, u64) = (10, 0.2, 50000);
 
 const USAGE: &str = "usage: chanpeers [options]
 
-crossbeam-channel and flume on chanlab's scenarios, in Google Benchmark's JSON
-schema (impl:crossbeam, impl:flume). Flags as chanbench's and gochan's
+crossbeam-channel, flume and tokio on chanlab's scenarios, in Google Benchmark's
+JSON schema (impl:crossbeam, impl:flume, impl:tokio). Flags as chanbench's and gochan's
 (--x=v and --x v; Go's single-dash forms and Google Benchmark's --benchmark_x
 spellings work too):
   -q, --quick            the quick suite (default): chanbench's quick
                          configurations, 6 repetitions of 0.08 s
   -f, --full             every configuration on every placement, 10
                          repetitions of 0.2 s
-  -i, --impl LIST        crossbeam,flume (default all)
+  -i, --impl LIST        crossbeam,flume,tokio (default all)
   -s, --scenario LIST    scenarios, names or globs (pingpong, spsc, mpsc,
-                         spmc, mpmc, payload, select_recv; others are chanbench's)
+                         spmc, mpmc, payload, select_recv; tokio also
+                         pattern_*, spawn, switch; others are chanbench's)
   -p, --placement LIST   placement classes (chanbench's)
   -F, --filter REGEX     only benchmarks whose name matches (a leading '-'
                          negates)
@@ -742,7 +753,7 @@ spellings work too):
       --no-progress      no progress lines on stderr
   -l, --list             list the benchmarks that would run
   -h, --help             this help
-The quick suite takes about 20 s on 2 PUs, --full about 15 minutes (--list
+The quick suite takes about 45 s on 2 PUs, --full about 18 minutes (--list
 estimates it on this machine).
 Exit status: 2 for bad input or when no benchmark matches, 1 when a consumer
 lost or duplicated a value or a round did not finish in 60 s.";
@@ -1073,7 +1084,14 @@ fn main() {
             "crossbeam" => {
                 register!(&mut benches, &cfg, name, &pp, &all, &sweep, pus, crossbeam_channel)
             }
-            _ => register!(&mut benches, &cfg, name, &pp, &all, &sweep, pus, flume),
+            "flume" => register!(&mut benches, &cfg, name, &pp, &all, &sweep, pus, flume),
+            // Tasks cannot be pinned: tokio's rows are place:unpinned only.
+            _ if sweep.iter().any(|p| p.name == "unpinned") => {
+                tokio_peer::register(&mut benches, &cfg, pus, &mut context)
+            }
+            _ => context.push(("absent.all.tokio".to_string(),
+                               "tokio's tasks cannot be pinned: its rows are place:unpinned, \
+                                and --placement left unpinned out".to_string())),
         }
     }
     benches.retain(|b| {
@@ -1146,6 +1164,13 @@ fn main() {
         if let Some((k, v)) = lib.split_once('=') {
             context.push((format!("library.{k}"), v.to_string()));
         }
+    }
+    // tokio's line says how its rows are made (build.sh gave the package).
+    if cfg.impls.iter().any(|i| i == "tokio") {
+        if let Some((_, v)) = context.iter_mut().find(|(k, _)| k == "library.tokio") {
+            *v = tokio_peer::library(v, pus);
+        }
+        context.push(("tokio.worker_threads".to_string(), pus.to_string()));
     }
     let mut host = [0 as c_char; 256];
     unsafe { libc::gethostname(host.as_mut_ptr(), host.len() - 1) };
