@@ -187,7 +187,7 @@ expect 0 "" bash -c "! $py '$scripts/compare.py' '$run' '$run' | grep -q $'\033'
 
 # Extra result files and name parts are read generically: a peer's file and
 # an identifying part (exec:other) join the tables, plots and comparisons;
-# a Go file brings the targets of fibers against Go; a baseline run
+# a Go file brings issue 9's targets (fibers against Go); a baseline run
 # without the executor axis checks the thread rows (no regression).
 gen=$tmp/gen
 mkdir -p "$gen"
@@ -270,7 +270,7 @@ PY
 expect 0 "too few repetitions" $py "$scripts/compare.py" "$run" "$one"
 expect 2 "empty --filter" $py "$scripts/compare.py" --filter= "$run" "$run"
 
-# rerun_check.py: the report's targets from two runs of one commit.
+# rerun_check.py: the issue's targets from two runs of one commit.
 # Two runs of 6 clean repetitions each (a busy machine may drop some of the
 # tiny run's): no flips, no false alarms.
 mkdir -p "$tmp/r1" "$tmp/r2"
