@@ -303,7 +303,7 @@ def target(label, candidates, baseline, bound, noisy_floors, show_latency=False,
     wholly above the bound, missed if every candidate's is wholly below,
     otherwise inconclusive. The candidates are chanlab's rows (the callers
     pass run.of_kind(..., CHANLAB)): those on threads, or with fibers=True
-    those on chanlab's fibers (the targets of fibers against Go)."""
+    those on chanlab's fibers (issue 9's targets)."""
     candidates = [c for c in candidates if not c.error and on_fibers(c) == fibers]
     if not candidates or baseline is None:
         return None
@@ -321,7 +321,7 @@ def target(label, candidates, baseline, bound, noisy_floors, show_latency=False,
 
 
 def targets(run, noisy_floors):
-    """The threads' targets, each against this run's own floors and Go."""
+    """Issue 4's targets, each against this run's own floors and Go."""
     out = []
     cross = run.cross_place()
 
@@ -339,8 +339,8 @@ def targets(run, noisy_floors):
     elif sp0:
         b = best_of(sp0)
         m, lo, hi = b.stat()
-        out.append(("Unbuffered SPSC at least 2x crossbeam (crossbeam not in this run: its "
-                    "usual 1 M/s, so 2 M/s)", f"{b.series} ({b.place}) {b.fmt()}",
+        out.append(("Unbuffered SPSC at least 2x crossbeam (crossbeam not in this run: the issue's "
+                    "1 M/s, so 2 M/s)", f"{b.series} ({b.place}) {b.fmt()}",
                     stats.threshold_verdict(lo, hi, 2e6, True)))
     for cap in (128, 1024):
         go = run.one("spsc", "go", cap=cap)
@@ -380,7 +380,7 @@ def targets(run, noisy_floors):
     return [t for t in out if t]
 
 
-# ---- the executors: threads, fibers and Go -----------------------------------
+# ---- the executors: threads, fibers and Go (issue 9) ------------------------
 
 # Pattern shapes whose fiber rows must take at most Go's time per value (a
 # speed ratio of at least 1), with their parameter.
@@ -444,8 +444,8 @@ def thread_regressions(run, baseline):
 
 
 def fiber_targets(run, noisy_floors, baseline=None):
-    """The targets of fibers against Go in the same run, the thread executor
-    against a baseline run, and the fibers' costs."""
+    """Issue 9's targets: fibers against Go in the same run, the thread
+    executor against a baseline run, and the fibers' costs."""
     out = []
     go_pp = run.one("pingpong", "go")
     out.append(fiber_target("Fiber ping-pong at least as fast as Go's", fibers(run, "pingpong"),
@@ -470,8 +470,6 @@ def fiber_targets(run, noisy_floors, baseline=None):
                           run.one("pattern_pool", "go", workers=w), 1, noisy_floors))
     out.append(fiber_target("Fiber spawn plus exit at most Go's goroutine cost",
                       fibers(run, "spawn"), run.one("spawn", "go"), 1, noisy_floors))
-    out.append(fiber_target("Fiber switch round trip at most Go's", fibers(run, "switch"),
-                      run.one("switch", "go"), 1, noisy_floors))
     measured, v = thread_regressions(run, baseline)
     out.append(("Thread executor: no regression", measured, v))
     worst = {}
@@ -523,10 +521,6 @@ def executor_headlines(run):
             continue
         best_f = ranking(fib)[1]
         s = f"{label}: fibers best {best_f.series} {best_f.fmt()}"
-        floor = run.one(scen, "floor") if scen == "switch" else None
-        if floor:
-            s += (f" (the bare jump_fcontext round trip, no scheduler: {floor.fmt()}; the "
-                  "runtime adds the rest)")
         if thr:
             best_t = ranking(thr)[1]
             c = speedup(best_f, best_t)
@@ -579,7 +573,7 @@ def headlines(run):
     return out
 
 
-# ---- the peers -------------------------------------------------------------------
+# ---- the peers (issue 11) -------------------------------------------------------
 
 def best_series(rows):
     """The best row of rows by the metric, or None."""
@@ -607,7 +601,7 @@ def peer_comparisons(run):
     return out
 
 
-# The scenarios that move messages through a queue (the peers goals' "buffered
+# The scenarios that move messages through a queue (issue 11's "buffered
 # scenarios" at a capacity above 0).
 MESSAGE_SCENARIOS = ("spsc", "mpsc", "spmc", "mpmc", "payload", "select_recv", "select_both",
                      "select_many")
@@ -691,7 +685,7 @@ def peers_table(run):
 
 
 def peers_section(run, folder):
-    L = ["## Against the peers", ""]
+    L = ["## Against the peers (issue 11)", ""]
     peers = [s for s in run.series() if run.kind(s.split()[0]) == PEER]
     floors = [s for s in run.series() if run.kind(s.split()[0]) == FLOOR]
     if not peers:
@@ -800,141 +794,6 @@ def cost_table(run, bad):
     return L
 
 
-def cpu_of(run):
-    """The machine in a few words, for every heading that quotes figures."""
-    cpu = run.env.get("cpu_model") or "CPU unknown"
-    pus = run.env.get("pus") or run.pus()
-    return f"{cpu}, {pus} PUs" if pus else cpu
-
-
-# The scenario families of "What to pick": (label, scenario, parameters).
-PICK_FAMILIES = [("ping-pong (latency)", "pingpong", {}),
-                 ("SPSC, unbuffered", "spsc", {"cap": 0, "p": 1, "c": 1}),
-                 ("SPSC, cap 128", "spsc", {"cap": 128, "p": 1, "c": 1}),
-                 ("MPSC 4x1, cap 128", "mpsc", {"cap": 128, "p": 4, "c": 1}),
-                 ("MPMC 2x2, cap 128", "mpmc", {"cap": 128, "p": 2, "c": 2}),
-                 ("select over 4, cap 128", "select_recv", {"k": 4, "cap": 128}),
-                 ("pipeline of 4 stages", "pattern_pipeline", {"depth": 4}),
-                 ("fan-in of 4", "pattern_fanin", {"inputs": 4}),
-                 ("worker pool", "pattern_pool", {}),
-                 ("goroutine spawn + exit + join", "spawn", {}),
-                 ("goroutine switch", "switch", {})]
-
-
-def what_to_pick(run):
-    """Per scenario family, the fastest row where every program runs
-    (unpinned threads, fibers on their runtime, Go), with the rows a test
-    cannot separate from it."""
-    L = ["## What to pick on this machine", "",
-         f"On {cpu_of(run)}, in this run: the fastest per scenario family among chanlab's "
-         "implementations (on threads, unpinned, and on fibers), Go and the peers; "
-         "\"not separable\" lists the ones a Mann-Whitney U test cannot tell from it "
-         "(p >= 0.05). Floors are not candidates.", "",
-         "| scenario family | fastest | not separable from it |", "|---|---|---|"]
-    n = 0
-    for label, scen, params in PICK_FAMILIES:
-        rows = [r for r in run.select(scen, place=FREE, **params) if run.kind(r.impl) != FLOOR]
-        by_series = {}
-        for r in rows:  # one row per series (a pool runs several worker counts)
-            by_series.setdefault(r.series, []).append(r)
-        rows = [ranking(rs)[1] for rs in by_series.values()]
-        if len(rows) < 2:
-            continue
-        _, best, tied = ranking(rows)
-        L.append(f"| {label} | {best.series} {best.fmt()} | "
-                 + (", ".join(f"{r.series} {r.fmt()}" for r in tied) or "-") + " |")
-        n += 1
-    return L if n else []
-
-
-def loaded_ratio(fq, fl, gq, gl):
-    """(ratio, lo, hi): the fibers' slowdown under load over Go's, each the
-    ratio of medians loaded/quiet for a time (quiet/loaded for a rate, so a
-    slowdown is always > 1), with a 95% bootstrap interval (scipy)."""
-    import numpy as np
-    from scipy.stats import bootstrap
-
-    def stat(a, b, c, d, axis=-1):
-        return (np.median(b, axis=axis) / np.median(a, axis=axis)) / \
-               (np.median(d, axis=axis) / np.median(c, axis=axis))
-    data = tuple(np.asarray(x, dtype=float) for x in (fq, fl, gq, gl))
-    point = float(stat(*data))
-    try:
-        res = bootstrap(data, stat, vectorized=True, paired=False, n_resamples=2000,
-                        confidence_level=0.95, method="percentile",
-                        random_state=np.random.default_rng(1))
-        lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
-    except ValueError:
-        lo = hi = math.nan
-    return point, lo, hi
-
-
-def loaded_section(run, loaded):
-    """The loaded-machine scenario (scripts/run.sh --background-load N): each
-    executor's and Go's slowdown on the shapes of fibers against Go, and the
-    fibers' slowdown over Go's (target: at most 1)."""
-    if loaded is None:
-        return []
-    hogs = loaded.context.get("chanlab.background_load_hogs", "background load")
-    L = ["", "## Under load: the same shapes with a CPU hog", "",
-         f"The rows of `loaded/` ran with {hogs}, right after the quiet run, on the same "
-         f"machine ({cpu_of(run)}). Slowdown = loaded / quiet time (quiet / loaded rate), "
-         "median of each side; >1 is slower under load. The last column is the fibers' "
-         "slowdown over Go's with a 95% bootstrap interval: the target is at most 1 "
-         "(met when the whole interval is at or below 1).", "",
-         "| shape | threads | fibers | Go | fibers' slowdown / Go's | verdict |",
-         "|---|---|---|---|---|---|"]
-    shapes = [("ping-pong", "pingpong", {}), ("SPSC, unbuffered", "spsc", {"cap": 0, "p": 1, "c": 1})]
-    for label, scen, key, unit in FIBER_VS_GO_SHAPES:
-        for v in sorted({r.params.get(key) for r in fibers(loaded, scen)} - {None}):
-            shapes.append((f"{label}, {count(v, unit)}", scen, {key: v}))
-    shapes += [("worker pool", "pattern_pool", {}), ("spawn + exit + join", "spawn", {}),
-               ("switch round trip", "switch", {})]
-
-    def pair(rows_q, rows_l):
-        for rl in rows_l:
-            rq = next((r for r in rows_q if r.name == rl.name), None)
-            if rq:
-                return rq, rl
-        return None
-
-    def slowdown(p):
-        if not p:
-            return None, "-"
-        rq, rl = p
-        c = speedup(rq, rl)
-        return c, f"{c['ratio']:.2f}x"
-    n = 0
-    for label, scen, params in shapes:
-        def sel(r, kind):
-            rows = r.select(scen, **params)
-            if kind == "go":
-                return [x for x in rows if x.impl == "go"]
-            ours = r.of_kind(rows, CHANLAB)
-            if kind == "fiber":
-                return [x for x in ours if on_fibers(x)]
-            return [x for x in ours if not on_fibers(x) and x.place == "unpinned"]
-        pf, pt, pg = (pair(sel(run, k), sel(loaded, k)) for k in ("fiber", "thread", "go"))
-        if not pf:
-            continue
-        _, tf = slowdown(pf)
-        _, tt = slowdown(pt)
-        _, tg = slowdown(pg)
-        cell, v = "-", "inconclusive (no Go row)"
-        if pg:
-            flip = not pf[0].higher_is_better
-            fq, fl = pf[0].samples(), pf[1].samples()
-            gq, gl = pg[0].samples(), pg[1].samples()
-            if not flip:  # rates: slowdown is quiet / loaded
-                fq, fl, gq, gl = fl, fq, gl, gq
-            r, lo, hi = loaded_ratio(fq, fl, gq, gl)
-            cell = f"{r:.2f} [{lo:.2f}, {hi:.2f}]"
-            v = stats.threshold_verdict(lo, hi, 1.0, False)
-        L.append(f"| {label} | {tt} | {tf} | {tg} | {cell} | {v} |")
-        n += 1
-    return L if n else []
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("folder", help="a results/<run> folder")
@@ -947,26 +806,21 @@ def main():
                                else f"{args.folder}: no such file or directory")
         run = Run(args.folder)
         baseline = Run(args.baseline) if args.baseline is not None else None
-        loaded_dir = os.path.join(args.folder, "loaded")
-        loaded = Run(loaded_dir) if os.path.isdir(loaded_dir) else None
     except ResultsError as e:
         print(f"report.py: {e}", file=sys.stderr)
         return 1
     name = os.path.basename(os.path.normpath(args.folder))
     files = ", ".join(f"`{os.path.basename(p)}`" for p, _ in run.files)
-    L = [f"# chanlab benchmark run `{name}` ({cpu_of(run)})", "",
-         "Every figure here is this machine's: another CPU or VM gives other figures, "
-         "and verdicts can change with them.", "",
+    L = [f"# chanlab benchmark run `{name}`", "",
          f"Written by `scripts/report.py` from {files}. Every figure is the median of a "
          "benchmark's repetitions with its 95% interval in brackets (order statistics, as "
          "benchstat gives). Two figures count as different only when a Mann-Whitney U test "
          "separates them at p < 0.05; otherwise the verdict is `~`. Ratios are speed ratios "
          "(>1: faster) unless they say latency. Targets are met or missed only when the "
          "whole interval of the ratio is on one side of the bound; otherwise inconclusive.", ""]
+    L += machine(run)
     noisy_floors, bad = impossible(run)
     run.rows = [r for r in run.rows if (r.name, "figure") not in bad]
-    L += what_to_pick(run) + [""]
-    L += machine(run)
     L += [""] + quality(run, noisy_floors, bad)
     errs = run.errors()
     if errs:
@@ -980,13 +834,10 @@ def main():
               "runtime (`exec:fiber`, `place:runtime`) and in Go, and where it ran, a peer "
               "on its own fiber scheduler (Boost.Fiber, also `exec:fiber`, `place:runtime`); "
               "speed ratios (>1: chanlab's fibers are faster).", ""] + [f"- {x}" for x in execs]
-    L += ["", "## Targets: threads against the floors and Go, fibers against Go", "",
-          "Checked against this run (the thread executor also against `--baseline`), "
-          f"on this machine ({cpu_of(run)}); another machine can give other verdicts.", "",
+    L += ["", "## Targets (issues 4 and 9), checked against this run", "",
           "| target | measured | verdict |", "|---|---|---|"]
     L += [f"| {t} | {m} | {v} |" for t, m, v in targets(run, noisy_floors)]
     L += [f"| {t} | {m} | {v} |" for t, m, v in fiber_targets(run, noisy_floors, baseline)]
-    L += loaded_section(run, loaded)
     L += [""] + peers_section(run, args.folder)
     L += [""] + cost_table(run, bad)
     L += ["", "## Plots", "",
