@@ -18,7 +18,6 @@
  * that could not be made, a thread that could not be pinned).
  */
 #include "bench_common.h"
-#include "load.h"
 
 #include <fnmatch.h>
 #include <getopt.h>
@@ -69,10 +68,6 @@ static void usage(FILE *f, const char *known_impls, const char *places) {
       "--list)\n"
       "      --topology-xml PATH  write this machine's topology as XML\n"
       "      --no-progress      no progress lines on stderr\n"
-      "      --background-load N  N spinning processes, one on each of the "
-      "last\n"
-      "                         N PUs, for the whole run (the loaded-machine\n"
-      "                         scenario; recorded in the JSON context)\n"
       "  -l, --list             list queues, scenarios, placements and the\n"
       "                         benchmarks that would run\n"
       "  -h, --help             this help\n"
@@ -198,7 +193,7 @@ static void gb_add(struct gb_args *g, const char *fmt, const char *value) {
   g->argv[g->argc] = NULL;
 }
 
-enum { OPT_TOPOLOGY = 256, OPT_TOPOLOGY_XML, OPT_NO_PROGRESS, OPT_LOAD };
+enum { OPT_TOPOLOGY = 256, OPT_TOPOLOGY_XML, OPT_NO_PROGRESS };
 
 int main(int argc, char **argv) {
   const char *impl_list = "all", *place_list = NULL, *xml_out = NULL;
@@ -206,7 +201,7 @@ int main(int argc, char **argv) {
   const char *min_time = NULL, *topo_desc = NULL, *exec_list = NULL;
   enum topo_source topo_src = TOPO_SYSTEM;
   bool list_only = false, progress = true;
-  int64_t repetitions = 0, load = 0;
+  int64_t repetitions = 0;
   g_suite.messages = 0;
 
   char known_impls[1024], known_scen[1024], known_places[256];
@@ -255,7 +250,6 @@ int main(int argc, char **argv) {
       {"topology", required_argument, NULL, OPT_TOPOLOGY},
       {"topology-xml", required_argument, NULL, OPT_TOPOLOGY_XML},
       {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
-      {"background-load", required_argument, NULL, OPT_LOAD},
       {"list", no_argument, NULL, 'l'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
@@ -334,10 +328,6 @@ int main(int argc, char **argv) {
       break;
     case OPT_NO_PROGRESS:
       progress = false;
-      break;
-    case OPT_LOAD:
-      if (!parse_count("--background-load", optarg, 1, 256, &load))
-        return 2;
       break;
     case 'l':
       list_only = true;
@@ -542,18 +532,7 @@ int main(int argc, char **argv) {
   } else if (progress) {
     bench_progress("chanbench: ", (int)repetitions);
   }
-  char load_note[256] = "none";
-  if (load > 0 && !list_only &&
-      load_start((int)load, load_note, sizeof load_note) != 0) {
-    fprintf(stderr, "chanbench: --background-load %lld: %s\n",
-            (long long)load, load_note);
-    return 2;
-  }
-  snprintf(buf, sizeof buf, "%lld", (long long)load);
-  bench_add_context("chanlab.background_load", buf);
-  bench_add_context("chanlab.background_load_hogs", load_note);
   int rc = bench_main(gb.argc, gb.argv);
-  load_stop();
   for (size_t i = 0; i < nrows; i++) /* stop the rows' own fiber schedulers */
     if (rows[i].ops && rows[i].ops->fibers)
       rows[i].ops->fibers->shutdown();

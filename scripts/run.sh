@@ -21,12 +21,6 @@
 #                           has the executor axis (chanbench's; Go runs anyway)
 #       --baseline DIR      an earlier results folder: the report checks the
 #                           thread executor's rows against it (no regression)
-#       --background-load N then the loaded-machine pass: the shapes of
-#                           "fibers against Go" again, futex on both
-#                           executors and Go, with N spinning processes on
-#                           the last N PUs (chanbench's and gochan's
-#                           --background-load), into <run>/loaded/; the
-#                           report shows each one's slowdown (about 1 min)
 #       --no-go             leave out Go's channels
 #       --no-rust           leave out the Rust peers (crossbeam, flume, tokio)
 #       --allocator NAME    jemalloc (default) or system
@@ -48,12 +42,12 @@ usage() {
 die() { echo "run.sh: $*" >&2; exit 2; }
 
 parsed=$(getopt -n run.sh -o qfr:t:F:i:s:e:h \
-  -l quick,full,repetitions:,min-time:,filter:,impl:,scenario:,executor:,baseline:,background-load:,no-go,no-rust,allocator:,results:,skip-deps,help \
+  -l quick,full,repetitions:,min-time:,filter:,impl:,scenario:,executor:,baseline:,no-go,no-rust,allocator:,results:,skip-deps,help \
   -- "$@") || { echo "(scripts/run.sh --help lists the flags)" >&2; exit 2; }
 eval set -- "$parsed"
 suite=quick go=1 rust=1 allocator=jemalloc min_time="" filter="" impl="" scenario=""
 repetitions="" results_base="$root/results" skip_deps=0 filter_set=0
-executor="" baseline="" load=0
+executor="" baseline=""
 while true; do
   case "$1" in
     -q|--quick) suite=quick; shift ;;
@@ -65,7 +59,6 @@ while true; do
     -s|--scenario) scenario=$2; shift 2 ;;
     -e|--executor) executor=$2; shift 2 ;;
     --baseline) baseline=$2; shift 2 ;;
-    --background-load) load=$2; shift 2 ;;
     --no-go) go=0; shift ;;
     --no-rust) rust=0; shift ;;
     --allocator) allocator=$2; shift 2 ;;
@@ -84,9 +77,6 @@ if [ -n "$repetitions" ] && ! [[ "$repetitions" =~ ^[1-9][0-9]*$ ]]; then
   die "--repetitions wants a whole number of at least 1, not '$repetitions'"
 fi
 [ $filter_set = 0 ] || [ -n "$filter" ] || die "empty --filter"
-if ! [[ "$load" =~ ^[0-9]+$ ]] || [ "$load" -gt "$(nproc)" ]; then
-  die "--background-load wants a number of PUs to load, 1 to $(nproc), not '$load'"
-fi
 if [ -n "$baseline" ] && [ ! -d "$baseline" ]; then
   die "--baseline: '$baseline' is not a results folder"
 fi
@@ -115,7 +105,7 @@ if [ -n "$impl" ]; then
 fi
 
 started=$(date +%s)
-step=0 steps=$((3 + run_bench + go + rust + (load > 0)))
+step=0 steps=$((3 + run_bench + go + rust))
 log() { step=$((step + 1)); printf '\n== [%d/%d] %s\n' "$step" "$steps" "$*"; }
 
 # 1. Dependencies (Debian packages; prints the apt-get line if not root).
@@ -295,30 +285,7 @@ if [ $rust = 1 ]; then
   fi
 fi
 
-# 7. The loaded-machine pass: the same shapes with N hogs spinning on the
-#    last N PUs, in <run>/loaded/ (the report compares it with the rows
-#    above). The shapes are report.py's FIBERS_VS_GO; the filter names them.
-if [ "$load" -gt 0 ]; then
-  log "loaded pass: $load spinning process(es) on the last PU(s)"
-  mkdir -p "$out/loaded"
-  shapes='^(pingpong|spsc/.*/cap:0/p:1/c:1/|pattern_(pipeline|fanin|pool|daisy|sieve)/|spawn/|switch/)'
-  scen=pingpong,spsc,pattern_pipeline,pattern_fanin,pattern_pool,pattern_daisy,pattern_sieve,spawn,switch
-  loaded_common=(--scenario "$scen" --filter "$shapes" --background-load "$load")
-  [ -n "$repetitions" ] && loaded_common+=(--repetitions "$repetitions")
-  [ -n "$min_time" ] && loaded_common+=(--min-time "$min_time")
-  timed loaded_chanbench "$bench" "${loaded_common[@]}" --impl futex \
-    --placement unpinned,same_pu --out "$out/loaded/chanbench.json" \
-    > "$out/loaded/chanbench.log" 2>&1 || { echo "run.sh: the loaded pass of chanbench failed (log: $out/loaded/chanbench.log)" >&2; status=1; }
-  if [ $go = 1 ]; then
-    timed loaded_go "$build/go/gochan" "${loaded_common[@]}" \
-      --out "$out/loaded/go.json" > "$out/loaded/go.log" 2>&1 ||
-      { echo "run.sh: the loaded pass of Go failed (log: $out/loaded/go.log)" >&2; status=1; }
-  fi
-  cp "$out/env.txt" "$out/loaded/env.txt"
-  echo "background_load: $load" >> "$out/loaded/env.txt"
-fi
-
-# 8. Plots and the report page.
+# 7. Plots and the report page.
 {
   echo "suite_seconds: $(seconds $suite_ms)"
   echo "load_after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -332,7 +332,6 @@ func clock(d time.Duration) string {
 }
 
 func main() {
-	hogIfAsked()
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), `usage: gochan [flags]
 
@@ -352,7 +351,6 @@ Flags (--x=v and --x v, as with chanbench; Go's -x=v and -x v work too):
 	filter := flag.String("filter", "", "only benchmarks whose name matches this regular expression")
 	scenarios := flag.String("scenario", "", "only these scenarios (comma-separated names or globs)")
 	noProgress := flag.Bool("no-progress", false, "no progress lines on stderr")
-	load := flag.Int("background-load", 0, "N spinning processes, one on each of the last N PUs, for the whole run (the loaded-machine scenario)")
 	flag.Parse()
 	fail := func(format string, args ...interface{}) {
 		fmt.Fprintf(os.Stderr, "gochan: "+format+"\n", args...)
@@ -396,15 +394,6 @@ Flags (--x=v and --x v, as with chanbench; Go's -x=v and -x v work too):
 	if len(benches) == 0 {
 		fail("no benchmark matches the filters (--scenario %q, --filter %q)", *scenarios, *filter)
 	}
-	loadNote := "none"
-	if isSet("background-load") {
-		hogs, note, err := startLoad(*load)
-		if err != nil {
-			fail("--background-load %d: %v", *load, err)
-		}
-		defer stopLoad(hogs)
-		loadNote = note
-	}
 	type rep struct{ bench, index int }
 	var order []rep
 	for i := range benches {
@@ -445,18 +434,16 @@ Flags (--x=v and --x v, as with chanbench; Go's -x=v and -x v work too):
 	host, _ := os.Hostname()
 	doc := map[string]interface{}{
 		"context": map[string]interface{}{
-			"date":                         time.Now().Format(time.RFC3339),
-			"host_name":                    host,
-			"executable":                   os.Args[0],
-			"num_cpus":                     runtime.NumCPU(),
-			"go_version":                   runtime.Version(),
-			"GOMAXPROCS":                   runtime.GOMAXPROCS(0),
-			"chanlab.impls":                "go",
-			"chanlab.suite":                map[bool]string{true: "full", false: "quick"}[*full],
-			"chanlab.repetitions":          fmt.Sprint(*repetitions),
-			"library_build_type":           "release",
-			"chanlab.background_load":      fmt.Sprint(*load),
-			"chanlab.background_load_hogs": loadNote,
+			"date":                time.Now().Format(time.RFC3339),
+			"host_name":           host,
+			"executable":          os.Args[0],
+			"num_cpus":            runtime.NumCPU(),
+			"go_version":          runtime.Version(),
+			"GOMAXPROCS":          runtime.GOMAXPROCS(0),
+			"chanlab.impls":       "go",
+			"chanlab.suite":       map[bool]string{true: "full", false: "quick"}[*full],
+			"chanlab.repetitions": fmt.Sprint(*repetitions),
+			"library_build_type":  "release",
 		},
 		"benchmarks": rows,
 	}
