@@ -52,6 +52,9 @@ expect 2 "needs a value" "$bench" --messages
 expect 2 "empty --filter" "$bench" --filter=
 expect 2 "no benchmark matches" "$bench" --filter='^nothing$' --list
 expect 2 "unknown argument 'stray'" "$bench" stray
+# A hog per PU at most, pinned to a PU of its own.
+expect 2 "bad --background-load 'two'" "$bench" --background-load two
+expect 2 "bad --background-load '$(($(nproc) + 1))'" "$bench" --background-load=$(($(nproc) + 1))
 expect nonzero "unrecognized" "$bench" --benchmark_nonsense=1
 expect 0 "floor_cacheline/place:" "$bench" --list
 expect 0 "benchmarks x 6 repetitions" "$bench" --list
