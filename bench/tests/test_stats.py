@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """test_stats.py - the statistics module (scripts/chanlab_stats.py) and the
-speed ratio built on it (chanlab_results.speedup) at exactly known inputs.
+ratios built on it (chanlab_results.speedup, slowdown and slowdown_ratio)
+at exactly known inputs.
 
     /usr/bin/python3 bench/tests/test_stats.py [SCRIPTS_DIR]
 
@@ -20,7 +21,7 @@ SCRIPTS = os.path.abspath(sys.argv.pop(1) if len(sys.argv) > 1 else
 sys.path.insert(0, SCRIPTS)
 
 import chanlab_stats as stats  # noqa: E402
-from chanlab_results import Row, speedup  # noqa: E402
+from chanlab_results import Row, slowdown, slowdown_ratio, speedup  # noqa: E402
 from scipy.stats import binom  # noqa: E402
 
 
@@ -122,6 +123,40 @@ class RatioDirection(unittest.TestCase):
         c = stats.compare(a, b)
         self.assertAlmostEqual(c["ratio"], stats.median(a) / stats.median(b))
         self.assertTrue(1.5 < c["lo"] <= c["ratio"] <= c["hi"] < 2.7, c)
+
+
+def jitter(xs, scale=1.0):
+    return [x * scale * (1 + 0.001 * i) for i, x in enumerate(xs)]
+
+
+class SlowdownUnderLoad(unittest.TestCase):
+    """slowdown(quiet, loaded) is how many times slower the loaded row ran
+    (>1: slower), and slowdown_ratio(a..., b...) is a's slowdown over b's
+    (>1: a suffers more), whichever way the metric runs."""
+
+    def test_slowdown_reads_twice_the_time_as_two(self):
+        c = slowdown(row("time", B_TIMES), row("time", jitter(B_TIMES, 2)))
+        self.assertAlmostEqual(c["ratio"], 2.0, delta=0.02)
+        self.assertGreater(c["lo"], 1.5)
+
+    def test_a_slows_down_twice_as_much_as_b(self):
+        for metric, quiet in (("time", B_TIMES), ("rate", [1e9 / t for t in B_TIMES])):
+            with self.subTest(metric=metric):
+                worse = 2 if metric == "time" else 0.5  # a loaded: half the speed
+                c = slowdown_ratio(row(metric, quiet), row(metric, jitter(quiet, worse)),
+                                   row(metric, quiet), row(metric, jitter(quiet, 1.0)))
+                self.assertAlmostEqual(c["ratio"], 2.0, delta=0.05)
+                self.assertTrue(1 < c["lo"] <= c["ratio"] <= c["hi"] < 3, c)
+
+    def test_equal_slowdowns_include_one(self):
+        c = stats.ratio_of_ratios(jitter(B_TIMES, 2), B_TIMES, jitter(B_TIMES, 2), B_TIMES)
+        self.assertAlmostEqual(c["ratio"], 1.0, delta=0.01)
+        self.assertTrue(c["lo"] < 1 < c["hi"], c)
+
+    def test_too_few_samples_have_no_interval(self):
+        c = stats.ratio_of_ratios([1.0], [2.0], [1.0, 2.0], [1.0, 2.0])
+        self.assertEqual(c["ratio"], 0.5)
+        self.assertTrue(math.isnan(c["lo"]) and math.isnan(c["hi"]))
 
 
 if __name__ == "__main__":
