@@ -1,6 +1,5 @@
 #!/usr/bin/python3
-"""rerun_check.py - does a rerun tell the same story? Targets from two runs of
-the same commit.
+"""rerun_check.py - does a rerun of one commit tell the same story (its targets)?
 
     /usr/bin/python3 scripts/rerun_check.py results/A results/B [--alpha A]
 
