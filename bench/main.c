@@ -18,6 +18,7 @@
  * that could not be made, a thread that could not be pinned).
  */
 #include "bench_common.h"
+#include "load.h"
 
 #include <fnmatch.h>
 #include <getopt.h>
@@ -68,6 +69,11 @@ static void usage(FILE *f, const char *known_impls, const char *places) {
       "--list)\n"
       "      --topology-xml PATH  write this machine's topology as XML\n"
       "      --no-progress      no progress lines on stderr\n"
+      "      --background-load N  N spinning hog processes, each pinned to one\n"
+      "                         of the last N PUs, for the whole run (the\n"
+      "                         loaded-machine scenario; default 0; the JSON\n"
+      "                         context says background_load); gochan's is the\n"
+      "                         same\n"
       "  -l, --list             list queues, scenarios, placements and the\n"
       "                         benchmarks that would run\n"
       "  -h, --help             this help\n"
@@ -193,7 +199,7 @@ static void gb_add(struct gb_args *g, const char *fmt, const char *value) {
   g->argv[g->argc] = NULL;
 }
 
-enum { OPT_TOPOLOGY = 256, OPT_TOPOLOGY_XML, OPT_NO_PROGRESS };
+enum { OPT_TOPOLOGY = 256, OPT_TOPOLOGY_XML, OPT_NO_PROGRESS, OPT_BACKGROUND_LOAD };
 
 int main(int argc, char **argv) {
   const char *impl_list = "all", *place_list = NULL, *xml_out = NULL;
@@ -201,7 +207,7 @@ int main(int argc, char **argv) {
   const char *min_time = NULL, *topo_desc = NULL, *exec_list = NULL;
   enum topo_source topo_src = TOPO_SYSTEM;
   bool list_only = false, progress = true;
-  int64_t repetitions = 0;
+  int64_t repetitions = 0, background_load = 0;
   g_suite.messages = 0;
 
   char known_impls[1024], known_scen[1024], known_places[256];
@@ -250,6 +256,7 @@ int main(int argc, char **argv) {
       {"topology", required_argument, NULL, OPT_TOPOLOGY},
       {"topology-xml", required_argument, NULL, OPT_TOPOLOGY_XML},
       {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+      {"background-load", required_argument, NULL, OPT_BACKGROUND_LOAD},
       {"list", no_argument, NULL, 'l'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
@@ -328,6 +335,12 @@ int main(int argc, char **argv) {
       break;
     case OPT_NO_PROGRESS:
       progress = false;
+      break;
+    case OPT_BACKGROUND_LOAD:
+      /* One hog per PU at most: a hog is pinned to a PU of its own. */
+      if (!parse_count("--background-load", optarg, 0, load_max_hogs(),
+                       &background_load))
+        return 2;
       break;
     case 'l':
       list_only = true;
@@ -532,7 +545,23 @@ int main(int argc, char **argv) {
   } else if (progress) {
     bench_progress("chanbench: ", (int)repetitions);
   }
+  /* The background load: started last, so nothing above runs beside it,
+   * and stopped as soon as the benchmarks are done. */
+  char hog_pus[256] = "";
+  snprintf(buf, sizeof buf, "%lld", (long long)background_load);
+  bench_add_context("background_load", buf);
+  if (background_load > 0 && !list_only) {
+    if (load_start((int)background_load, hog_pus, sizeof hog_pus, err,
+                   sizeof err) != 0) {
+      fprintf(stderr, "chanbench: %s\n", err);
+      return 1;
+    }
+    bench_add_context("background_load.pus", hog_pus);
+    fprintf(stderr, "chanbench: background load: %lld hog(s) on PU(s) %s\n",
+            (long long)background_load, hog_pus);
+  }
   int rc = bench_main(gb.argc, gb.argv);
+  load_stop();
   for (size_t i = 0; i < nrows; i++) /* stop the rows' own fiber schedulers */
     if (rows[i].ops && rows[i].ops->fibers)
       rows[i].ops->fibers->shutdown();

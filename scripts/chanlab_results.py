@@ -522,3 +522,79 @@ def verdict(c):
     if not c["different"]:
         return "~"
     return "a" if c["ratio"] > 1 else "b"
+
+
+# ---- fibers against Go ----------------------------------------------------------
+
+class Shape:
+    """A shape of goroutine code measured on threads, on chanlab's fibers and
+    in Go: a scenario at fixed parameters (in the order the benchmark names
+    give them) and the placements its rows have."""
+
+    def __init__(self, label, scenario, params=(), places=FREE):
+        self.label, self.scenario = label, scenario
+        self.params = dict(params)
+        self.places = places
+
+    def rows(self, run):
+        return run.select(self.scenario, place=self.places, **self.params)
+
+    def name_regex(self):
+        """A regular expression matching the benchmark names of this shape,
+        in chanbench's (std::regex, ECMAScript) and gochan's (RE2) syntax."""
+        places = "|".join(self.places)
+        args = "".join(f"/{k}:{v}" for k, v in self.params.items())
+        return (f"^{self.scenario}/impl:[^/]+(/[a-z]+:[a-z]+)*/place:({places})"
+                f"(/[a-z]+:[a-z]+)*{args}/")
+
+
+# The shapes fibers are held against Go on, one registry for the report's
+# table, the loaded-machine comparison and scripts/run.sh --loaded's rows.
+# The thread row of switch runs both goroutines on one PU (same_pu).
+GO_SHAPES = [
+    Shape("ping-pong round trip", "pingpong"),
+    Shape("SPSC, unbuffered", "spsc", [("cap", 0), ("p", 1), ("c", 1)]),
+    Shape("pipeline, 1 stage (per value)", "pattern_pipeline", [("depth", 1)]),
+    Shape("pipeline, 4 stages (per value)", "pattern_pipeline", [("depth", 4)]),
+    Shape("pipeline, 16 stages (per value)", "pattern_pipeline", [("depth", 16)]),
+    Shape("fan-in of 4 (per value)", "pattern_fanin", [("inputs", 4)]),
+    Shape("worker pool, 4 workers (per job)", "pattern_pool", [("workers", 4)]),
+    Shape("daisy chain, 1000 links (per link)", "pattern_daisy", [("links", 1000)]),
+    Shape("daisy chain, 100000 links (per link)", "pattern_daisy", [("links", 100000)]),
+    Shape("prime sieve, 300 primes", "pattern_sieve", [("primes", 300)]),
+    Shape("spawn + exit + join", "spawn"),
+    Shape("switch (a round trip)", "switch", places=FREE + ("same_pu",)),
+]
+
+
+def shapes_filter():
+    """One regular expression matching every shape's benchmarks."""
+    return "|".join(f"({s.name_regex()})" for s in GO_SHAPES)
+
+
+def slowdown(quiet, loaded, alpha=stats.ALPHA):
+    """How many times slower a row ran loaded than quiet (>1: slower), with
+    interval and test: speedup(quiet, loaded)."""
+    return speedup(quiet, loaded, alpha)
+
+
+def slowdown_ratio(quiet_a, loaded_a, quiet_b, loaded_b):
+    """a's slowdown under load over b's (>1: a suffers more), with a
+    bootstrap interval (stats.ratio_of_ratios). Each slowdown is the quiet
+    figure over the loaded one for a rate, the loaded over the quiet for a
+    time or latency."""
+    def pair(quiet, loaded):
+        q, l = quiet.samples(), loaded.samples()
+        return (q, l) if quiet.higher_is_better else (l, q)
+    return stats.ratio_of_ratios(*pair(quiet_a, loaded_a), *pair(quiet_b, loaded_b))
+
+
+if __name__ == "__main__":
+    # scripts/run.sh asks for the rows of its loaded pass here.
+    import sys
+    if sys.argv[1:] == ["--shapes-filter"]:
+        print(shapes_filter())
+    else:
+        print("usage: chanlab_results.py --shapes-filter   (the regex of the fibers-against-Go "
+              "shapes' benchmark names)", file=sys.stderr)
+        sys.exit(2)

@@ -9,7 +9,9 @@ medians, with the interval of the ratio that inverts a Mann-Whitney U test
 on the logarithms (the Hodges-Lehmann/Moses interval: order statistics of
 the pairwise log-ratios), and the test's p-value. A difference is declared
 only when p < alpha, which is when that interval excludes 1; otherwise the
-verdict is "~" (no difference shown). The distributions come from scipy.
+verdict is "~" (no difference shown). How much more one row slows down
+than another (a ratio of two ratios) gets a bootstrap interval. The
+distributions and the bootstrap come from scipy.
 
 Import check: scipy is required; check_deps() says how to install it for the
 python that is running.
@@ -167,3 +169,48 @@ def threshold_verdict(lo, hi, bound, want_at_least):
     if want_at_least:
         return "met" if lo >= bound else "missed" if hi < bound else "inconclusive"
     return "met" if hi <= bound else "missed" if lo > bound else "inconclusive"
+
+
+# Bootstrap resamples for ratio_of_ratios, and a fixed seed: the same
+# samples always give the same interval, so a report is reproducible.
+BOOTSTRAP_RESAMPLES = 9999
+BOOTSTRAP_SEED = 20261206
+
+
+def ratio_of_ratios(a1, b1, a2, b2, conf=CONFIDENCE):
+    """(median(a1) / median(b1)) / (median(a2) / median(b2)) for four
+    independent samples of positive figures, with a percentile bootstrap
+    interval at conf (scipy.stats.bootstrap, each sample resampled on its
+    own). For "how much more does X slow down than Y": a1, b1 are X's
+    figures in the two conditions, a2, b2 Y's, each pair ordered so that its
+    ratio is X's or Y's slowdown.
+
+    No rank-based interval exists for a ratio of two ratios of medians;
+    the bootstrap makes no assumption about the distributions either, but
+    with 6 samples per side it is coarse (a resampled median takes one of
+    a few values), so the interval is a guide, not an exact 95%.
+
+    Returns a dict: ratio, lo, hi (nan when a sample has fewer than 2
+    figures), n (the four sample sizes)."""
+    import numpy as np
+    from scipy.stats import bootstrap
+    samples = [np.array([x for x in s if x is not None and x > 0 and not math.isnan(x)])
+               for s in (a1, b1, a2, b2)]
+    out = {"ratio": math.nan, "lo": math.nan, "hi": math.nan,
+           "n": tuple(len(s) for s in samples)}
+    if any(len(s) == 0 for s in samples):
+        return out
+    m = [median(s) for s in samples]
+    out["ratio"] = (m[0] / m[1]) / (m[2] / m[3])
+    if any(len(s) < 2 for s in samples):
+        return out
+
+    def statistic(x1, y1, x2, y2, axis):
+        med = functools.partial(np.median, axis=axis)
+        return (med(x1) / med(y1)) / (med(x2) / med(y2))
+
+    res = bootstrap(samples, statistic, n_resamples=BOOTSTRAP_RESAMPLES, vectorized=True,
+                    confidence_level=conf, method="percentile",
+                    random_state=np.random.default_rng(BOOTSTRAP_SEED))
+    out["lo"], out["hi"] = float(res.confidence_interval.low), float(res.confidence_interval.high)
+    return out

@@ -477,7 +477,7 @@ def plot_patterns(run, series, style, written):
     save(fig, run.folder, "patterns.png", written)
 
 
-# ---- executors: threads, fibers and Go (issue 9) -----------------------------
+# ---- executors: threads, fibers and Go ---------------------------------------
 
 # A figure per family: (file, title, panels (label, scenario, parameters)).
 EXEC_FAMILIES = [

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """report.py - writes results/<run>/README.md, the report page of one run.
 
-    /usr/bin/python3 scripts/report.py results/<run>
+    /usr/bin/python3 scripts/report.py results/<run> [--baseline DIR] [--loaded DIR]
 
 Every figure on the page is the median of the benchmark's repetitions with
 its 95% interval; every comparison is a verdict with three values (one side
@@ -12,7 +12,9 @@ its ratio. The page also says what the run itself shows about the machine
 processes' CPU and steal time per repetition, dropped repetitions, spread),
 which results are impossible (a channel beating its hardware floor marks the
 floor noisy; CPU meters beyond what the threads could use), and Google
-Benchmark's own warnings. Exits non-zero with a message on missing or
+Benchmark's own warnings. With a loaded pass (<run>/loaded/, written by
+scripts/run.sh --loaded, or --loaded DIR) it also shows how much threads,
+fibers and Go slow down under a background load. Exits non-zero with a message on missing or
 malformed input.
 """
 import argparse
@@ -26,8 +28,9 @@ import chanlab_stats as stats  # noqa: E402
 
 stats.check_deps("report.py")
 
-from chanlab_results import (CHANLAB, FLOOR, FREE, NOISE_OTHER_PCT,  # noqa: E402
-                             NOISE_STEAL_PCT, PEER, ResultsError, Run, speedup, verdict)
+from chanlab_results import (CHANLAB, FLOOR, FREE, GO_SHAPES, NOISE_OTHER_PCT,  # noqa: E402
+                             NOISE_STEAL_PCT, PEER, ResultsError, Run, slowdown,
+                             slowdown_ratio, speedup, verdict)
 
 PLOTS = [
     ("vs_go.png", "Each implementation against Go, same run (speed ratio, log scale)"),
@@ -107,6 +110,22 @@ def topology_facts(folder):
             facts.append(f"{len(caches)} {level[:2]} cache(s) of {size} KiB, "
                          f"each shared by {'/'.join(map(str, shares))} PU(s)")
     return facts
+
+
+def machine_name(run):
+    """'<CPU model>, <n> PUs' from env.txt, or "" when the run does not
+    say."""
+    cpu, pus = run.env.get("cpu_model"), run.pus()
+    if not cpu:
+        return ""
+    return cpu + (f", {pus} PUs" if pus else "")
+
+
+def on_machine(run):
+    """' on <CPU model>, <n> PUs' for a heading: every section of figures
+    names the machine they were measured on."""
+    name = machine_name(run)
+    return f" on {name}" if name else ""
 
 
 def machine(run):
@@ -303,7 +322,7 @@ def target(label, candidates, baseline, bound, noisy_floors, show_latency=False,
     wholly above the bound, missed if every candidate's is wholly below,
     otherwise inconclusive. The candidates are chanlab's rows (the callers
     pass run.of_kind(..., CHANLAB)): those on threads, or with fibers=True
-    those on chanlab's fibers (issue 9's targets)."""
+    those on chanlab's fibers)."""
     candidates = [c for c in candidates if not c.error and on_fibers(c) == fibers]
     if not candidates or baseline is None:
         return None
@@ -321,7 +340,8 @@ def target(label, candidates, baseline, bound, noisy_floors, show_latency=False,
 
 
 def targets(run, noisy_floors):
-    """Issue 4's targets, each against this run's own floors and Go."""
+    """The channels' targets on threads, each against this run's own floors,
+    Go and crossbeam."""
     out = []
     cross = run.cross_place()
 
@@ -339,8 +359,8 @@ def targets(run, noisy_floors):
     elif sp0:
         b = best_of(sp0)
         m, lo, hi = b.stat()
-        out.append(("Unbuffered SPSC at least 2x crossbeam (crossbeam not in this run: the issue's "
-                    "1 M/s, so 2 M/s)", f"{b.series} ({b.place}) {b.fmt()}",
+        out.append(("Unbuffered SPSC at least 2x crossbeam (crossbeam not in this run: its "
+                    "1 M/s measured elsewhere, so 2 M/s)", f"{b.series} ({b.place}) {b.fmt()}",
                     stats.threshold_verdict(lo, hi, 2e6, True)))
     for cap in (128, 1024):
         go = run.one("spsc", "go", cap=cap)
@@ -380,14 +400,8 @@ def targets(run, noisy_floors):
     return [t for t in out if t]
 
 
-# ---- the executors: threads, fibers and Go (issue 9) ------------------------
+# ---- the executors: threads, fibers and Go ----------------------------------
 
-# Pattern shapes whose fiber rows must take at most Go's time per value (a
-# speed ratio of at least 1), with their parameter.
-FIBER_VS_GO_SHAPES = [("Pipeline", "pattern_pipeline", "depth", "stages"),
-                      ("Fan-in", "pattern_fanin", "inputs", "inputs"),
-                      ("Daisy chain", "pattern_daisy", "links", "links"),
-                      ("Prime sieve", "pattern_sieve", "primes", "primes")]
 # Scenarios whose operations must allocate nothing, on fibers too.
 NO_ALLOC_SCENARIOS = ("pingpong", "spsc", "mpsc", "spmc", "mpmc", "select_recv",
                       "select_both", "select_many", "payload")
@@ -398,14 +412,6 @@ def fibers(run, scenario, **params):
     """chanlab's rows on its fibers (a peer's own fibers are in the peers'
     section)."""
     return [r for r in run.of_kind(run.select(scenario, **params), CHANLAB) if on_fibers(r)]
-
-
-def count(v, unit):
-    return f"{v} {unit[:-1] if v == 1 else unit}"
-
-
-def fiber_target(*args, **kw):
-    return target(*args, **kw, fibers=True)
 
 
 def thread_regressions(run, baseline):
@@ -443,33 +449,11 @@ def thread_regressions(run, baseline):
     return measured, "met"
 
 
-def fiber_targets(run, noisy_floors, baseline=None):
-    """Issue 9's targets: fibers against Go in the same run, the thread
-    executor against a baseline run, and the fibers' costs."""
+def fiber_targets(run, baseline=None):
+    """The fiber runtime's targets besides its speed against Go (that is
+    the "Fibers against Go" table): the thread executor against a baseline
+    run, and the fibers' costs."""
     out = []
-    go_pp = run.one("pingpong", "go")
-    out.append(fiber_target("Fiber ping-pong at least as fast as Go's", fibers(run, "pingpong"),
-                      go_pp, 1, noisy_floors, True))
-    out.append(fiber_target("Unbuffered SPSC on fibers at least as fast as Go's",
-                      fibers(run, "spsc", cap=0), run.one("spsc", "go", cap=0), 1,
-                      noisy_floors))
-    for label, scen, key, unit in FIBER_VS_GO_SHAPES:
-        for v in sorted({r.params.get(key) for r in fibers(run, scen)} - {None}):
-            go = run.one(scen, "go", **{key: v})
-            what = "time" if scen == "pattern_sieve" else "time per value"
-            if scen == "pattern_daisy":
-                what = "time per link"
-                if any(r.ident.get("stacks") == "unguarded" for r in fibers(run, scen, links=v)):
-                    what += (" (unguarded stacks; that many goroutines at once: the "
-                             "goroutine-cost comparison)")
-            out.append(fiber_target(f"{label} ({count(v, unit)}) on fibers: {what} at most Go's",
-                              fibers(run, scen, **{key: v}), go, 1, noisy_floors))
-    for w in sorted({r.params.get("workers") for r in fibers(run, "pattern_pool")} - {None}):
-        out.append(fiber_target(f"Worker pool ({w} workers) on fibers: at least Go's throughput",
-                          fibers(run, "pattern_pool", workers=w),
-                          run.one("pattern_pool", "go", workers=w), 1, noisy_floors))
-    out.append(fiber_target("Fiber spawn plus exit at most Go's goroutine cost",
-                      fibers(run, "spawn"), run.one("spawn", "go"), 1, noisy_floors))
     measured, v = thread_regressions(run, baseline)
     out.append(("Thread executor: no regression", measured, v))
     worst = {}
@@ -499,19 +483,13 @@ def executor_headlines(run):
     chanlab's fibers ran, with verdicts; and a peer on its own fibers
     (Boost.Fiber) where it ran too."""
     out = []
-    items = [("Ping-pong", "pingpong", {}), ("Unbuffered SPSC", "spsc", dict(cap=0)),
-             ("SPSC cap 128", "spsc", dict(cap=128)),
-             ("MPMC 2x2 cap 128", "mpmc", dict(cap=128, p=2, c=2)),
-             ("Select over 4, cap 0", "select_recv", dict(k=4, cap=0))]
-    for label, scen, key, unit in FIBER_VS_GO_SHAPES:
-        for v in sorted({r.params.get(key) for r in fibers(run, scen)} - {None}):
-            items.append((f"{label}, {count(v, unit)}", scen, {key: v}))
-    items += [("Goroutine spawn + exit + join", "spawn", {}),
-              ("Goroutine switch (a round trip)", "switch", {})]
-    for label, scen, params in items:
-        rows = [r for r in run.select(scen, place=FREE, **params)]
-        if scen == "switch":
-            rows = run.select(scen)
+    items = [(s.label, s.rows(run)) for s in GO_SHAPES[:2]]
+    items += [(label, run.select(scen, place=FREE, **params)) for label, scen, params in (
+        ("SPSC cap 128", "spsc", dict(cap=128)),
+        ("MPMC 2x2 cap 128", "mpmc", dict(cap=128, p=2, c=2)),
+        ("Select over 4, cap 0", "select_recv", dict(k=4, cap=0)))]
+    items += [(s.label, s.rows(run)) for s in GO_SHAPES[2:]]
+    for label, rows in items:
         ours = run.of_kind(rows, CHANLAB)
         fib = [r for r in ours if on_fibers(r)]
         thr = [r for r in ours if r.exec == "thread" or r.impl == "thread"]
@@ -573,7 +551,7 @@ def headlines(run):
     return out
 
 
-# ---- the peers (issue 11) -------------------------------------------------------
+# ---- the peers ------------------------------------------------------------------
 
 def best_series(rows):
     """The best row of rows by the metric, or None."""
@@ -601,14 +579,14 @@ def peer_comparisons(run):
     return out
 
 
-# The scenarios that move messages through a queue (issue 11's "buffered
-# scenarios" at a capacity above 0).
+# The scenarios that move messages through a queue (the peers goals'
+# "buffered scenarios" at a capacity above 0).
 MESSAGE_SCENARIOS = ("spsc", "mpsc", "spmc", "mpmc", "payload", "select_recv", "select_both",
                      "select_many")
 
 
 def goal_rows(run):
-    """Issue 11's goals, one line per configuration: (goal, configuration,
+    """The goals against the peers, one line per configuration: (goal, configuration,
     chanlab's row, the peer's row, speedup)."""
     out = []
     for scen, place, params, _, peer, _ in peer_comparisons(run):
@@ -685,7 +663,7 @@ def peers_table(run):
 
 
 def peers_section(run, folder):
-    L = ["## Against the peers (issue 11)", ""]
+    L = [f"## Against the peers{on_machine(run)}", ""]
     peers = [s for s in run.series() if run.kind(s.split()[0]) == PEER]
     floors = [s for s in run.series() if run.kind(s.split()[0]) == FLOOR]
     if not peers:
@@ -762,8 +740,164 @@ def peers_section(run, folder):
     return L
 
 
+# ---- what to pick -----------------------------------------------------------------
+
+# The scenario families of "What to pick on this machine": a label and the
+# scenarios (names or globs) whose configurations it takes.
+PICK_FAMILIES = [
+    ("Round trip (ping-pong)", ("pingpong",)),
+    ("One producer, one consumer (SPSC, payload sizes)", ("spsc", "payload")),
+    ("Several producers or consumers (MPSC, SPMC, MPMC)", ("mpsc", "spmc", "mpmc")),
+    ("Select", ("select_*",)),
+    ("Go's concurrency patterns", ("pattern_*",)),
+    ("Goroutines themselves (spawn, switch)", ("spawn", "switch")),
+]
+
+
+def pick(run, scenarios):
+    """(the fastest series, {series: configurations it leads or ties},
+    configurations, [series not separable from the fastest]) over the
+    unpinned configurations (threads, fibers, Go and the peers together) of
+    the given scenarios, or None. The fastest leads (or cannot be separated
+    from the leader of) the most configurations; a series is not separable
+    from it when no configuration they both ran shows the fastest
+    significantly faster."""
+    import fnmatch
+    configs = []
+    for (scen, place, _), rows in sorted(run.groups().items()):
+        if place != "unpinned" or not any(fnmatch.fnmatch(scen, g) for g in scenarios):
+            continue
+        rows = [r for r in rows if run.kind(r.impl) != FLOOR]
+        if len(rows) >= 2:
+            configs.append({r.series: r for r in rows})
+    if not configs:
+        return None
+    leads, order = {}, {}
+    for rows in configs:
+        ranked, best, tied = ranking(list(rows.values()))
+        for r in [best] + tied:
+            leads[r.series] = leads.get(r.series, 0) + 1
+        for i, r in enumerate(ranked):
+            order.setdefault(r.series, i)
+    top = max(leads, key=lambda s: (leads[s], -order[s]))
+    close = []
+    for series in sorted({s for rows in configs for s in rows} - {top}):
+        shared = [rows for rows in configs if top in rows and series in rows]
+        if shared and all(verdict(speedup(rows[top], rows[series])) != "a" for rows in shared):
+            close.append(series)
+    return top, leads, len(configs), close
+
+
+def what_to_pick(run):
+    name = machine_name(run)
+    L = ["## What to pick on this machine" + (f" ({name})" if name else ""), "",
+         "Per scenario family, over its unpinned configurations (threads, fibers, Go and the "
+         "peers together; floors left out): the fastest is the one that leads, or cannot be "
+         "separated from the leader (Mann-Whitney U, p < 0.05), in the most configurations; "
+         "next to it, the ones no configuration separates from it. The rest of the page has "
+         "the figures.", "",
+         "| scenario family | fastest | leads or ties | not separable from it |",
+         "|---|---|---|---|"]
+    for label, scenarios in PICK_FAMILIES:
+        p = pick(run, scenarios)
+        if p:
+            top, leads, n, close = p
+            L.append(f"| {label} | **{top}** | {leads[top]} of {n} configuration(s) | "
+                     + (", ".join(close) or "none") + " |")
+    return L if len(L) > 6 else []
+
+
+# ---- fibers against Go -----------------------------------------------------------
+
+def best_on(run, rows, executor):
+    """chanlab's best row among rows on an executor ("thread" or "fiber"),
+    or None."""
+    ours = [r for r in run.of_kind(rows, CHANLAB)
+            if (on_fibers(r) if executor == "fiber" else not on_fibers(r))]
+    return ranking(ours)[1] if ours else None
+
+
+def go_row(rows):
+    return next((r for r in rows if r.impl == "go"), None)
+
+
+def fibers_vs_go(run):
+    """A line per shape of GO_SHAPES: chanlab's best on fibers, Go, the
+    speed ratio with its interval, and the target "fibers at least as fast
+    as Go": met when the whole interval is at or above 1.0x."""
+    L = [f"## Fibers against Go{on_machine(run)}", "",
+         "Each shape on chanlab's fibers (its best implementation there) and in Go's runtime, "
+         "in the same run. The ratio is the fibers' speed over Go's (>1: fibers faster), with "
+         "its 95% interval; the target, fibers at least as fast as Go, is met when the whole "
+         "interval is at or above 1.0x, missed when it is all below, otherwise inconclusive.",
+         "", "| shape | fibers | Go | fibers vs Go | target |", "|---|---|---|---|---|"]
+    for shape in GO_SHAPES:
+        rows = shape.rows(run)
+        fib, go = best_on(run, rows, "fiber"), go_row(rows)
+        if not fib and not go:
+            L.append(f"| {shape.label} | not in this run | | | |")
+            continue
+        cells = [f"{fib.series} {fib.fmt()}" if fib else "-", go.fmt() if go else "-"]
+        if fib and go:
+            c = speedup(fib, go)
+            v = stats.threshold_verdict(c["lo"], c["hi"], 1.0, True)
+            cells += [fmt_ratio(c), v]
+        else:
+            cells += ["-", "inconclusive (a side is missing)"]
+        L.append(f"| {shape.label} | " + " | ".join(cells) + " |")
+    return L
+
+
+def under_load(run, loaded):
+    """Each shape's slowdown under a background load, on threads, fibers
+    and Go, and how the fibers' compares with Go's."""
+    hogs = loaded.context.get("background_load", loaded.env.get("background_load", "?"))
+    pus = loaded.context.get("background_load.pus")
+    L = [f"## Under load: threads, fibers and Go{on_machine(run)}", "",
+         f"The same rows run again from `{loaded.folder}` with {hogs} spinning hog process(es)"
+         + (f" pinned to PU {pus}" if pus else "")
+         + " (chanbench's and gochan's `--background-load`). Slowdown: the quiet speed over "
+           "the loaded one (>1: slower under load), with its 95% interval; thread and fiber "
+           "rows are chanlab's best on that executor in the quiet run. Fibers vs Go: the "
+           "fibers' slowdown over Go's (>1: fibers suffer more), with a 95% bootstrap "
+           "interval; the verdict names a difference only when that interval excludes 1.", "",
+         "| shape | threads | fibers | Go | fibers' slowdown / Go's | verdict |",
+         "|---|---|---|---|---|---|"]
+    by_name = {r.name: r for r in loaded.rows if not r.error}
+    shown = 0
+    for shape in GO_SHAPES:
+        rows = shape.rows(run)
+        pairs = {}
+        for what, r in (("threads", best_on(run, rows, "thread")),
+                        ("fibers", best_on(run, rows, "fiber")), ("Go", go_row(rows))):
+            if r and r.name in by_name:
+                pairs[what] = (r, by_name[r.name])
+        if not pairs:
+            continue
+        shown += 1
+        cells = []
+        for what in ("threads", "fibers", "Go"):
+            if what in pairs:
+                q, l = pairs[what]
+                series = f"{q.series} " if what != "Go" else ""
+                cells.append(f"{series}{fmt_ratio(slowdown(q, l))}")
+            else:
+                cells.append("-")
+        if "fibers" in pairs and "Go" in pairs:
+            c = slowdown_ratio(*pairs["fibers"], *pairs["Go"])
+            v = ("fibers suffer more" if c["lo"] > 1 else "fibers suffer less" if c["hi"] < 1
+                 else "~" if not math.isnan(c["lo"]) else "inconclusive (too few samples)")
+            cells += [fmt_ratio(c), v]
+        else:
+            cells += ["-", "-"]
+        L.append(f"| {shape.label} | " + " | ".join(cells) + " |")
+    if not shown:
+        L.append(f"| (no row of this run is in {loaded.folder}) | | | | | |")
+    return L
+
+
 def cost_table(run, bad):
-    L = ["## Cost", "",
+    L = [f"## Cost{on_machine(run)}", "",
          "Medians with 95% intervals. CPU per message from each role thread's "
          "CLOCK_THREAD_CPUTIME_ID, summed over the threads; on fibers (exec:fiber: "
          "chanlab's runtime, or a peer's own scheduler, measured alike) the process's CPU "
@@ -799,6 +933,8 @@ def main():
     ap.add_argument("folder", help="a results/<run> folder")
     ap.add_argument("--baseline", help="an earlier results folder: the thread executor's "
                     "rows are checked against it (no regression)")
+    ap.add_argument("--loaded", help="the same rows run under a background load (default: "
+                    "the folder's loaded/, which scripts/run.sh --loaded writes, if there is one)")
     args = ap.parse_args()
     try:
         if not os.path.isdir(args.folder):
@@ -806,27 +942,36 @@ def main():
                                else f"{args.folder}: no such file or directory")
         run = Run(args.folder)
         baseline = Run(args.baseline) if args.baseline is not None else None
+        loaded = args.loaded
+        if loaded is None and os.path.isdir(os.path.join(args.folder, "loaded")):
+            loaded = os.path.join(args.folder, "loaded")
+        if loaded is not None and not os.path.isdir(loaded):
+            raise ResultsError(f"--loaded: {loaded}: not a results folder")
+        loaded = Run(loaded) if loaded is not None else None
     except ResultsError as e:
         print(f"report.py: {e}", file=sys.stderr)
         return 1
     name = os.path.basename(os.path.normpath(args.folder))
     files = ", ".join(f"`{os.path.basename(p)}`" for p, _ in run.files)
-    L = [f"# chanlab benchmark run `{name}`", "",
+    L = [f"# chanlab benchmark run `{name}`{on_machine(run)}", "",
          f"Written by `scripts/report.py` from {files}. Every figure is the median of a "
          "benchmark's repetitions with its 95% interval in brackets (order statistics, as "
          "benchstat gives). Two figures count as different only when a Mann-Whitney U test "
          "separates them at p < 0.05; otherwise the verdict is `~`. Ratios are speed ratios "
          "(>1: faster) unless they say latency. Targets are met or missed only when the "
          "whole interval of the ratio is on one side of the bound; otherwise inconclusive.", ""]
-    L += machine(run)
     noisy_floors, bad = impossible(run)
     run.rows = [r for r in run.rows if (r.name, "figure") not in bad]
+    picks = what_to_pick(run)
+    if picks:
+        L += picks + [""]
+    L += machine(run)
     L += [""] + quality(run, noisy_floors, bad)
     errs = run.errors()
     if errs:
         L += ["", "## Benchmarks that reported an error", ""]
         L += [f"- `{r.name}`: {r.error}" for r in errs]
-    L += ["", "## What this run shows", ""] + [f"- {x}" for x in headlines(run)]
+    L += ["", f"## What this run shows{on_machine(run)}", ""] + [f"- {x}" for x in headlines(run)]
     execs = executor_headlines(run)
     if execs:
         L += ["", "### Threads, fibers and Go", "",
@@ -834,18 +979,23 @@ def main():
               "runtime (`exec:fiber`, `place:runtime`) and in Go, and where it ran, a peer "
               "on its own fiber scheduler (Boost.Fiber, also `exec:fiber`, `place:runtime`); "
               "speed ratios (>1: chanlab's fibers are faster).", ""] + [f"- {x}" for x in execs]
-    L += ["", "## Targets (issues 4 and 9), checked against this run", "",
+    L += [""] + fibers_vs_go(run)
+    if loaded is not None:
+        L += [""] + under_load(run, loaded)
+    L += ["", f"## Targets{on_machine(run)}", "",
+          "The channels on threads against this run's hardware floors, Go and crossbeam; "
+          "then the fiber runtime's targets besides its speed against Go (above).", "",
           "| target | measured | verdict |", "|---|---|---|"]
     L += [f"| {t} | {m} | {v} |" for t, m, v in targets(run, noisy_floors)]
-    L += [f"| {t} | {m} | {v} |" for t, m, v in fiber_targets(run, noisy_floors, baseline)]
+    L += [f"| {t} | {m} | {v} |" for t, m, v in fiber_targets(run, baseline)]
     L += [""] + peers_section(run, args.folder)
     L += [""] + cost_table(run, bad)
-    L += ["", "## Plots", "",
+    L += ["", f"## Plots{on_machine(run)}", "",
           "Bars and points are medians; whiskers and bands are the 95% intervals.", ""]
     for png, title in PLOTS:
         if os.path.exists(os.path.join(args.folder, png)):
             L += [f"### {title}", "", f"![{title}]({png})", ""]
-    L += ["## Winners per configuration", "",
+    L += [f"## Winners per configuration{on_machine(run)}", "",
           "Best first; the verdict names the winner when a test separates it from every "
           "other, else `~` and the implementations it cannot be separated from. Go and the "
           "peers run unpinned.", "",

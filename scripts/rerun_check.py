@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""rerun_check.py - issue 10's targets, from two runs of the same commit.
+"""rerun_check.py - does a rerun of one commit tell the same story (its targets)?
 
     /usr/bin/python3 scripts/rerun_check.py results/A results/B [--alpha A]
 

@@ -21,6 +21,17 @@
 #                           has the executor axis (chanbench's; Go runs anyway)
 #       --baseline DIR      an earlier results folder: the report checks the
 #                           thread executor's rows against it (no regression)
+#       --loaded            a second, loaded pass after the quiet one: the
+#                           fibers-against-Go shapes (or the --filter's rows)
+#                           on chanlab's implementations (or --impl's) and Go,
+#                           with one spinning hog on the last PU, into
+#                           <run>/loaded/; the report shows each one's
+#                           slowdown under load. Opt-in: about 1.5 minutes
+#                           more on 2 PUs
+#       --background-load N the whole run with N spinning hogs, each pinned
+#                           to one of the last N PUs (chanbench's and gochan's
+#                           --background-load; the Rust peers, which have no
+#                           such flag, are left out)
 #       --no-go             leave out Go's channels
 #       --no-rust           leave out the Rust peers (crossbeam, flume, tokio)
 #       --allocator NAME    jemalloc (default) or system
@@ -37,17 +48,17 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
 usage() {
-  sed -n '/^# usage:/,/^# scripts\/compare/p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '/^# usage:/,/^# scripts\/plot.py/p' "$0" | sed 's/^# \{0,1\}//'
 }
 die() { echo "run.sh: $*" >&2; exit 2; }
 
 parsed=$(getopt -n run.sh -o qfr:t:F:i:s:e:h \
-  -l quick,full,repetitions:,min-time:,filter:,impl:,scenario:,executor:,baseline:,no-go,no-rust,allocator:,results:,skip-deps,help \
+  -l quick,full,repetitions:,min-time:,filter:,impl:,scenario:,executor:,baseline:,loaded,background-load:,no-go,no-rust,allocator:,results:,skip-deps,help \
   -- "$@") || { echo "(scripts/run.sh --help lists the flags)" >&2; exit 2; }
 eval set -- "$parsed"
 suite=quick go=1 rust=1 allocator=jemalloc min_time="" filter="" impl="" scenario=""
 repetitions="" results_base="$root/results" skip_deps=0 filter_set=0
-executor="" baseline=""
+executor="" baseline="" loaded=0 background_load=0 rust_skipped=""
 while true; do
   case "$1" in
     -q|--quick) suite=quick; shift ;;
@@ -59,6 +70,8 @@ while true; do
     -s|--scenario) scenario=$2; shift 2 ;;
     -e|--executor) executor=$2; shift 2 ;;
     --baseline) baseline=$2; shift 2 ;;
+    --loaded) loaded=1; shift ;;
+    --background-load) background_load=$2; shift 2 ;;
     --no-go) go=0; shift ;;
     --no-rust) rust=0; shift ;;
     --allocator) allocator=$2; shift 2 ;;
@@ -79,6 +92,13 @@ fi
 [ $filter_set = 0 ] || [ -n "$filter" ] || die "empty --filter"
 if [ -n "$baseline" ] && [ ! -d "$baseline" ]; then
   die "--baseline: '$baseline' is not a results folder"
+fi
+# One hog per PU at most (chanbench and gochan check it again).
+if ! [[ "$background_load" =~ ^[0-9]+$ ]] || [ "$background_load" -gt "$(nproc)" ]; then
+  die "--background-load wants a whole number from 0 to $(nproc) (one hog per PU), not '$background_load'"
+fi
+if [ $loaded = 1 ] && [ "$background_load" != 0 ]; then
+  die "--loaded compares a loaded pass with a quiet one: leave out --background-load"
 fi
 # --impl: "go" is Go's program, crossbeam, flume and tokio the Rust
 # program's (bench/peers/rust, its IMPLS); the other names are chanbench's.
@@ -103,9 +123,12 @@ if [ -n "$impl" ]; then
   bench_impl=$(IFS=,; echo "${keep[*]:-}")
   [ -n "$bench_impl" ] || run_bench=0
 fi
+if [ "$background_load" != 0 ] && [ $rust = 1 ]; then
+  rust=0 rust_skipped="left out (--background-load: the Rust program has no background load)"
+fi
 
 started=$(date +%s)
-step=0 steps=$((3 + run_bench + go + rust))
+step=0 steps=$((3 + run_bench + go + rust + loaded))
 log() { step=$((step + 1)); printf '\n== [%d/%d] %s\n' "$step" "$steps" "$*"; }
 
 # 1. Dependencies (Debian packages; prints the apt-get line if not root).
@@ -147,10 +170,10 @@ if [ $go = 1 ]; then
 fi
 # The Rust peers, built offline against Debian's crates; without them the
 # run goes on and the reason is recorded (env.txt: rust_skipped).
-rust_skipped="" rust_log=$(mktemp /tmp/chanlab-rust-build-XXXXXX)
+rust_log=$(mktemp /tmp/chanlab-rust-build-XXXXXX)
 trap 'rm -f "$rust_log"' EXIT
 if [ $rust = 0 ]; then
-  rust_skipped="left out (--no-rust, or --impl names none of crossbeam, flume, tokio)"
+  rust_skipped=${rust_skipped:-"left out (--no-rust, or --impl names none of crossbeam, flume, tokio)"}
 else
   echo "building the Rust peers (bench/peers/rust: offline, Debian's crates)"
   if ! cmake --build "$build" --target chanpeers_rust >"$rust_log" 2>&1; then
@@ -173,6 +196,7 @@ common=()
 [ -n "$min_time" ] && common+=(--min-time "$min_time")
 [ $filter_set = 1 ] && common+=(--filter "$filter")
 [ -n "$scenario" ] && common+=(--scenario "$scenario")
+[ "$background_load" != 0 ] && common+=(--background-load "$background_load")
 bench_args=("${common[@]}")
 [ -n "$bench_impl" ] && bench_args+=(--impl "$bench_impl")
 [ -n "$executor" ] && bench_args+=(--executor "$executor")
@@ -211,6 +235,7 @@ echo "results in $out"
     echo "git_commit: unknown (not a git checkout)"
   fi
   echo "suite: $suite"
+  echo "background_load: $background_load"
   echo "command: scripts/run.sh $*"
   echo "load_before: $(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$out/env.txt"
@@ -285,7 +310,54 @@ if [ $rust = 1 ]; then
   fi
 fi
 
-# 7. Plots and the report page.
+# 7. The loaded pass (--loaded): the same rows again with one hog, in a
+#    results folder of its own (loaded/: no benchmark name is in a folder
+#    twice). The default rows are the fibers-against-Go shapes
+#    (chanlab_results.py's GO_SHAPES) on chanlab's own implementations.
+if [ $loaded = 1 ]; then
+  log "loaded pass: the fibers-against-Go rows with one spinning hog on the last PU"
+  mkdir "$out/loaded"
+  cp "$out/topology.xml" "$out/loaded/"
+  grep -v -e '^background_load:' -e '_seconds:' "$out/env.txt" > "$out/loaded/env.txt"
+  echo "background_load: 1" >> "$out/loaded/env.txt"
+  loaded_filter=$filter
+  [ $filter_set = 1 ] || loaded_filter=$("$pybin" "$root/scripts/chanlab_results.py" --shapes-filter)
+  loaded_args=(--background-load 1 --filter "$loaded_filter")
+  [ $suite = full ] && loaded_args+=(--full)
+  [ -n "$repetitions" ] && loaded_args+=(--repetitions "$repetitions")
+  [ -n "$min_time" ] && loaded_args+=(--min-time "$min_time")
+  [ -n "$scenario" ] && loaded_args+=(--scenario "$scenario")
+  if [ $run_bench = 1 ]; then
+    # chanlab's implementations, one a line of impls/registry.def.
+    loaded_impl=${bench_impl:-$(sed -n 's/^CHAN_IMPL(\([a-z0-9_]*\)).*/\1/p' "$root/impls/registry.def" | paste -sd, -)}
+    loaded_exec=()
+    [ -n "$executor" ] && loaded_exec=(--executor "$executor")
+    rc=0
+    timed loaded_chanbench "$bench" "${loaded_args[@]}" --impl "$loaded_impl" "${loaded_exec[@]}" \
+      --out "$out/loaded/chanbench.json" > "$out/loaded/chanbench.log" 2>&1 || rc=$?
+    if [ $rc = 2 ]; then
+      echo "run.sh: the loaded pass: chanbench runs none of the selected rows (log: $out/loaded/chanbench.log)" >&2
+      rm -f "$out/loaded/chanbench.json"
+    elif [ $rc != 0 ]; then
+      echo "run.sh: the loaded pass: chanbench failed (status $rc; log: $out/loaded/chanbench.log)" >&2
+      status=1
+    fi
+  fi
+  if [ $go = 1 ]; then
+    rc=0
+    timed loaded_go "$build/go/gochan" "${loaded_args[@]}" --out "$out/loaded/go.json" \
+      > "$out/loaded/go.log" 2>&1 || rc=$?
+    if [ $rc = 2 ]; then
+      echo "run.sh: the loaded pass: Go runs none of the selected rows" >&2
+      rm -f "$out/loaded/go.json"
+    elif [ $rc != 0 ]; then
+      echo "run.sh: the loaded pass: Go's program failed (status $rc; log: $out/loaded/go.log)" >&2
+      status=1
+    fi
+  fi
+fi
+
+# 8. Plots and the report page (with the loaded pass's comparison).
 {
   echo "suite_seconds: $(seconds $suite_ms)"
   echo "load_after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -29,6 +29,7 @@ import (
 	"regexp"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -332,6 +333,7 @@ func clock(d time.Duration) string {
 }
 
 func main() {
+	runHogIfAsked() // a child started by --background-load spins here
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), `usage: gochan [flags]
 
@@ -351,6 +353,7 @@ Flags (--x=v and --x v, as with chanbench; Go's -x=v and -x v work too):
 	filter := flag.String("filter", "", "only benchmarks whose name matches this regular expression")
 	scenarios := flag.String("scenario", "", "only these scenarios (comma-separated names or globs)")
 	noProgress := flag.Bool("no-progress", false, "no progress lines on stderr")
+	backgroundLoad := flag.String("background-load", "0", "N spinning hog processes, each pinned to one of the last N PUs, for the whole run (the loaded-machine scenario, as chanbench's)")
 	flag.Parse()
 	fail := func(format string, args ...interface{}) {
 		fmt.Fprintf(os.Stderr, "gochan: "+format+"\n", args...)
@@ -384,6 +387,11 @@ Flags (--x=v and --x v, as with chanbench; Go's -x=v and -x v work too):
 	if isSet("scenario") && strings.Trim(*scenarios, ",") == "" {
 		fail("empty --scenario list")
 	}
+	// One hog per PU at most: a hog is pinned to a PU of its own.
+	hogs, err := strconv.Atoi(*backgroundLoad)
+	if err != nil || hogs < 0 || hogs > maxHogs() {
+		fail("bad --background-load '%s' (a whole number, 0..%d)", *backgroundLoad, maxHogs())
+	}
 
 	var benches []bench
 	for _, b := range suite(*full, *messages, *minTime) {
@@ -411,6 +419,17 @@ Flags (--x=v and --x v, as with chanbench; Go's -x=v and -x v work too):
 	for i := range byBench {
 		byBench[i] = make([]result, *repetitions)
 	}
+	// The background load: started just before the first repetition and
+	// stopped after the last.
+	var hogPUs []int
+	var background *load
+	if hogs > 0 {
+		if background, hogPUs, err = startLoad(hogs); err != nil {
+			fmt.Fprintln(os.Stderr, "gochan:", err)
+			os.Exit(1)
+		}
+		fmt.Fprintf(os.Stderr, "gochan: background load: %d hog(s) on PU(s) %s\n", hogs, joinInts(hogPUs))
+	}
 	t0, lastPrint := time.Now(), time.Now()
 	for done, o := range order {
 		if !*noProgress && done > 0 && time.Since(lastPrint) >= 10*time.Second {
@@ -424,6 +443,9 @@ Flags (--x=v and --x v, as with chanbench; Go's -x=v and -x v work too):
 		r["repetitions"], r["repetition_index"] = *repetitions, o.index
 		byBench[o.bench][o.index] = r
 	}
+	if background != nil {
+		background.stop()
+	}
 	var rows []result
 	for _, reps := range byBench {
 		for _, r := range reps {
@@ -432,21 +454,23 @@ Flags (--x=v and --x v, as with chanbench; Go's -x=v and -x v work too):
 		}
 	}
 	host, _ := os.Hostname()
-	doc := map[string]interface{}{
-		"context": map[string]interface{}{
-			"date":                time.Now().Format(time.RFC3339),
-			"host_name":           host,
-			"executable":          os.Args[0],
-			"num_cpus":            runtime.NumCPU(),
-			"go_version":          runtime.Version(),
-			"GOMAXPROCS":          runtime.GOMAXPROCS(0),
-			"chanlab.impls":       "go",
-			"chanlab.suite":       map[bool]string{true: "full", false: "quick"}[*full],
-			"chanlab.repetitions": fmt.Sprint(*repetitions),
-			"library_build_type":  "release",
-		},
-		"benchmarks": rows,
+	context := map[string]interface{}{
+		"date":                time.Now().Format(time.RFC3339),
+		"host_name":           host,
+		"executable":          os.Args[0],
+		"num_cpus":            runtime.NumCPU(),
+		"go_version":          runtime.Version(),
+		"GOMAXPROCS":          runtime.GOMAXPROCS(0),
+		"chanlab.impls":       "go",
+		"chanlab.suite":       map[bool]string{true: "full", false: "quick"}[*full],
+		"chanlab.repetitions": fmt.Sprint(*repetitions),
+		"library_build_type":  "release",
+		"background_load":     fmt.Sprint(hogs),
 	}
+	if hogs > 0 {
+		context["background_load.pus"] = joinInts(hogPUs)
+	}
+	doc := map[string]interface{}{"context": context, "benchmarks": rows}
 	data, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gochan:", err)
@@ -460,6 +484,15 @@ Flags (--x=v and --x v, as with chanbench; Go's -x=v and -x v work too):
 		fmt.Fprintln(os.Stderr, "gochan:", err)
 		os.Exit(1)
 	}
+}
+
+// joinInts is "1,2,3".
+func joinInts(xs []int) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ",")
 }
 
 // isSet says whether the flag was given on the command line.

@@ -52,6 +52,9 @@ expect 2 "needs a value" "$bench" --messages
 expect 2 "empty --filter" "$bench" --filter=
 expect 2 "no benchmark matches" "$bench" --filter='^nothing$' --list
 expect 2 "unknown argument 'stray'" "$bench" stray
+# A hog per PU at most, pinned to a PU of its own.
+expect 2 "bad --background-load 'two'" "$bench" --background-load two
+expect 2 "bad --background-load '$(($(nproc) + 1))'" "$bench" --background-load=$(($(nproc) + 1))
 expect nonzero "unrecognized" "$bench" --benchmark_nonsense=1
 expect 0 "floor_cacheline/place:" "$bench" --list
 expect 0 "benchmarks x 6 repetitions" "$bench" --list
@@ -187,7 +190,7 @@ expect 0 "" bash -c "! $py '$scripts/compare.py' '$run' '$run' | grep -q $'\033'
 
 # Extra result files and name parts are read generically: a peer's file and
 # an identifying part (exec:other) join the tables, plots and comparisons;
-# a Go file brings issue 9's targets (fibers against Go); a baseline run
+# a Go file brings the fibers-against-Go table; a baseline run
 # without the executor axis checks the thread rows (no regression).
 gen=$tmp/gen
 mkdir -p "$gen"
@@ -221,13 +224,19 @@ expect 0 "report:" $py "$scripts/report.py" "$gen" --baseline "$tmp/base"
 expect 0 "crossbeam" cat "$gen/README.md"
 expect 0 "$impl exec:other" cat "$gen/README.md"
 expect 0 "peers-rust.json" cat "$gen/README.md"
-expect 0 "| Fiber ping-pong at least as fast as Go's |" cat "$gen/README.md"
+expect 0 "## Fibers against Go" cat "$gen/README.md"
+expect 0 "| ping-pong round trip | $impl exec:fiber " cat "$gen/README.md"
+expect 0 "## What to pick on this machine" cat "$gen/README.md"
 expect 0 "Thread executor: no regression | " cat "$gen/README.md"
 expect 0 "significantly slower beyond 5% | met" cat "$gen/README.md"
 # The peers' section: chanlab's best against the best peer, the peers table
 # and figure; the Rust program's recorded skip reason.
-echo "rust_skipped: building it failed: no cargo here" > "$gen/env.txt"
+printf 'rust_skipped: building it failed: no cargo here\ncpu_model: Test CPU 9000\npus: 2\n' \
+  > "$gen/env.txt"
 expect 0 "report:" $py "$scripts/report.py" "$gen"
+# Every section of figures names the machine, from env.txt.
+expect 0 "# chanlab benchmark run \`gen\` on Test CPU 9000, 2 PUs" cat "$gen/README.md"
+expect 0 "## Fibers against Go on Test CPU 9000, 2 PUs" cat "$gen/README.md"
 for text in "## Against the peers" "### The peers table" "| crossbeam | peer |" \
             "chanlab's best against the best peer" "no cargo here" "peers_spsc.png"; do
   expect 0 "$text" cat "$gen/README.md"
@@ -235,6 +244,28 @@ done
 if [ "$impl" = futex ]; then
   expect 0 "| futex >= crossbeam, ping-pong | pingpong - (unpinned) | futex" cat "$gen/README.md"
 fi
+# A loaded pass (run.sh --loaded's loaded/): the fiber rows at half the
+# speed, Go's unchanged, so the fibers suffer more than Go.
+mkdir "$gen/loaded"
+cp "$gen/go.json" "$gen/loaded/"
+$py - "$gen/chanbench.json" "$gen/loaded/chanbench.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+for b in doc["benchmarks"]:
+    if "/exec:fiber/" in b["name"]:
+        for key in ("real_time", "p50_ns"):
+            if key in b:
+                b[key] *= 2
+        if "items_per_second" in b:
+            b["items_per_second"] /= 2
+doc["context"]["background_load"] = "1"
+json.dump(doc, open(sys.argv[2], "w"))
+PY
+expect 0 "report:" $py "$scripts/report.py" "$gen"
+expect 0 "## Under load: threads, fibers and Go" cat "$gen/README.md"
+expect 0 "" bash -c "grep -E '^\| ping-pong round trip \| .* \| fibers suffer more \|$' '$gen/README.md'"
+expect 1 "not a results folder" $py "$scripts/report.py" "$gen" --loaded "$tmp/nothing"
+rm -r "$gen/loaded"
 cp "$gen/peers-rust.json" "$gen/again.json"
 expect 1 "is in both" $py "$scripts/report.py" "$gen"
 
@@ -311,6 +342,10 @@ expect 2 "no such file" $py "$scripts/compare.py" "$run" "$tmp/nothing"
 expect 2 "unrecognized option '--frobnicate'" "$scripts/run.sh" --frobnicate
 expect 2 "empty --filter" "$scripts/run.sh" --skip-deps --filter=
 expect 0 "--repetitions" "$scripts/run.sh" --help
+expect 0 "--loaded" "$scripts/run.sh" --help
+expect 2 "--background-load wants a whole number" "$scripts/run.sh" --background-load=lots
+expect 2 "--background-load wants a whole number" "$scripts/run.sh" --background-load $(($(nproc) + 1))
+expect 2 "leave out --background-load" "$scripts/run.sh" --loaded --background-load 1
 expect 0 "--no-rust" "$scripts/run.sh" --help
 expect 0 "minutes" "$scripts/run.sh" -h
 expect 2 "unrecognized option '--frobnicate'" "$scripts/test.sh" --frobnicate
