@@ -499,6 +499,10 @@ def executor_headlines(run):
             continue
         best_f = ranking(fib)[1]
         s = f"{label}: fibers best {best_f.series} {best_f.fmt()}"
+        floor = next((r for r in rows if r.scenario == "switch" and r.impl == "floor"), None)
+        if floor:  # bench/scenarios/runtime.c: the switch without a scheduler
+            s += (f" (the bare jump_fcontext round trip, no scheduler: {floor.fmt()}; the "
+                  "runtime adds the rest)")
         if thr:
             best_t = ranking(thr)[1]
             c = speedup(best_f, best_t)
