@@ -305,6 +305,7 @@ enum {
   OPT_LIST,
   OPT_NO_FORK,
   OPT_FAIL_FAST,
+  OPT_IMPL_LIB,
   OPT_EXTRA = 0x200, /* + index into program->options */
 };
 
@@ -319,6 +320,10 @@ static const struct test_option harness_options[] = {
     {"no-fork", NULL,
      "run the tests in this process (for gdb; a hang ends the run)", NULL},
     {"fail-fast", NULL, "stop at the first test that fails", NULL},
+    {"impl-lib", "PATH",
+     "load an implementation from a shared object first (repeatable; "
+     "chan/impl.h)",
+     NULL},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -625,18 +630,16 @@ int test_main(int argc, char **argv, const struct test_program *program) {
   while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
     uint64_t n;
     switch (c) {
-    case OPT_IMPL:
-      if (strcmp(optarg, "all") != 0 && !impl_known(optarg)) {
-        size_t count;
-        const char *const *all = chan_impl_names(&count);
-        fprintf(stderr, "%s: unknown implementation '%s' (registered:", prog,
-                optarg);
-        for (size_t i = 0; i < count; i++)
-          fprintf(stderr, " %s", all[i]);
-        fprintf(stderr, ")\n");
+    case OPT_IMPL: /* checked after every --impl-lib is loaded */
+      cfg.impl = optarg;
+      break;
+    case OPT_IMPL_LIB:
+      if (chan_impl_load(optarg) != CHAN_OK) {
+        fprintf(stderr, "%s: --impl-lib: %s\n", prog, chan_last_error());
         return 2;
       }
-      cfg.impl = optarg;
+      /* A replay must load it too. */
+      appendf(given, sizeof given, " --impl-lib %s", optarg);
       break;
     case OPT_EXECUTOR: {
       bool known = strcmp(optarg, "all") == 0;
@@ -706,6 +709,16 @@ int test_main(int argc, char **argv, const struct test_program *program) {
   if (optind < argc) {
     fprintf(stderr, "%s: unexpected argument '%s'\n", prog, argv[optind]);
     usage(stderr, prog, program);
+    return 2;
+  }
+  if (strcmp(cfg.impl, "all") != 0 && !impl_known(cfg.impl)) {
+    size_t count;
+    const char *const *all = chan_impl_names(&count);
+    fprintf(stderr, "%s: unknown implementation '%s' (registered:", prog,
+            cfg.impl);
+    for (size_t i = 0; i < count; i++)
+      fprintf(stderr, " %s", all[i]);
+    fprintf(stderr, ")\n");
     return 2;
   }
 

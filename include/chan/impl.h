@@ -86,6 +86,7 @@ extern "C" {
  * unloaded). */
 #define CHAN_IMPL_ENTRY_SYMBOL "chan_impl_plugin"
 typedef const struct chan_impl_def *(*chan_impl_entry_fn)(void);
+const struct chan_impl_def *chan_impl_plugin(void); /* a plugin defines it */
 
 /* Deadlines are absolute CLOCK_MONOTONIC nanoseconds, or one of these. */
 #define CHAN_DEADLINE_NONE INT64_MAX /* block until done */
