@@ -366,6 +366,15 @@ bool test_parse_u64(const char *s, uint64_t *out) {
   return true;
 }
 
+/* --impl-lib paths, kept for test_impl_libs(). */
+#define MAX_IMPL_LIBS 8
+static const char *impl_libs[MAX_IMPL_LIBS + 1];
+static size_t nimpl_libs;
+
+const char *const *test_impl_libs(void) {
+  return impl_libs;
+}
+
 static bool impl_known(const char *name) {
   size_t n;
   const char *const *all = chan_impl_names(&n);
@@ -634,6 +643,11 @@ int test_main(int argc, char **argv, const struct test_program *program) {
       cfg.impl = optarg;
       break;
     case OPT_IMPL_LIB:
+      if (nimpl_libs == MAX_IMPL_LIBS) {
+        fprintf(stderr, "%s: at most %d --impl-lib\n", prog, MAX_IMPL_LIBS);
+        return 2;
+      }
+      impl_libs[nimpl_libs++] = optarg;
       if (chan_impl_load(optarg) != CHAN_OK) {
         fprintf(stderr, "%s: --impl-lib: %s\n", prog, chan_last_error());
         return 2;
