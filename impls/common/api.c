@@ -100,8 +100,9 @@ static const struct cl_impl *find_impl(const char *name) {
 /* The ops a run-time registered implementation declared, or NULL for an
  * in-tree one (whose create() fills its header itself). */
 static const struct cl_ops *registered_ops_of(const struct cl_impl *impl) {
-  if (impl >= registered && impl < registered + MAX_REGISTERED)
-    return registered_ops[impl - registered];
+  for (size_t i = 0; i < MAX_REGISTERED; i++)
+    if (impl == &registered[i])
+      return registered_ops[i];
   return NULL;
 }
 

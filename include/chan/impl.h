@@ -82,8 +82,11 @@ extern "C" {
 
 /* The symbol a shared object exports for chan_impl_load(): a function
  * `const struct chan_impl_def *chan_impl_plugin(void)` returning a
- * definition that lives as long as the process (the object is never
- * unloaded). */
+ * definition that lives as long as the process (a registered object is
+ * never unloaded). It is the only code of a plugin that runs before the
+ * definition is accepted, so it must do nothing but return it: in
+ * particular it must not call chan_ functions (it may be running inside
+ * the registry's first consultation, CHANLAB_IMPLS). */
 #define CHAN_IMPL_ENTRY_SYMBOL "chan_impl_plugin"
 typedef const struct chan_impl_def *(*chan_impl_entry_fn)(void);
 const struct chan_impl_def *chan_impl_plugin(void); /* a plugin defines it */
@@ -277,9 +280,14 @@ struct chan_impl {
 /* What an implementation hands to chan_impl_register(). It and the strings
  * and tables it points to must live as long as the process. */
 struct chan_impl_def {
-  int abi_version;            /* CHAN_IMPL_ABI_VERSION */
-  const char *name;           /* [a-z0-9_-], 1..31 characters, not "all" */
+  /* CHAN_IMPL_ABI_VERSION. The first member in every version, so that a
+   * definition of any version can be told apart before anything else of
+   * it is read. */
+  int abi_version;
+  const char *name;    /* [a-z0-9_-], 1..31 chars, not "all"/"default" */
   const char *summary;        /* may be NULL */
+  /* Allocates a channel (NULL: out of memory) and sets its park_kind and
+   * park_spin; chan_make then sets ops, impl, elem_size and capacity. */
   struct chan *(*create)(const struct chan_impl *impl, size_t elem_size,
                          size_t capacity);
   const struct chan_ops *ops; /* the table all its channels use */
@@ -287,12 +295,16 @@ struct chan_impl_def {
 };
 
 /* Registers an implementation: afterwards chan_make(def->name) uses it and
- * chan_impl_names() lists it. Checks, in order, and calls nothing of def's:
- * def NULL or a NULL required member (CHAN_EINVAL), abi_version
- * (CHAN_EIMPL_ABI), a malformed name (CHAN_EINVAL), a name already
- * registered, in-tree or not (CHAN_EIMPL_EXISTS), room in the registry
- * (CHAN_ENOMEM). A rejected definition leaves the registry unchanged;
- * chan_last_error() says what was wrong. Safe to call from any thread. */
+ * chan_impl_names() lists it (after the in-tree ones). Checks, in this
+ * order, calling nothing of def's: def not NULL (CHAN_EINVAL); abi_version
+ * (CHAN_EIMPL_ABI); name present and well-formed, create, ops and every
+ * required operation present (CHAN_EINVAL, naming the missing one); the
+ * name not already registered, in-tree or not (CHAN_EIMPL_EXISTS); room
+ * in the registry, 16 run-time registrations (CHAN_ENOMEM). A rejected
+ * definition leaves the registry unchanged; chan_last_error() says what
+ * was wrong. Safe to call from any thread; registrations are serialized.
+ * The names array chan_impl_names() returned earlier stays valid and
+ * grows in place: register before other threads iterate it. */
 int chan_impl_register(const struct chan_impl_def *def);
 
 /* chan_impl_load() (chan.h) loads a shared object, calls its
