@@ -3,6 +3,9 @@
  * implementation that chan.h's functions dispatch to, in this tree or out of
  * it (a program that links one in, or a shared object loaded at run time).
  *
+ * C11 (it uses <stdatomic.h> for the parker's claim); a C++ program uses
+ * chan.h, and writes its implementation's table in a C file.
+ *
  * Versioned: CHAN_IMPL_ABI_VERSION changes whenever a structure below
  * changes layout or an operation's contract changes. A definition built
  * against another version is refused (CHAN_EIMPL_ABI).
