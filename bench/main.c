@@ -48,6 +48,9 @@ static void usage(FILE *f, const char *known_impls, const char *places) {
       "  -f, --full             every configuration on every placement, %d\n"
       "                         repetitions of %s s each\n"
       "  -i, --impl LIST        queues, comma-separated (default all): %s\n"
+      "      --impl-lib PATH    load a chanlab implementation from a shared\n"
+      "                         object first (repeatable; chan/impl.h); its\n"
+      "                         name is then a queue for --impl\n"
       "  -s, --scenario LIST    scenarios: names or globs (pattern_*), see "
       "--list\n"
       "  -p, --placement LIST   placement classes: %s\n"
@@ -199,7 +202,13 @@ static void gb_add(struct gb_args *g, const char *fmt, const char *value) {
   g->argv[g->argc] = NULL;
 }
 
-enum { OPT_TOPOLOGY = 256, OPT_TOPOLOGY_XML, OPT_NO_PROGRESS, OPT_BACKGROUND_LOAD };
+enum {
+  OPT_TOPOLOGY = 256,
+  OPT_TOPOLOGY_XML,
+  OPT_NO_PROGRESS,
+  OPT_BACKGROUND_LOAD,
+  OPT_IMPL_LIB
+};
 
 int main(int argc, char **argv) {
   const char *impl_list = "all", *place_list = NULL, *xml_out = NULL;
@@ -209,6 +218,20 @@ int main(int argc, char **argv) {
   bool list_only = false, progress = true;
   int64_t repetitions = 0, background_load = 0;
   g_suite.messages = 0;
+
+  /* --impl-lib first, wherever it stands: the loaded implementations are
+   * rows of the list that everything below is checked against. */
+  for (int i = 1; i < argc; i++) {
+    const char *path = NULL;
+    if (strcmp(argv[i], "--impl-lib") == 0 && i + 1 < argc)
+      path = argv[++i];
+    else if (strncmp(argv[i], "--impl-lib=", 11) == 0)
+      path = argv[i] + 11;
+    if (path && chan_impl_load(path) != CHAN_OK) {
+      fprintf(stderr, "chanbench: --impl-lib: %s\n", chan_last_error());
+      return 2;
+    }
+  }
 
   char known_impls[1024], known_scen[1024], known_places[256];
   const char *names[QUEUES_MAX + 64];
@@ -245,6 +268,7 @@ int main(int argc, char **argv) {
       {"quick", no_argument, NULL, 'q'},
       {"full", no_argument, NULL, 'f'},
       {"impl", required_argument, NULL, 'i'},
+      {"impl-lib", required_argument, NULL, OPT_IMPL_LIB},
       {"scenario", required_argument, NULL, 's'},
       {"placement", required_argument, NULL, 'p'},
       {"executor", required_argument, NULL, 'e'},
@@ -341,6 +365,8 @@ int main(int argc, char **argv) {
       if (!parse_count("--background-load", optarg, 0, load_max_hogs(),
                        &background_load))
         return 2;
+      break;
+    case OPT_IMPL_LIB: /* loaded above, before the list was made */
       break;
     case 'l':
       list_only = true;

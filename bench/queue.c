@@ -68,6 +68,29 @@ static void cl_destroy(void *q) {
 #include CHAN_REGISTRY_DEF
 #undef CHAN_IMPL
 
+/* Implementations loaded at run time (chanbench --impl-lib, CHANLAB_IMPLS:
+ * chan/impl.h) are chanlab channels too; each gets one of these slots,
+ * whose make passes the slot's name to chan_make. */
+#define NLOADED 8
+static const char *loaded_names[NLOADED];
+#define LOADED_ROW(i)                                                          \
+  static int cl_make_loaded_##i(void **q, size_t elem_size, size_t capacity) { \
+    return cl_make(loaded_names[i], q, elem_size, capacity);                   \
+  }
+LOADED_ROW(0)
+LOADED_ROW(1)
+LOADED_ROW(2)
+LOADED_ROW(3)
+LOADED_ROW(4)
+LOADED_ROW(5)
+LOADED_ROW(6)
+LOADED_ROW(7)
+#undef LOADED_ROW
+static int (*const loaded_make[NLOADED])(void **, size_t, size_t) = {
+    cl_make_loaded_0, cl_make_loaded_1, cl_make_loaded_2, cl_make_loaded_3,
+    cl_make_loaded_4, cl_make_loaded_5, cl_make_loaded_6, cl_make_loaded_7};
+static struct bq_ops loaded_ops[NLOADED];
+
 /* ---- the list ------------------------------------------------------------
  * chanlab's rows, then the peers' (bench/peers/: the rows of peers.def,
  * built or skipped with the reason, from bq_peers()). Before the peers
@@ -91,6 +114,24 @@ const struct bq_row *bq_rows(size_t *n) {
   if (count == 0) { /* filled once, before any thread starts */
     for (size_t i = 0; i < NCHANLAB; i++)
       rows[count++] = chanlab_rows[i];
+    /* The registry lists the in-tree implementations first, then the
+     * loaded ones. */
+    size_t nnames;
+    const char *const *names = chan_impl_names(&nnames);
+    for (size_t i = NCHANLAB, k = 0; i < nnames && k < NLOADED; i++, k++) {
+      loaded_names[k] = names[i];
+      loaded_ops[k] = (struct bq_ops){.name = names[i],
+                                      .library = "chanlab (loaded)",
+                                      .features = CL_FEATURES,
+                                      .make = loaded_make[k],
+                                      .send = cl_send,
+                                      .recv = cl_recv,
+                                      .try_send = cl_try_send,
+                                      .try_recv = cl_try_recv,
+                                      .close = cl_close,
+                                      .destroy = cl_destroy};
+      rows[count++] = (struct bq_row){names[i], &loaded_ops[k], NULL};
+    }
 #ifdef CHAN_BENCH_HAVE_PEERS
     size_t npeers;
     const struct bq_peer *peers = bq_peers(&npeers);

@@ -39,8 +39,16 @@ void stress_child_register(const char *name, stress_child_fn fn) {
 void stress_run_child(const char *name, double timeout_s) {
   char seed[32];
   snprintf(seed, sizeof seed, "%" PRIu64, test_seed());
-  char *argv[] = {"stress-child",      "--child", (char *)name, "--impl",
-                  (char *)test_impl(), "--seed",  seed,         NULL};
+  /* The child is a fresh process: it must load what this one loaded
+   * (--impl-lib) before its --impl can name a loaded implementation. */
+  char *argv[32] = {"stress-child",      "--child", (char *)name, "--impl",
+                    (char *)test_impl(), "--seed",  seed};
+  int argc = 7;
+  for (const char *const *lib = test_impl_libs(); *lib && argc < 30; lib++) {
+    argv[argc++] = "--impl-lib";
+    argv[argc++] = (char *)*lib;
+  }
+  argv[argc] = NULL;
   pid_t pid;
   int rc = posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, environ);
   if (rc != 0) {

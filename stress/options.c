@@ -4,6 +4,9 @@
  * (test_main, tests/harness.h) beside its own options; the setup hook
  * turns --child into a run of one child function instead of the tests and
  * derives the default watchdog from --seconds. See stress.h ("options").
+ * The harness's own options come too, --impl-lib PATH among them (a
+ * loaded implementation, chan/impl.h): it is loaded before --impl is
+ * checked, and stress_run_child passes it on to the child it executes.
  */
 #include "stress.h"
 

@@ -305,6 +305,7 @@ enum {
   OPT_LIST,
   OPT_NO_FORK,
   OPT_FAIL_FAST,
+  OPT_IMPL_LIB,
   OPT_EXTRA = 0x200, /* + index into program->options */
 };
 
@@ -319,6 +320,10 @@ static const struct test_option harness_options[] = {
     {"no-fork", NULL,
      "run the tests in this process (for gdb; a hang ends the run)", NULL},
     {"fail-fast", NULL, "stop at the first test that fails", NULL},
+    {"impl-lib", "PATH",
+     "load an implementation from a shared object first (repeatable; "
+     "chan/impl.h)",
+     NULL},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -359,6 +364,15 @@ bool test_parse_u64(const char *s, uint64_t *out) {
     return false;
   *out = v;
   return true;
+}
+
+/* --impl-lib paths, kept for test_impl_libs(). */
+#define MAX_IMPL_LIBS 8
+static const char *impl_libs[MAX_IMPL_LIBS + 1];
+static size_t nimpl_libs;
+
+const char *const *test_impl_libs(void) {
+  return impl_libs;
 }
 
 static bool impl_known(const char *name) {
@@ -625,18 +639,21 @@ int test_main(int argc, char **argv, const struct test_program *program) {
   while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
     uint64_t n;
     switch (c) {
-    case OPT_IMPL:
-      if (strcmp(optarg, "all") != 0 && !impl_known(optarg)) {
-        size_t count;
-        const char *const *all = chan_impl_names(&count);
-        fprintf(stderr, "%s: unknown implementation '%s' (registered:", prog,
-                optarg);
-        for (size_t i = 0; i < count; i++)
-          fprintf(stderr, " %s", all[i]);
-        fprintf(stderr, ")\n");
+    case OPT_IMPL: /* checked after every --impl-lib is loaded */
+      cfg.impl = optarg;
+      break;
+    case OPT_IMPL_LIB:
+      if (nimpl_libs == MAX_IMPL_LIBS) {
+        fprintf(stderr, "%s: at most %d --impl-lib\n", prog, MAX_IMPL_LIBS);
         return 2;
       }
-      cfg.impl = optarg;
+      impl_libs[nimpl_libs++] = optarg;
+      if (chan_impl_load(optarg) != CHAN_OK) {
+        fprintf(stderr, "%s: --impl-lib: %s\n", prog, chan_last_error());
+        return 2;
+      }
+      /* A replay must load it too. */
+      appendf(given, sizeof given, " --impl-lib %s", optarg);
       break;
     case OPT_EXECUTOR: {
       bool known = strcmp(optarg, "all") == 0;
@@ -706,6 +723,16 @@ int test_main(int argc, char **argv, const struct test_program *program) {
   if (optind < argc) {
     fprintf(stderr, "%s: unexpected argument '%s'\n", prog, argv[optind]);
     usage(stderr, prog, program);
+    return 2;
+  }
+  if (strcmp(cfg.impl, "all") != 0 && !impl_known(cfg.impl)) {
+    size_t count;
+    const char *const *all = chan_impl_names(&count);
+    fprintf(stderr, "%s: unknown implementation '%s' (registered:", prog,
+            cfg.impl);
+    for (size_t i = 0; i < count; i++)
+      fprintf(stderr, " %s", all[i]);
+    fprintf(stderr, ")\n");
     return 2;
   }
 

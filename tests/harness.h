@@ -7,7 +7,7 @@
  *
  *   prog [--impl NAME|all] [--executor thread|fiber|all] [--filter SUBSTR]
  *        [--seed N] [--timeout SEC] [--list] [--no-fork] [--fail-fast]
- *        [-h|--help]
+ *        [--impl-lib PATH]... [-h|--help]
  *
  * (getopt_long: --x=v and --x v both work.) A program with options of its
  * own (the stress drivers) writes its own main() and passes them, with a
@@ -160,6 +160,10 @@ void test_fail(const char *file, int line, const char *fmt, ...)
 
 /* The implementation the current test runs on. */
 const char *test_impl(void);
+
+/* The shared objects --impl-lib loaded (in order; NULL-terminated), for a
+ * program that re-executes itself and must load them again (stress/). */
+const char *const *test_impl_libs(void);
 
 /* The current test's seed (printed before it runs; --seed replays it). */
 uint64_t test_seed(void);

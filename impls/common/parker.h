@@ -53,49 +53,21 @@
 
 #include "common/impl.h"
 
-/* claim values: 0 open; 1 + case index when a case fired; or this. */
-#define CL_PARKER_TIMED_OUT UINT32_MAX
-
-/* Outcomes beyond CHAN_OK / CHAN_CLOSED, set by the claimer. */
-enum {
-  CL_OUTCOME_NOTIFIED = 100, /* woken to retry (no value was moved) */
-  CL_OUTCOME_RETRY = 101,    /* owner claimed itself; readiness vanished */
-};
-
-enum { CL_PARKER_RUNNING = 0, CL_PARKER_SLEEPING = 1, CL_PARKER_WOKEN = 2 };
-
-struct cl_parker {
-  _Atomic uint32_t claim; /* see above */
-  _Atomic uint32_t state; /* futex word: CL_PARKER_RUNNING, ... */
-  int outcome;            /* written by the claimer before waking */
-  enum cl_park_kind kind;
-  unsigned spin;
-  struct chan_fiber *fiber; /* CL_PARK_FIBER: the owner */
-  pthread_mutex_t mu;       /* CL_PARK_CONDVAR only: guards state's changes */
-  pthread_cond_t cv;
-};
-
-/* kind and spin say how a thread sleeps; on a fiber, the parker parks the
- * fiber whatever they say. */
-void cl_parker_init(struct cl_parker *p, enum cl_park_kind kind, unsigned spin);
-void cl_parker_destroy(struct cl_parker *p);
-
-/* Wins the right to complete this parker's operation (see protocol). */
-static inline bool cl_parker_claim(struct cl_parker *p, uint32_t value) {
-  uint32_t open = 0;
-  return atomic_compare_exchange_strong_explicit(
-      &p->claim, &open, value, memory_order_acq_rel, memory_order_acquire);
-}
-
-/* The winner's last touch: publishes outcome and wakes the owner. */
-void cl_parker_wake(struct cl_parker *p, int outcome);
-
-/* Sleeps until woken or the deadline passes. Returns true when woken (then
- * claim names the fired case and outcome is valid), false when the owner
- * won the claim for CL_PARKER_TIMED_OUT. A deadline that passes after
- * someone else won the claim is ignored: the owner waits for the wake-up,
- * which is imminent. */
-bool cl_parker_wait(struct cl_parker *p, int64_t deadline);
+/* The parker and its protocol constants are public (chan/impl.h) so that
+ * implementations outside the tree can take part in select and fibers;
+ * the in-tree code uses them under these names. */
+#define cl_parker chan_parker
+#define CL_PARKER_TIMED_OUT CHAN_PARKER_TIMED_OUT
+#define CL_OUTCOME_NOTIFIED CHAN_PARKER_NOTIFIED
+#define CL_OUTCOME_RETRY CHAN_PARKER_RETRY
+#define CL_PARKER_RUNNING CHAN_PARKER_RUNNING
+#define CL_PARKER_SLEEPING CHAN_PARKER_SLEEPING
+#define CL_PARKER_WOKEN CHAN_PARKER_WOKEN
+#define cl_parker_init chan_parker_init
+#define cl_parker_destroy chan_parker_destroy
+#define cl_parker_claim chan_parker_claim
+#define cl_parker_wake chan_parker_wake
+#define cl_parker_wait chan_parker_wait
 
 /* ---- the fiber half (fiber/) ------------------------------------------- */
 

@@ -18,14 +18,8 @@
 
 #include "common/parker.h"
 
-struct cl_waiter {
-  struct cl_waiter *next, *prev; /* queue links (channel lock) */
-  struct cl_parker *parker;      /* shared by a select's cases */
-  void *elem;          /* send: the value; receive: destination or NULL */
-  uint32_t case_index; /* claim value is case_index + 1 */
-  enum chan_dir dir;
-  bool queued; /* channel lock */
-};
+/* The waiter is public (chan/impl.h); in-tree code calls it cl_waiter. */
+#define cl_waiter chan_waiter
 
 struct cl_waitq {
   struct cl_waiter *head, *tail;

@@ -105,6 +105,10 @@ enum chan_status {
   CHAN_EBUSY = -5,           /* chan_destroy() while threads are blocked */
   CHAN_ESTOPPED = -6,        /* fiber.h: the runtime is stopped */
   CHAN_ENOTFIBER = -7,       /* fiber.h: a fiber-only call on a plain thread */
+  CHAN_EIMPL_ABI = -8,       /* impl.h: built for another CHAN_IMPL_ABI_VERSION */
+  CHAN_EIMPL_EXISTS = -9,    /* impl.h: that implementation name is taken */
+  CHAN_EIMPL_LOAD = -10,     /* chan_impl_load(): dlopen failed */
+  CHAN_EIMPL_SYMBOL = -11,   /* chan_impl_load(): no entry symbol in it */
 };
 
 /* An opaque channel. */
@@ -174,6 +178,21 @@ const char *const *chan_impl_names(size_t *count);
 /* A one-line description of the named implementation (NULL or "default":
  * the default one), for listings; NULL if no implementation has that name. */
 const char *chan_impl_summary(const char *name);
+
+/* Loads an implementation from a shared object and registers it (see
+ * chan/impl.h for writing one): its name then works in chan_make() and is
+ * listed by chan_impl_names(). Returns CHAN_OK or a negative code with
+ * chan_last_error() saying why: CHAN_EIMPL_LOAD (dlopen failed),
+ * CHAN_EIMPL_SYMBOL (no chan_impl_plugin entry), CHAN_EIMPL_ABI (built
+ * against another chan/impl.h), CHAN_EIMPL_EXISTS (the name is taken),
+ * CHAN_EINVAL (NULL path, or a definition missing its name, create or a
+ * required operation). Nothing of a rejected object's implementation runs.
+ *
+ * Environment: the first time the registry is consulted (chan_make,
+ * chan_impl_names, chan_impl_summary), every path in CHANLAB_IMPLS
+ * (colon-separated) is loaded this way; one that fails is reported on
+ * stderr and its name stays unknown to chan_make(). */
+int chan_impl_load(const char *path);
 
 /* ---- select ------------------------------------------------------------ */
 

@@ -1,0 +1,44 @@
+# The out-of-tree path a user takes (README, "Your own implementation"):
+# configure and build examples/plugin as its own project against this
+# tree's headers, then run core test programs on the .so it made.
+#   -DSRC=<chanlab source> -DWORK=<scratch dir> -DC_COMPILER=<cc>
+#   -DCORE_BASIC=<core_basic> -DCORE_CLOSE=<core_close>
+# Passes when core_basic and core_close pass on the good plugin and
+# core_close fails on the buggy one exactly at the blocked-sender test.
+file(REMOVE_RECURSE "${WORK}")
+execute_process(COMMAND ${CMAKE_COMMAND} -S "${SRC}/examples/plugin"
+                        -B "${WORK}" -DCMAKE_C_COMPILER=${C_COMPILER}
+                        "-DCHANLAB_INCLUDE_DIR=${SRC}/include"
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "configuring examples/plugin failed:\n${out}${err}")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} --build "${WORK}"
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "building examples/plugin failed:\n${out}${err}")
+endif()
+set(good "${WORK}/libchanlab_example_plugin.so")
+set(buggy "${WORK}/libchanlab_example_plugin_buggy.so")
+
+foreach(prog IN ITEMS "${CORE_BASIC}" "${CORE_CLOSE}")
+  execute_process(COMMAND ${prog} --impl-lib ${good} --impl example
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${prog} failed on the example plugin:\n${out}${err}")
+  endif()
+  message(STATUS "${prog} on the example plugin: passed")
+endforeach()
+
+# The planted bug: close forgets blocked senders, which then never wake
+# (the watchdog, short here, ends them).
+execute_process(COMMAND ${CORE_CLOSE} --impl-lib ${buggy} --impl example
+                        --executor thread --timeout 5
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+set(want "[ FAIL ] close_wakes_every_blocked_sender_without_delivering/example/thread")
+string(FIND "${out}" "${want}" at)
+if(rc EQUAL 0 OR at EQUAL -1)
+  message(FATAL_ERROR "core_close should have failed on the buggy plugin at "
+          "'${want}' (exit ${rc}):\n${out}${err}")
+endif()
+message(STATUS "core_close on the buggy plugin: failed as it must (${want})")
