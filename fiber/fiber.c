@@ -38,7 +38,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "common/parker.h"
+#include "common/park_seam.h"
 #include "fiber/internal.h"
 #include "fiber/switch.h"
 

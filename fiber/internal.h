@@ -1,7 +1,9 @@
 /*
- * internal.h - the fiber runtime's own structures, shared by its files and
- * by the parker (impls/common/parker.c), which is the only place the
- * channels meet the runtime. Not public: the API is include/chan/fiber.h.
+ * internal.h - the fiber runtime's own structures, shared by its files.
+ * The channels meet the runtime only at the park seam
+ * (impls/common/park_seam.h), which fiber.c implements; the runtime needs
+ * nothing else of the channel core. Not public: the API is
+ * include/chan/fiber.h.
  *
  * Files: runtime.c (start/stop, workers, the scheduling loop, idle and
  * wake-up), fiber.c (spawn, join, switching, parking), runq.c (run queues),
@@ -21,8 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/impl.h"
-#include "common/parker.h"
+#include "common/park_seam.h"
 #include "common/sync.h"
 
 struct cl_worker;

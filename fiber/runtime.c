@@ -70,7 +70,7 @@
 
 #include <chan/chan_debug.h>
 
-#include "common/parker.h"
+#include "common/park_seam.h"
 #include "fiber/internal.h"
 #include "fiber/switch.h"
 

@@ -30,7 +30,7 @@
  * peeks (relaxed: a stale peek only makes a worker look again or sleep
  * until an earlier deadline).
  */
-#include "common/parker.h"
+#include "common/park_seam.h"
 #include "fiber/internal.h"
 
 static struct chan_fiber *meld(struct chan_fiber *a, struct chan_fiber *b) {

@@ -27,7 +27,9 @@
  *                    thread can signal it without a thundering herd).
  *   CL_PARK_FIBER    the fiber switches to its worker's scheduler, which
  *                    commits the sleep; a wake-up pushes it on a run queue
- *                    and a deadline is a timer on its worker (fiber/).
+ *                    and a deadline is a timer on its worker (fiber/),
+ *                    all through park_seam.h (none in a CHAN_FIBERS=OFF
+ *                    build: cl_fiber_current() is then always NULL).
  *
  * `state` goes RUNNING -> SLEEPING (the sleeper commits: futex, condvar or
  * scheduler) and -> WOKEN (the claimer's last touch). A waker that finds
@@ -53,34 +55,10 @@
 
 #include "common/impl.h"
 
-/* The parker and its protocol constants are public (chan/impl.h) so that
- * implementations outside the tree can take part in select and fibers;
- * the in-tree code uses them under these names. */
-#define cl_parker chan_parker
-#define CL_PARKER_TIMED_OUT CHAN_PARKER_TIMED_OUT
-#define CL_OUTCOME_NOTIFIED CHAN_PARKER_NOTIFIED
-#define CL_OUTCOME_RETRY CHAN_PARKER_RETRY
-#define CL_PARKER_RUNNING CHAN_PARKER_RUNNING
-#define CL_PARKER_SLEEPING CHAN_PARKER_SLEEPING
-#define CL_PARKER_WOKEN CHAN_PARKER_WOKEN
-#define cl_parker_init chan_parker_init
-#define cl_parker_destroy chan_parker_destroy
-#define cl_parker_claim chan_parker_claim
-#define cl_parker_wake chan_parker_wake
-#define cl_parker_wait chan_parker_wait
-
-/* ---- the fiber half (fiber/) ------------------------------------------- */
-
-/* The fiber running on this thread, or NULL on a plain thread. Never
- * inlined: a fiber may resume on another worker after any switch, so the
- * thread-local must be read afresh each time. */
-struct chan_fiber *cl_fiber_current(void);
-
-/* For CL_PARK_FIBER: cl_fiber_wait parks the calling fiber until its parker
- * is woken or the deadline passes (its timer then claims the parker for
- * CL_PARKER_TIMED_OUT and wakes it), returning as cl_parker_wait does;
- * cl_fiber_ready makes a parked fiber runnable. */
-bool cl_fiber_wait(struct cl_parker *p, int64_t deadline);
-void cl_fiber_ready(struct chan_fiber *f);
+/* The parker's types and constants are public (chan/impl.h); their in-tree
+ * cl_ names, and the fiber side of parking (cl_fiber_current, cl_fiber_wait,
+ * cl_fiber_ready), are the seam to the fiber runtime: park_seam.h. The
+ * parker reaches fibers only through it. */
+#include "common/park_seam.h"
 
 #endif /* CL_COMMON_PARKER_H */
