@@ -7,6 +7,9 @@ add_library(chan_harness STATIC ${PROJECT_SOURCE_DIR}/tests/harness.c)
 target_include_directories(chan_harness PUBLIC ${PROJECT_SOURCE_DIR}/tests)
 target_compile_definitions(chan_harness PRIVATE _GNU_SOURCE)
 target_link_libraries(chan_harness PUBLIC chan)
+if(NOT CHAN_FIBERS)
+  target_compile_definitions(chan_harness PRIVATE CHAN_NO_FIBERS=1)
+endif()
 
 # chan_add_test_suite(<target> SOURCES <files...> [LIBS <libs...>]
 #                     [TIMEOUT <seconds>] [PER_IMPL | ONCE])

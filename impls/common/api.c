@@ -318,6 +318,8 @@ const char *chan_strerror(int status) {
     return "cannot load implementation";
   case CHAN_EIMPL_SYMBOL:
     return "no implementation entry symbol";
+  case CHAN_ENOTSUP:
+    return "not supported by this build";
   default:
     return "unknown status";
   }

@@ -109,6 +109,7 @@ enum chan_status {
   CHAN_EIMPL_EXISTS = -9,    /* impl.h: that implementation name is taken */
   CHAN_EIMPL_LOAD = -10,     /* chan_impl_load(): dlopen failed */
   CHAN_EIMPL_SYMBOL = -11,   /* chan_impl_load(): no entry symbol in it */
+  CHAN_ENOTSUP = -12,        /* fiber.h: libchan built without fibers (CHAN_FIBERS=OFF) */
 };
 
 /* An opaque channel. */

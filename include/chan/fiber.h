@@ -35,6 +35,15 @@
  * raise vm.max_map_count; spawning past the limit fails with CHAN_ENOMEM.
  *
  * Errors use chan.h's codes and chan_last_error().
+ *
+ * A thread-only libchan (configured with -DCHAN_FIBERS=OFF: no fiber
+ * runtime, no Boost.Context or hwloc) still has every function below:
+ * chan_rt_start, chan_rt_stop, chan_rt_free, chan_fiber_spawn,
+ * chan_fiber_join, chan_fiber_yield and chan_fiber_exit return CHAN_ENOTSUP
+ * and chan_last_error() says the library was built without the fiber
+ * runtime; chan_fiber_self and chan_fiber_runtime return NULL,
+ * chan_rt_workers and chan_fiber_id 0, and chan_fiber_sleep sleeps the
+ * calling thread, as on a plain thread of a fiber build.
  */
 #ifndef CHAN_FIBER_H
 #define CHAN_FIBER_H
