@@ -312,21 +312,6 @@ int chan_fiber_yield(void) {
   return CHAN_OK;
 }
 
-int chan_fiber_sleep(int64_t ns) {
-  if (ns < 0)
-    return cl_set_error(CHAN_EINVAL, "chan_fiber_sleep: negative time %lld",
-                        (long long)ns);
-  if (ns == 0)
-    return CHAN_OK;
-  /* A parker nobody else can claim: only the deadline ends the wait. On a
-   * thread it sleeps on its futex word; on a fiber, on the timer heap. */
-  struct cl_parker p;
-  cl_parker_init(&p, CL_PARK_FUTEX, 0);
-  cl_parker_wait(&p, cl_deadline_after(ns));
-  cl_parker_destroy(&p);
-  return CHAN_OK;
-}
-
 int chan_fiber_exit(void *ret) {
   struct chan_fiber *f = cl_fiber_current();
   if (!f)

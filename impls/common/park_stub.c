@@ -99,21 +99,6 @@ int chan_fiber_yield(void) {
   return NO_FIBERS("chan_fiber_yield");
 }
 
-/* As on a plain thread of a fiber build: the thread sleeps on a parker
- * nobody else can claim (the patterns library sleeps this way). */
-int chan_fiber_sleep(int64_t ns) {
-  if (ns < 0)
-    return cl_set_error(CHAN_EINVAL, "chan_fiber_sleep: negative time %lld",
-                        (long long)ns);
-  if (ns == 0)
-    return CHAN_OK;
-  struct cl_parker p;
-  cl_parker_init(&p, CL_PARK_FUTEX, 0);
-  cl_parker_wait(&p, cl_deadline_after(ns));
-  cl_parker_destroy(&p);
-  return CHAN_OK;
-}
-
 int chan_fiber_exit(void *ret) {
   (void)ret;
   return NO_FIBERS("chan_fiber_exit");

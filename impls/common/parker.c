@@ -2,6 +2,8 @@
 #include "common/parker.h"
 #include "common/sync.h"
 
+#include <chan/fiber.h>
+
 #include <errno.h>
 #include <time.h>
 
@@ -151,4 +153,22 @@ bool cl_parker_wait(struct cl_parker *p, int64_t deadline) {
       deadline = CL_DEADLINE_NONE;
     }
   }
+}
+
+/* chan_fiber_sleep (chan/fiber.h), in both builds: a parker nobody else can
+ * claim, so only the deadline ends the wait. On a thread it sleeps on its
+ * futex word; on a fiber, on its worker's timer heap (the seam's
+ * cl_fiber_wait); in a thread-only build always the former (the patterns
+ * library sleeps this way). */
+int chan_fiber_sleep(int64_t ns) {
+  if (ns < 0)
+    return cl_set_error(CHAN_EINVAL, "chan_fiber_sleep: negative time %lld",
+                        (long long)ns);
+  if (ns == 0)
+    return CHAN_OK;
+  struct cl_parker p;
+  cl_parker_init(&p, CL_PARK_FUTEX, 0);
+  cl_parker_wait(&p, cl_deadline_after(ns));
+  cl_parker_destroy(&p);
+  return CHAN_OK;
 }
