@@ -11,8 +11,9 @@
 #                       accepted as arguments)
 #   -j, --jobs N        parallel build jobs (default: the number of PUs)
 #   -h, --help          this help
-# All three presets take about 8 to 13 minutes on 2 cores (13 measured
-# while other builds ran), most of it in the release preset.
+# All three presets take about 17 minutes on 2 cores (17 measured on a
+# quiet machine and in CI, 2026-12-06; most of it in the release preset;
+# while other builds ran it takes longer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
