@@ -36,3 +36,29 @@ function(chan_add_test_suite target)
     endforeach()
   endif()
 endfunction()
+
+# chan_loaded_impl_check(<check> <target> [ARGS <args...>])
+#
+# One check a loaded implementation (chan/impl.h, --impl-lib) runs, kept in
+# one list for two users: ctest runs it on the example plugin as
+# plugin/<check>/example, and scripts/test.sh --impl-lib runs it on the
+# user's, reading build/<preset>/impl_checks.txt (one check per line:
+# <check> TAB <program> [args...]; written at the end of the top-level
+# CMakeLists.txt). The implementation's name and --impl-lib come last.
+function(chan_loaded_impl_check check target)
+  cmake_parse_arguments(ARG "" "" "ARGS;LABELS" ${ARGN})
+  list(JOIN ARG_ARGS " " args)
+  set_property(GLOBAL APPEND PROPERTY CHAN_LOADED_IMPL_CHECKS
+               "${check}\t$<TARGET_FILE:${target}> ${args}")
+  if(TARGET chan_test_plugin_good)
+    add_test(NAME plugin/${check}/example
+             COMMAND ${target} ${ARG_ARGS}
+                     --impl-lib $<TARGET_FILE:chan_test_plugin_good>
+                     --impl example)
+    set_tests_properties(plugin/${check}/example PROPERTIES TIMEOUT 900)
+    if(ARG_LABELS)
+      set_tests_properties(plugin/${check}/example PROPERTIES
+                           LABELS "${ARG_LABELS}")
+    endif()
+  endif()
+endfunction()

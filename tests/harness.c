@@ -314,6 +314,7 @@ enum {
   OPT_NO_FORK,
   OPT_FAIL_FAST,
   OPT_IMPL_LIB,
+  OPT_LIST_IMPLS,
   OPT_EXTRA = 0x200, /* + index into program->options */
 };
 
@@ -331,6 +332,10 @@ static const struct test_option harness_options[] = {
     {"impl-lib", "PATH",
      "load an implementation from a shared object first (repeatable; "
      "chan/impl.h)",
+     NULL},
+    {"list-impls", NULL,
+     "list the registered implementations, one per line, and exit (with "
+     "--impl-lib: the loaded ones too)",
      NULL},
     {NULL, NULL, NULL, NULL},
 };
@@ -639,7 +644,7 @@ int test_main(int argc, char **argv, const struct test_program *program) {
                             .executor = "all",
                             .timeout_s = test_sanitized() ? 240 : 120};
   const char *filter = NULL;
-  bool list = false, fork_each = true, fail_fast = false;
+  bool list = false, list_impls = false, fork_each = true, fail_fast = false;
   char given[512] = ""; /* the program's options as given, for replays */
 
   opterr = 0;
@@ -706,6 +711,9 @@ int test_main(int argc, char **argv, const struct test_program *program) {
     case OPT_LIST:
       list = true;
       break;
+    case OPT_LIST_IMPLS:
+      list_impls = true;
+      break;
     case OPT_NO_FORK:
       fork_each = false;
       break;
@@ -741,6 +749,13 @@ int test_main(int argc, char **argv, const struct test_program *program) {
     fprintf(stderr, "%s: unexpected argument '%s'\n", prog, argv[optind]);
     usage(stderr, prog, program);
     return 2;
+  }
+  if (list_impls) {
+    size_t count;
+    const char *const *all = chan_impl_names(&count);
+    for (size_t i = 0; i < count; i++)
+      printf("%s\n", all[i]);
+    return 0;
   }
   if (strcmp(cfg.impl, "all") != 0 && !impl_known(cfg.impl)) {
     size_t count;
