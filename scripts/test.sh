@@ -3,28 +3,44 @@
 # runs ctest in each (unit tests, pattern tests, bounded stress, placement
 # and benchmark command-line tests, the planted-bug self-check and the spin
 # model where they apply). Fails on any test failure and on any sanitizer
-# report.
+# report. With --impl-lib it also runs every check a loaded implementation
+# takes (the core suites on both executors and every stress driver:
+# build/<preset>/impl_checks.txt) on each implementation the library
+# registers.
 #
 # usage: scripts/test.sh [options] [PRESET...]   (--x=v and --x v both work)
 #   -p, --preset LIST   presets to build and test, comma-separated: release,
 #                       debug, asan, tsan (default release,asan,tsan; also
 #                       accepted as arguments)
-#   -j, --jobs N        parallel build jobs (default: the number of PUs)
+#   -l, --impl-lib [PRESET=]PATH
+#                       your implementation (a chan/impl.h shared object),
+#                       checked in every preset, or only in PRESET
+#                       (repeatable: a sanitizer-built copy per preset; tsan
+#                       needs one built with -fsanitize=thread, asan checks
+#                       more of one built with -fsanitize=address; README,
+#                       "Your own implementation")
+#   -o, --loaded-only   with --impl-lib: skip ctest, run only the checks of
+#                       the loaded implementations
+#   -j, --jobs N        parallel build jobs and loaded checks (default: the
+#                       number of PUs)
 #   -h, --help          this help
 # All three presets take about 17 minutes on 2 cores (17 measured on a
 # quiet machine and in CI, 2026-12-06; most of it in the release preset;
 # while other builds ran it takes longer).
 set -euo pipefail
+caller_dir=$PWD
 cd "$(dirname "$0")/.."
 
 usage() { sed -n '/^# usage:/,/^# while other builds ran/p' "$0" | sed 's/^# \{0,1\}//'; }
-parsed=$(getopt -n test.sh -o p:j:h -l preset:,jobs:,help -- "$@") ||
+parsed=$(getopt -n test.sh -o p:l:oj:h -l preset:,impl-lib:,loaded-only,jobs:,help -- "$@") ||
   { echo "(scripts/test.sh --help lists the flags)" >&2; exit 2; }
 eval set -- "$parsed"
-presets=() jobs=$(nproc)
+presets=() impl_libs=() loaded_only=0 jobs=$(nproc)
 while true; do
   case "$1" in
     -p|--preset) IFS=, read -r -a more <<<"$2"; presets+=("${more[@]}"); shift 2 ;;
+    -l|--impl-lib) impl_libs+=("$2"); shift 2 ;;
+    -o|--loaded-only) loaded_only=1; shift ;;
     -j|--jobs) jobs=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     --) shift; break ;;
@@ -40,7 +56,103 @@ for p in "${presets[@]}"; do
   esac
 done
 
+[ $loaded_only = 0 ] || [ ${#impl_libs[@]} -gt 0 ] ||
+  { echo "test.sh: --loaded-only checks the --impl-lib libraries; none given" >&2; exit 2; }
+
+# --impl-lib: "PRESET=PATH" or "PATH" (every preset); paths as the caller
+# gave them, relative to where test.sh was started.
+lib_presets=() lib_paths=()
+for arg in "${impl_libs[@]}"; do
+  lp=all path=$arg
+  if [[ "$arg" =~ ^(release|debug|asan|tsan)=(.+)$ ]]; then
+    lp=${BASH_REMATCH[1]} path=${BASH_REMATCH[2]}
+  fi
+  [[ "$path" = /* ]] || path=$caller_dir/$path
+  [ -f "$path" ] || { echo "test.sh: --impl-lib: no such file '$path'" >&2; exit 2; }
+  lib_presets+=("$lp") lib_paths+=("$path")
+done
+# The libraries checked in preset $1, one per line.
+libs_for() {
+  local i
+  for i in "${!lib_paths[@]}"; do
+    case "${lib_presets[$i]}" in all|"$1") echo "${lib_paths[$i]}" ;; esac
+  done
+}
+for p in "${presets[@]}"; do
+  [ "$p" = tsan ] || continue
+  while read -r lib; do
+    [ -n "$lib" ] || continue
+    # An uninstrumented library under ThreadSanitizer: its accesses are
+    # invisible and its own synchronization (futexes, fences) unseen, so
+    # the run would report races that are not there and miss real ones.
+    nm -D "$lib" 2>/dev/null | grep -q '__tsan_' || {
+      echo "test.sh: --impl-lib $lib is not built with -fsanitize=thread; the" \
+           "tsan preset needs one that is (--impl-lib tsan=PATH; README, \"Your" \
+           "own implementation\"), or leave tsan out (--preset release,asan)" >&2
+      exit 2
+    }
+  done < <(libs_for tsan)
+done
+
 scripts/install-deps.sh
+
+# check_loaded PRESET LIB: every line of build/PRESET/impl_checks.txt on
+# every implementation LIB registers, $jobs at a time; one PASS or FAIL
+# line each, logs under build/PRESET/Testing/impl-lib/. Fails if any check
+# fails, or if LIB does not load or registers nothing.
+check_loaded() {
+  local p=$1 lib=$2 dir="$PWD/build/$1/Testing/impl-lib" base
+  local probe="build/$p/tests/core_basic" builtin loaded names=() name
+  mkdir -p "$dir"
+  builtin=$("$probe" --list-impls)
+  if ! loaded=$("$probe" --impl-lib "$lib" --list-impls); then
+    echo "test.sh: $lib did not load (the error above names why)" >&2
+    return 1
+  fi
+  while read -r name; do
+    grep -qxF "$name" <<<"$builtin" || names+=("$name")
+  done <<<"$loaded"
+  if [ ${#names[@]} -eq 0 ]; then
+    echo "test.sh: $lib registered no implementation of its own" >&2
+    return 1
+  fi
+  echo "=== preset $p: ${names[*]} from $lib ==="
+  # The environment ctest gives this preset's tests (CMakePresets.json:
+  # the sanitizers' options), so the checks run as ctest's do.
+  local env_of_preset
+  mapfile -t env_of_preset < <(/usr/bin/python3 - "$p" <<'PY'
+import json, sys
+for t in json.load(open("CMakePresets.json"))["testPresets"]:
+    if t["name"] == sys.argv[1]:
+        for k, v in t.get("environment", {}).items():
+            print(f"{k}={v}")
+PY
+)
+  local bad=0 check cmd finished
+  local -A running=()   # pid -> check, at most $jobs at a time
+  for name in "${names[@]}"; do
+    while IFS=$'\t' read -r check cmd; do
+      [ -n "$check" ] || continue
+      base="$dir/$check.$name"
+      # shellcheck disable=SC2086 # cmd is a program and its words
+      ( if env "${env_of_preset[@]}" $cmd --impl-lib "$lib" --impl "$name" </dev/null >"$base.log" 2>&1; then
+          echo "PASS $check/$name"
+        else
+          echo "FAIL $check/$name (log: $base.log)"; exit 1
+        fi ) &
+      running[$!]=$check
+      if [ ${#running[@]} -ge "$jobs" ]; then
+        wait -n -p finished "${!running[@]}" || bad=1
+        unset "running[$finished]"
+      fi
+    done < "build/$p/impl_checks.txt"
+  done
+  while [ ${#running[@]} -gt 0 ]; do
+    wait -n -p finished "${!running[@]}" || bad=1
+    unset "running[$finished]"
+  done
+  return $bad
+}
 
 failed=()
 for p in "${presets[@]}"; do
@@ -49,13 +161,18 @@ for p in "${presets[@]}"; do
   cmake --build --preset "$p" -j "$jobs"
   log_dir="build/$p/Testing/Temporary"
   rm -f "$log_dir"/LastTest*.log
-  if ! ctest --preset "$p"; then
+  rm -rf "build/$p/Testing/impl-lib"
+  if [ $loaded_only = 0 ] && ! ctest --preset "$p"; then
     failed+=("$p")
   fi
+  mapfile -t libs < <(libs_for "$p")
+  for lib in "${libs[@]}"; do
+    check_loaded "$p" "$lib" || failed+=("$p($(basename "$lib"))")
+  done
   # A sanitizer report fails its test (halt_on_error), but a report from a
   # forked child or a helper process might not: look for any in the logs.
   if grep -l -E "WARNING: ThreadSanitizer|ERROR: (Address|Leak)Sanitizer|runtime error:" \
-      "$log_dir"/LastTest*.log 2>/dev/null; then
+      "$log_dir"/LastTest*.log "build/$p/Testing/impl-lib"/*.log 2>/dev/null; then
     echo "test.sh: sanitizer report in preset $p (see the logs above)" >&2
     failed+=("$p(sanitizer)")
   fi

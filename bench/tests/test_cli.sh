@@ -350,6 +350,11 @@ expect 0 "--no-rust" "$scripts/run.sh" --help
 expect 0 "minutes" "$scripts/run.sh" -h
 expect 2 "unrecognized option '--frobnicate'" "$scripts/test.sh" --frobnicate
 expect 0 "--preset" "$scripts/test.sh" --help
+expect 0 "--impl-lib" "$scripts/test.sh" --help
+expect 2 "--impl-lib: no such file '$tmp/libnone.so'" "$scripts/test.sh" --impl-lib "$tmp/libnone.so"
+expect 2 "--loaded-only checks the --impl-lib libraries; none given" "$scripts/test.sh" --loaded-only
+: > "$tmp/libplain.so"
+expect 2 "is not built with -fsanitize=thread" "$scripts/test.sh" -p tsan --impl-lib "tsan=$tmp/libplain.so"
 expect 2 "unrecognized option '--frobnicate'" "$scripts/install-deps.sh" --frobnicate
 expect 0 "--test" "$scripts/install-deps.sh" -h
 expect 0 "python3-scipy" "$scripts/install-deps.sh" --list --test
