@@ -440,9 +440,10 @@ int main(int argc, char **argv) {
                          bq_feature_name(bit));
     snprintf(key, sizeof key, "queue.%s", rows[i].name);
     bench_add_context(key, value);
-    /* chanlab's implementations say what they are (the registry's
-     * one-line summary), for the report. */
-    if (strcmp(rows[i].ops->library, "chanlab") == 0 &&
+    /* chanlab's implementations, and the loaded ones ("chanlab
+     * (loaded)"), say what they are (the registry's one-line summary), for
+     * the report. */
+    if (strncmp(rows[i].ops->library, "chanlab", 7) == 0 &&
         chan_impl_summary(rows[i].name)) {
       snprintf(key, sizeof key, "impl.%s", rows[i].name);
       bench_add_context(key, chan_impl_summary(rows[i].name));

@@ -25,10 +25,13 @@ ranks threads, fibers and Go together.
 
 Kinds of implementation (Run.kind): chanlab's own (the queue rows whose
 library chanbench's context gives as "chanlab", or impls/registry.def for
-results without that context), floors (yardsticks rather than choices: rows
-chanbench marks floor.<name>, such as ck_ring, and the floor scenarios) and
-peers (everything else: the C/C++ peers in chanbench.json, Boost.Fiber on
-its own scheduler among them, Go, the Rust peers).
+results without that context), loaded ones (a user's implementation of
+chan/impl.h, loaded with --impl-lib: library "chanlab (loaded)", measured
+through chanlab's API like chanlab's own but not chanlab's to rank among
+its own), floors (yardsticks rather than choices: rows chanbench marks
+floor.<name>, such as ck_ring, and the floor scenarios) and peers
+(everything else: the C/C++ peers in chanbench.json, Boost.Fiber on its own
+scheduler among them, Go, the Rust peers).
 """
 import glob
 import json
@@ -75,7 +78,9 @@ RETIRED = {"floor_ring": {"group": "floor", "metric": "rate",
                           "summary": "a hand-written raw SPSC ring (since replaced by "
                                      "Concurrency Kit's ck_spsc, a floor row of spsc)"}}
 
-CHANLAB, PEER, FLOOR = "chanlab", "peer", "floor"
+CHANLAB, LOADED, PEER, FLOOR = "chanlab", "loaded", "peer", "floor"
+# chanbench's library for an implementation loaded with --impl-lib.
+LOADED_LIBRARY = "chanlab (loaded)"
 
 
 class ResultsError(Exception):
@@ -385,22 +390,24 @@ class Run:
         return None
 
     def kind(self, impl):
-        """CHANLAB, PEER or FLOOR (see the module's doc)."""
+        """CHANLAB, LOADED, PEER or FLOOR (see the module's doc)."""
         if impl == "floor" or f"floor.{impl}" in self.context:
             return FLOOR
         if impl in ("thread", "fiber"):
             return CHANLAB  # the runtime scenarios' executors (impl:fiber, impl:thread)
         queue = self.context.get(f"queue.{impl}")
         if queue is not None:
-            return CHANLAB if str(queue).split(";")[0].strip() == "chanlab" else PEER
+            library = str(queue).split(";")[0].strip()
+            return {"chanlab": CHANLAB, LOADED_LIBRARY: LOADED}.get(library, PEER)
         if not any(k.startswith("queue.") for k in self.context):
             return CHANLAB if impl in registry_from_source() else PEER
         return PEER
 
     def impls(self):
         """Implementations in the run (the floor scenarios excluded):
-        chanlab's first, then the peers (Go first), then the floor rows."""
-        order = {CHANLAB: 0, PEER: 1, FLOOR: 2}
+        chanlab's first, then the loaded ones, the peers (Go first) and the
+        floor rows."""
+        order = {CHANLAB: 0, LOADED: 1, PEER: 2, FLOOR: 3}
         return sorted({r.impl for r in self.rows if r.impl != "floor"},
                       key=lambda n: (order[self.kind(n)], n != "go", n))
 

@@ -31,7 +31,7 @@ import chanlab_stats as stats  # noqa: E402
 
 stats.check_deps("plot.py")
 
-from chanlab_results import (CHANLAB, FLOOR, FREE, METRICS, PEER, ResultsError,  # noqa: E402
+from chanlab_results import (CHANLAB, FLOOR, FREE, LOADED, METRICS, PEER, ResultsError,  # noqa: E402
                              Run, speedup, verdict)
 
 import matplotlib  # noqa: E402
@@ -623,7 +623,7 @@ def plot_peers(run, series, style, written):
                         hatch=st.get("hatch"),
                         edgecolor="black" if run.kind(r.impl) == CHANLAB else None)
             ax.set_yticks(range(len(rows)))
-            ax.set_yticklabels([r.series + {PEER: " (peer)", FLOOR: " (floor)"}.get(
+            ax.set_yticklabels([r.series + {PEER: " (peer)", LOADED: " (loaded)", FLOOR: " (floor)"}.get(
                 run.kind(r.impl), "") for r in rows], fontsize=7)
             ours, peer = best(run.of_kind(rows, CHANLAB)), best(run.of_kind(rows, PEER))
             desc = " ".join(f"{k}={v2}" for k, v2 in params)

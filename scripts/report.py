@@ -28,8 +28,8 @@ import chanlab_stats as stats  # noqa: E402
 
 stats.check_deps("report.py")
 
-from chanlab_results import (CHANLAB, FLOOR, FREE, GO_SHAPES, NOISE_OTHER_PCT,  # noqa: E402
-                             NOISE_STEAL_PCT, PEER, ResultsError, Run, slowdown,
+from chanlab_results import (CHANLAB, FLOOR, FREE, GO_SHAPES, LOADED,  # noqa: E402
+                             NOISE_OTHER_PCT, NOISE_STEAL_PCT, PEER, ResultsError, Run, slowdown,
                              slowdown_ratio, speedup, verdict)
 
 PLOTS = [
@@ -744,6 +744,77 @@ def peers_section(run, folder):
     return L
 
 
+# ---- your implementation against the field ---------------------------------------
+
+def loaded_comparisons(run, impl):
+    """[(scenario, place, params, its row, chanlab's best or None, the best
+    peer or None)]: every configuration a loaded implementation ran, its
+    best series there against chanlab's best and the best peer's (Go among
+    the peers; floors left out)."""
+    out = []
+    for (scen, place, params), rows in sorted(run.groups().items()):
+        mine = best_series([r for r in rows if r.impl == impl])
+        if mine:
+            out.append((scen, place, params, mine, best_series(run.of_kind(rows, CHANLAB)),
+                        best_series(run.of_kind(rows, PEER))))
+    return out
+
+
+def against(mine, other):
+    """(ratio text, verdict) of a loaded row against another, or ("-", "-")."""
+    if other is None:
+        return "-", "-"
+    c = speedup(mine, other)
+    v = {"a": f"{mine.impl} faster", "b": f"{other.series} faster"}.get(verdict(c),
+                                                                      "no difference")
+    return fmt_ratio(c), v if c["testable"] else v + " (too few samples for a test)"
+
+
+def yours_section(run):
+    """Each loaded implementation (--impl-lib) against chanlab's best and the
+    best peer, configuration by configuration, with a count of verdicts."""
+    mine = [i for i in run.impls() if run.kind(i) == LOADED]
+    if not mine:
+        return []
+    L = [f"## Your implementation against the field{on_machine(run)}", "",
+         "Implementations loaded with `--impl-lib` (chan/impl.h), measured through chanlab's "
+         "API in the same run as chanlab's own, the peers and Go. Per configuration: the "
+         "loaded one's best series against chanlab's best and against the best peer; speed "
+         "ratios (>1: the loaded one is faster; latency inverted) with their 95% interval; a "
+         "verdict names the faster only when a Mann-Whitney U test separates them "
+         "(p < 0.05).", ""]
+    libs = run.env.get("impl_lib")
+    if libs:
+        L += [f"Loaded from: `{libs}`.", ""]
+    for impl in mine:
+        comps = loaded_comparisons(run, impl)
+        summary = run.context.get(f"impl.{impl}")
+        L.append(f"### `{impl}`" + (f": {summary}" if summary else ""))
+        L.append("")
+        for label, idx in (("chanlab's best", 4), ("the best peer", 5)):
+            counts = {}
+            for comp in comps:
+                if comp[idx] is not None:
+                    v = verdict(speedup(comp[3], comp[idx]))
+                    key = {"a": "faster", "b": "slower"}.get(v, "no difference")
+                    counts[key] = counts.get(key, 0) + 1
+            n = sum(counts.values())
+            if n:
+                L.append(f"- Against {label}: " + ", ".join(
+                    f"{k} in {counts[k]}" for k in ("faster", "no difference", "slower")
+                    if k in counts) + f" of {n} configuration(s).")
+        L += ["", "| scenario | placement | parameters | " + impl + " | chanlab's best | ratio | "
+              "verdict | best peer | ratio | verdict |", "|---|---|---|---|---|---|---|---|---|---|"]
+        for scen, place, params, row, ours, peer in comps:
+            r1, v1 = against(row, ours)
+            r2, v2 = against(row, peer)
+            L.append(f"| {scen} | {place} | {desc(params)} | {row.series} {row.fmt()} | "
+                     + (f"{ours.series} {ours.fmt()}" if ours else "-") + f" | {r1} | {v1} | "
+                     + (f"{peer.series} {peer.fmt()}" if peer else "-") + f" | {r2} | {v2} |")
+        L.append("")
+    return L
+
+
 # ---- what to pick -----------------------------------------------------------------
 
 # The scenario families of "What to pick on this machine": a label and the
@@ -969,6 +1040,9 @@ def main():
     picks = what_to_pick(run)
     if picks:
         L += picks + [""]
+    yours = yours_section(run)
+    if yours:
+        L += yours
     L += machine(run)
     L += [""] + quality(run, noisy_floors, bad)
     errs = run.errors()

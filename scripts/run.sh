@@ -16,6 +16,10 @@
 #   -F, --filter REGEX      only benchmarks whose name matches
 #   -i, --impl LIST         implementations (chanbench's queues, go, crossbeam,
 #                           flume, tokio), comma-separated
+#       --impl-lib PATH     your implementation (a chan/impl.h shared object;
+#                           repeatable): its channels run beside chanlab's,
+#                           the peers and Go, and the report has a section
+#                           "Your implementation against the field"
 #   -s, --scenario LIST     scenarios (names or globs; chanbench --list)
 #   -e, --executor LIST     thread, fiber or both (default) where a scenario
 #                           has the executor axis (chanbench's; Go runs anyway)
@@ -44,6 +48,7 @@
 # scripts/plot.py and scripts/report.py are ready to use.
 set -euo pipefail
 
+caller_dir=$PWD
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
@@ -53,12 +58,12 @@ usage() {
 die() { echo "run.sh: $*" >&2; exit 2; }
 
 parsed=$(getopt -n run.sh -o qfr:t:F:i:s:e:h \
-  -l quick,full,repetitions:,min-time:,filter:,impl:,scenario:,executor:,baseline:,loaded,background-load:,no-go,no-rust,allocator:,results:,skip-deps,help \
+  -l quick,full,repetitions:,min-time:,filter:,impl:,impl-lib:,scenario:,executor:,baseline:,loaded,background-load:,no-go,no-rust,allocator:,results:,skip-deps,help \
   -- "$@") || { echo "(scripts/run.sh --help lists the flags)" >&2; exit 2; }
 eval set -- "$parsed"
 suite=quick go=1 rust=1 allocator=jemalloc min_time="" filter="" impl="" scenario=""
 repetitions="" results_base="$root/results" skip_deps=0 filter_set=0
-executor="" baseline="" loaded=0 background_load=0 rust_skipped=""
+executor="" baseline="" loaded=0 background_load=0 rust_skipped="" impl_libs=()
 while true; do
   case "$1" in
     -q|--quick) suite=quick; shift ;;
@@ -67,6 +72,7 @@ while true; do
     -t|--min-time) min_time=$2; shift 2 ;;
     -F|--filter) filter=$2 filter_set=1; shift 2 ;;
     -i|--impl) impl=$2; shift 2 ;;
+    --impl-lib) impl_libs+=("$2"); shift 2 ;;
     -s|--scenario) scenario=$2; shift 2 ;;
     -e|--executor) executor=$2; shift 2 ;;
     --baseline) baseline=$2; shift 2 ;;
@@ -93,6 +99,12 @@ fi
 if [ -n "$baseline" ] && [ ! -d "$baseline" ]; then
   die "--baseline: '$baseline' is not a results folder"
 fi
+# --impl-lib: paths as the caller gave them (chanbench loads them and names
+# a bad one).
+for i in "${!impl_libs[@]}"; do
+  [[ "${impl_libs[$i]}" = /* ]] || impl_libs[$i]=$caller_dir/${impl_libs[$i]}
+  [ -f "${impl_libs[$i]}" ] || die "--impl-lib: no such file '${impl_libs[$i]}'"
+done
 # One hog per PU at most (chanbench and gochan check it again).
 if ! [[ "$background_load" =~ ^[0-9]+$ ]] || [ "$background_load" -gt "$(nproc)" ]; then
   die "--background-load wants a whole number from 0 to $(nproc) (one hog per PU), not '$background_load'"
@@ -198,10 +210,21 @@ common=()
 [ -n "$scenario" ] && common+=(--scenario "$scenario")
 [ "$background_load" != 0 ] && common+=(--background-load "$background_load")
 bench_args=("${common[@]}")
+for lib in "${impl_libs[@]}"; do bench_args+=(--impl-lib "$lib"); done
 [ -n "$bench_impl" ] && bench_args+=(--impl "$bench_impl")
 [ -n "$executor" ] && bench_args+=(--executor "$executor")
 if [ $run_bench = 1 ]; then
   "$bench" "${bench_args[@]}" --list >/dev/null || exit 2
+elif [ ${#impl_libs[@]} -gt 0 ]; then
+  die "--impl-lib: its channels run in chanbench, and --impl '$impl' names none of chanbench's"
+fi
+# The implementations the --impl-lib libraries add (chanbench lists them
+# as "chanlab (loaded)").
+loaded_names=""
+if [ ${#impl_libs[@]} -gt 0 ]; then
+  loaded_names=$("$bench" "${bench_args[@]}" --list 2>/dev/null |
+                 sed -n 's/^queue  *\([^ ]*\)  *chanlab (loaded).*/\1/p' | paste -sd, -)
+  [ -n "$loaded_names" ] || die "--impl-lib: ${impl_libs[*]} registered no implementation"
 fi
 
 # 3. A fresh results folder (mkdir is atomic: two runs never share one).
@@ -236,6 +259,10 @@ echo "results in $out"
   fi
   echo "suite: $suite"
   echo "background_load: $background_load"
+  if [ ${#impl_libs[@]} -gt 0 ]; then
+    echo "impl_lib: ${impl_libs[*]}"
+    echo "impl_lib_names: $loaded_names"
+  fi
   echo "command: scripts/run.sh $*"
   echo "load_before: $(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$out/env.txt"
@@ -328,12 +355,14 @@ if [ $loaded = 1 ]; then
   [ -n "$min_time" ] && loaded_args+=(--min-time "$min_time")
   [ -n "$scenario" ] && loaded_args+=(--scenario "$scenario")
   if [ $run_bench = 1 ]; then
-    # chanlab's implementations, one a line of impls/registry.def.
-    loaded_impl=${bench_impl:-$(sed -n 's/^CHAN_IMPL(\([a-z0-9_]*\)).*/\1/p' "$root/impls/registry.def" | paste -sd, -)}
-    loaded_exec=()
-    [ -n "$executor" ] && loaded_exec=(--executor "$executor")
+    # chanlab's implementations (one a line of impls/registry.def) and
+    # the --impl-lib ones.
+    loaded_impl=${bench_impl:-$(sed -n 's/^CHAN_IMPL(\([a-z0-9_]*\)).*/\1/p' "$root/impls/registry.def" | paste -sd, -)${loaded_names:+,$loaded_names}}
+    loaded_more=()
+    [ -n "$executor" ] && loaded_more=(--executor "$executor")
     rc=0
-    timed loaded_chanbench "$bench" "${loaded_args[@]}" --impl "$loaded_impl" "${loaded_exec[@]}" \
+    for lib in "${impl_libs[@]}"; do loaded_more+=(--impl-lib "$lib"); done
+    timed loaded_chanbench "$bench" "${loaded_args[@]}" --impl "$loaded_impl" "${loaded_more[@]}" \
       --out "$out/loaded/chanbench.json" > "$out/loaded/chanbench.log" 2>&1 || rc=$?
     if [ $rc = 2 ]; then
       echo "run.sh: the loaded pass: chanbench runs none of the selected rows (log: $out/loaded/chanbench.log)" >&2

@@ -347,6 +347,8 @@ expect 2 "--background-load wants a whole number" "$scripts/run.sh" --background
 expect 2 "--background-load wants a whole number" "$scripts/run.sh" --background-load $(($(nproc) + 1))
 expect 2 "leave out --background-load" "$scripts/run.sh" --loaded --background-load 1
 expect 0 "--no-rust" "$scripts/run.sh" --help
+expect 0 "--impl-lib" "$scripts/run.sh" --help
+expect 2 "--impl-lib: no such file '$tmp/libnone.so'" "$scripts/run.sh" --impl-lib "$tmp/libnone.so"
 expect 0 "minutes" "$scripts/run.sh" -h
 expect 2 "unrecognized option '--frobnicate'" "$scripts/test.sh" --frobnicate
 expect 0 "--preset" "$scripts/test.sh" --help
