@@ -4,7 +4,7 @@
  * chanbench's roles never call chan_send/chan_recv directly: they call a
  * queue through one small table, struct bq_ops, so the same scenarios, round
  * driver and cost meters measure chanlab's implementations and other
- * libraries' queues alike ("peers", issue 11), one small adapter each.
+ * libraries' queues alike ("peers"), one small adapter each.
  *
  * The rows form one list (queue.c, bq_rows()):
  *   - chanlab's implementations, one row per line of impls/registry.def

@@ -626,7 +626,7 @@ static void reg(const struct scenario *sc, bench_fn fn, const char *key,
 static const struct pat_value one[] = {V(0, T | F, T | F)};
 
 void register_pattern_pipeline(const struct scenario *sc) {
-  /* Fibers run every depth in the quick suite: issue 9 compares each with
+  /* Fibers run every depth in the quick suite: the report compares each with
    * Go's; threads the middle one. */
   const struct pat_value depths[] = {V(1, F, T | F), V(4, T | F, T | F),
                                      V(16, F, T | F)};

@@ -1,6 +1,6 @@
-//! tokio 1.24's mpsc channel and its runtime's tasks on chanlab's scenarios
-//! (issue 16): the rows "impl:tokio", beside Go's goroutines and chanlab's
-//! fibers in the same run.
+//! tokio 1.24's mpsc channel and its runtime's tasks on chanlab's scenarios:
+//! the rows "impl:tokio", beside Go's goroutines and chanlab's fibers in the
+//! same run.
 //!
 //! Everything runs as tasks of one multi-thread runtime with one worker per
 //! PU (chanlab's fiber runtime has one worker per PU, run.sh sets Go's
