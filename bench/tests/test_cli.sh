@@ -354,7 +354,8 @@ expect 2 "unrecognized option '--frobnicate'" "$scripts/test.sh" --frobnicate
 expect 0 "--preset" "$scripts/test.sh" --help
 expect 0 "--impl-lib" "$scripts/test.sh" --help
 expect 2 "--impl-lib: no such file '$tmp/libnone.so'" "$scripts/test.sh" --impl-lib "$tmp/libnone.so"
-expect 2 "--loaded-only checks the --impl-lib libraries; none given" "$scripts/test.sh" --loaded-only
+expect 2 "--loaded-only checks the --impl-lib and --mutant libraries; none given" "$scripts/test.sh" --loaded-only
+expect 2 "--mutant: no such file '$tmp/libnone.so'" "$scripts/test.sh" --mutant "$tmp/libnone.so"
 : > "$tmp/libplain.so"
 expect 2 "is not built with -fsanitize=thread" "$scripts/test.sh" -p tsan --impl-lib "tsan=$tmp/libplain.so"
 expect 2 "unrecognized option '--frobnicate'" "$scripts/install-deps.sh" --frobnicate
