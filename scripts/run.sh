@@ -48,7 +48,7 @@
 # scripts/plot.py and scripts/report.py are ready to use.
 set -euo pipefail
 
-caller_dir=$PWD
+caller_dir=$PWD command_line="scripts/run.sh $*"
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
@@ -263,7 +263,7 @@ echo "results in $out"
     echo "impl_lib: ${impl_libs[*]}"
     echo "impl_lib_names: $loaded_names"
   fi
-  echo "command: scripts/run.sh $*"
+  echo "command: $command_line"
   echo "load_before: $(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$out/env.txt"
 lstopo-no-graphics --no-io --of xml "$out/topology.xml"
