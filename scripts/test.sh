@@ -95,14 +95,15 @@ libs_for() {
 }
 for p in "${presets[@]}"; do
   [ "$p" = tsan ] || continue
-  while read -r _ lib; do
+  while read -r role lib; do
     [ -n "$lib" ] || continue
+    option=$([ "$role" = pass ] && echo --impl-lib || echo --mutant)
     # An uninstrumented library under ThreadSanitizer: its accesses are
     # invisible and its own synchronization (futexes, fences) unseen, so
     # the run would report races that are not there and miss real ones.
     nm -D "$lib" 2>/dev/null | grep -q '__tsan_' || {
-      echo "test.sh: --impl-lib $lib is not built with -fsanitize=thread; the" \
-           "tsan preset needs one that is (--impl-lib tsan=PATH; README, \"Your" \
+      echo "test.sh: $option $lib is not built with -fsanitize=thread; the" \
+           "tsan preset needs one that is ($option tsan=PATH; README, \"Your" \
            "own implementation\"), or leave tsan out (--preset release,asan)" >&2
       exit 2
     }
