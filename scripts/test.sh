@@ -31,8 +31,9 @@
 #   -j, --jobs N        parallel build jobs and loaded checks (default: the
 #                       number of PUs)
 #   -h, --help          this help
-# All three presets take about 17 minutes on 2 cores (17 measured on a
-# quiet machine and in CI, 2026-12-06; most of it in the release preset;
+# All three presets take about 19 minutes on 2 cores (19.2 measured from
+# a clean clone, builds included, 2026-12-07; most of it in the release
+# preset; the --impl-lib checks add about 1 minute per preset;
 # while other builds ran it takes longer).
 set -euo pipefail
 caller_dir=$PWD
