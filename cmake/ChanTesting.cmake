@@ -37,7 +37,7 @@ function(chan_add_test_suite target)
   endif()
 endfunction()
 
-# chan_loaded_impl_check(<check> <target> [ARGS <args...>])
+# chan_loaded_impl_check(<check> <target> [ARGS <args...>] [LABELS <labels...>])
 #
 # One check a loaded implementation (chan/impl.h, --impl-lib) runs, kept in
 # one list for two users: ctest runs it on the example plugin as

@@ -791,12 +791,13 @@ def yours_section(run):
         summary = run.context.get(f"impl.{impl}")
         L.append(f"### `{impl}`" + (f": {summary}" if summary else ""))
         L.append("")
-        for label, idx in (("chanlab's best", 4), ("the best peer", 5)):
+        for label, others in (("chanlab's best", [c[4] for c in comps]),
+                              ("the best peer", [c[5] for c in comps])):
             counts = {}
-            for comp in comps:
-                if comp[idx] is not None:
-                    v = verdict(speedup(comp[3], comp[idx]))
-                    key = {"a": "faster", "b": "slower"}.get(v, "no difference")
+            for (_, _, _, row, _, _), other in zip(comps, others):
+                if other is not None:
+                    key = {"a": "faster", "b": "slower"}.get(verdict(speedup(row, other)),
+                                                             "no difference")
                     counts[key] = counts.get(key, 0) + 1
             n = sum(counts.values())
             if n:
@@ -928,8 +929,11 @@ def under_load(run, loaded):
     and Go, and how the fibers' compares with Go's."""
     hogs = loaded.context.get("background_load", loaded.env.get("background_load", "?"))
     pus = loaded.context.get("background_load.pus")
+    # The loaded pass's folder as seen from the run's page (loaded/ when
+    # run.sh --loaded wrote it), so a committed page names no local path.
+    where = os.path.relpath(loaded.folder, run.folder)
     L = [f"## Under load: threads, fibers and Go{on_machine(run)}", "",
-         f"The same rows run again from `{loaded.folder}` with {hogs} spinning hog process(es)"
+         f"The same rows run again from `{where}` with {hogs} spinning hog process(es)"
          + (f" pinned to PU {pus}" if pus else "")
          + " (chanbench's and gochan's `--background-load`). Slowdown: the quiet speed over "
            "the loaded one (>1: slower under load), with its 95% interval; thread and fiber "
@@ -967,7 +971,7 @@ def under_load(run, loaded):
             cells += ["-", "-"]
         L.append(f"| {shape.label} | " + " | ".join(cells) + " |")
     if not shown:
-        L.append(f"| (no row of this run is in {loaded.folder}) | | | | | |")
+        L.append(f"| (no row of this run is in {where}) | | | | | |")
     return L
 
 
