@@ -158,6 +158,7 @@ struct chan_rt {
   struct chan_fiber *pool;
   size_t pooled;
   unsigned char *carve, *carve_end; /* unguarded: the current big mapping */
+  _Atomic unsigned stack_colour;     /* the next slot's colour (stack.c) */
   void **maps;                      /* unguarded: every big mapping */
   size_t nmaps, cap_maps;
 
