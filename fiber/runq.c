@@ -12,11 +12,12 @@
  *   fiber just woke or spawned, so a handoff stays on the waker's core; the
  *   fiber it displaces goes to the tail. Thieves take runnext only as a last
  *   resort and after a pause (the owner is usually about to run it), and
- *   a queue of one fiber only after the same pause and only if its owner
- *   has not taken from its queue meanwhile: in a chain of hand-offs that
- *   one is the fiber runnext just displaced, which the owner reaches
- *   within a switch or two; taken at once, it would split the chain
- *   across cores (fiber/README.md, "Performance model").
+ *   a queue only after the same pause and only what its owner did not
+ *   reach meanwhile: in a chain of hand-offs the queued fibers are the
+ *   ones runnext just displaced, which the owner reaches within a switch
+ *   or two; taken at once, they would split the chain across cores, and
+ *   every later hand-off between the halves would move a fiber's stack and
+ *   its channel to the other core (fiber/README.md, "Performance model").
  *   The global queue (a locked list) takes fibers readied by plain threads
  *   and spills; workers check it every 61 schedules for fairness, and when
  *   their own queue is empty.
@@ -174,19 +175,25 @@ static void pause_for_owner(void) {
 static uint32_t grab(struct cl_worker *thief, struct cl_worker *victim,
                      bool take_next) {
   uint32_t tt = atomic_load_explicit(&thief->tail, memory_order_relaxed);
+  bool paused = false;
   for (;;) {
     uint32_t h = atomic_load_explicit(&victim->head, memory_order_acquire);
     uint32_t t = atomic_load_explicit(&victim->tail, memory_order_acquire);
     uint32_t n = t - h;
-    n -= n / 2;
-    if (t - h == 1) {
-      /* One queued fiber: give its owner the pause to reach it first; if
-       * the owner took anything from its queue meanwhile, it is draining
-       * the queue itself and there is nothing to help with. */
+    if (n > 0 && !paused) {
+      /* Give the owner the pause first: what it takes from its queue
+       * meanwhile it would have run anyway, on the core where the fibers'
+       * stacks and channels are warm. If it reached everything we saw, it
+       * is keeping up with its own hand-offs and there is nothing to help
+       * with; otherwise take half of what is left. */
+      paused = true;
       pause_for_owner();
-      if (atomic_load_explicit(&victim->head, memory_order_acquire) != h)
+      uint32_t h2 = atomic_load_explicit(&victim->head, memory_order_acquire);
+      if (h2 - h >= n)
         return 0;
+      continue;
     }
+    n -= n / 2;
     if (n == 0) {
       if (!take_next)
         return 0;
