@@ -14,14 +14,14 @@
  * descriptor and every stack top would sit at the same offset in its page.
  * Caches index sets by the address bits below the page size (an L1 is
  * virtually indexed within a page), so a switch among many fibers would
- * then land every saved context in the same few sets and evict the others:
- * the 1000-link daisy chain ran 3-4x slower per link than its spawns
- * alone. Each new slot therefore shifts its descriptor (and the stack top
+ * then land every saved context in the same few sets and evict the others
+ * (the 1000-link daisy chain on one PU, AMD EPYC: 1311 ns per link before,
+ * 824 after). Each new slot therefore shifts its descriptor (and the stack top
  * under it) down by the next multiple of 64 bytes, cycling through a
  * page's worth of cache lines; the slot has one page more than it needs
  * for that. The idea is the one behind the kernel's and allocators' "cache
- * colouring" of slabs; it depends on no CPU's cache sizes, only on a line
- * being at most 64 bytes apart from the next set.
+ * colouring" of slabs; it depends on no CPU's cache sizes, only on 64-byte
+ * lines and the page size sysconf reports.
  *
  * Guarded stacks are one mapping each, and the guard splits it into two
  * kernel mappings (VMAs); Linux allows vm.max_map_count of those per process
