@@ -370,43 +370,81 @@ void pat_pipeline_free(pat_pipeline *pl) {
 
 /* ---- daisy chain -------------------------------------------------------- */
 
-static int add_one(pat_ctx *ctx, void *arg, const void *in, void *out) {
-  (void)ctx;
-  (void)arg;
+/* Rob Pike's program, as seed 003 has it: a link is a bare goroutine that
+ * receives once from its right, sends 1 + the value left and ends; no
+ * pipeline stage, no context of its own, no close wave behind the value.
+ * So the chain costs what it costs in Go: a goroutine and two hand-offs
+ * per link. With a context every link also watches its done channel (one
+ * channel for the whole chain, as a Go program hands one `done` to all its
+ * goroutines). A link that gets no value closes its left channel instead
+ * of sending, so a failure travels left and no link waits for ever. */
+struct daisy_link {
+  pat_ctx *ctx;
+  chan_t *left, *right;
+  struct cl_go go;
+};
+
+static void *daisy_link_main(void *arg) {
+  struct daisy_link *l = arg;
   pat_item v;
-  memcpy(&v, in, sizeof v);
-  v += 1; /* leftmost <- 1 + rightmost */
-  memcpy(out, &v, sizeof v);
-  return PAT_OK;
+  int rc = pat_recv_ctx(l->ctx, l->right, &v);
+  if (rc == CHAN_OK) {
+    v += 1; /* leftmost <- 1 + rightmost */
+    rc = pat_send_ctx(l->ctx, l->left, &v);
+  }
+  if (rc != CHAN_OK)
+    chan_close(l->left); /* the only writer of left */
+  return NULL;
 }
 
 int pat_daisy_chain(pat_ctx *ctx, const char *impl, size_t n, pat_item init,
                     pat_item *result) {
   if (!result)
     return cl_pat_fail(PAT_EINVAL, "pat_daisy_chain: result is NULL");
-  int rc = cl_pat_check_ctx(ctx);
+  int rc = cl_pat_check_call("pat_daisy_chain", ctx, sizeof(pat_item), &impl);
   if (rc != PAT_OK)
     return rc;
-  chan_t *rightmost;
-  rc = chan_make(&rightmost, ctx ? cl_pat_impl_of(ctx, NULL) : impl,
-                 sizeof(pat_item), 1);
-  if (rc != CHAN_OK)
-    return cl_pat_fail(rc, "pat_daisy_chain: %s", chan_last_error());
-  pat_pipeline *pl = NULL;
-  rc = pat_pipeline_make(&pl, ctx, rightmost);
-  for (size_t i = 0; i < n && rc == PAT_OK; i++)
-    rc = pat_pipeline_add(pl, add_one, NULL, sizeof(pat_item), 0);
-  if (rc == PAT_OK) {
-    chan_send(rightmost, &init); /* one slot: never blocks */
-    chan_close(rightmost);
-    rc = pat_recv_ctx(ctx, pat_pipeline_out(pl), result);
-    if (rc == CHAN_CLOSED)
-      rc = pat_pipeline_wait(pl); /* the chain stopped: say why */
-    else if (rc == CHAN_OK)
-      rc = pat_pipeline_wait(pl);
+  if (n >= SIZE_MAX / sizeof(struct daisy_link))
+    return cl_pat_fail(PAT_EINVAL, "pat_daisy_chain: %zu links", n);
+  /* Link i receives from ch[i + 1] and sends on ch[i]: ch[0] is the
+   * leftmost, ch[n] the rightmost, which has one slot so that init enters
+   * without a goroutine of its own. Built left to right, as Pike does. */
+  chan_t **ch = calloc(n + 1, sizeof *ch);
+  struct daisy_link *links = calloc(n + 1, sizeof *links);
+  if (!ch || !links) {
+    free(ch);
+    free(links);
+    return cl_pat_fail(PAT_ENOMEM, "pat_daisy_chain: out of memory");
   }
-  if (pl)
-    pat_pipeline_free(pl);
-  chan_destroy(rightmost);
+  chan_rt *rt = pat_ctx_runtime(ctx);
+  size_t made = 0, started = 0; /* ch[0, made), links[0, started) */
+  for (size_t k = 0; k <= n; k++) {
+    rc = chan_make(&ch[k], impl, sizeof(pat_item), k == n ? 1 : 0);
+    if (rc != CHAN_OK) {
+      rc = cl_pat_fail(rc, "pat_daisy_chain: %s", chan_last_error());
+      break;
+    }
+    made++;
+    if (k == 0)
+      continue;
+    struct daisy_link *l = &links[k - 1];
+    *l = (struct daisy_link){.ctx = ctx, .left = ch[k - 1], .right = ch[k]};
+    rc = cl_go_start(&l->go, rt, daisy_link_main, l, "pat_daisy_chain");
+    if (rc != PAT_OK)
+      break;
+    started++;
+  }
+  if (rc == PAT_OK) {
+    chan_send(ch[n], &init); /* one slot, nobody else sends: never blocks */
+    rc = pat_recv_ctx(ctx, ch[0], result);
+  } else if (started > 0) {
+    chan_close(ch[started]); /* the last started link's right: stop them */
+  }
+  for (size_t i = 0; i < started; i++)
+    cl_go_join(&links[i].go);
+  for (size_t i = 0; i < made; i++)
+    chan_destroy(ch[i]);
+  free(links);
+  free(ch);
   return rc;
 }

@@ -362,9 +362,11 @@ void pat_pipeline_cancel(pat_pipeline *pl);
 void pat_pipeline_free(pat_pipeline *pl);
 
 /* Rob Pike's daisy chain: n links (a thread each, unbuffered channels),
- * each receiving from its right neighbour and passing 1 + value left;
- * init enters at the right end and *result = init + n comes out at the
- * left. Synchronous; all threads joined before it returns. */
+ * each receiving once from its right neighbour, passing 1 + value left and
+ * ending; init enters at the right end and *result = init + n comes out at
+ * the left. Every link watches ctx (one done channel for the chain), so
+ * canceling it stops the chain with its reason. Synchronous; all threads
+ * joined before it returns. */
 int pat_daisy_chain(pat_ctx *ctx, const char *impl, size_t n, pat_item init,
                     pat_item *result);
 

@@ -187,6 +187,54 @@ TEST(daisy_chain_adds_one_per_link) {
   CHECK_THREADS_BACK(base);
 }
 
+/* Cancels once `target` links wait on the context, or when the chain is
+ * over (a chain of one value may finish before that many ever wait). */
+struct chain_canceler {
+  pat_ctx *ctx;
+  size_t target;
+  atomic_int over;
+};
+
+static void *cancel_mid_chain(void *arg) {
+  struct chain_canceler *k = arg;
+  while (chan_debug_waiters(pat_ctx_done(k->ctx), CHAN_RECV) < k->target &&
+         !atomic_load(&k->over))
+    test_yield();
+  pat_ctx_cancel(k->ctx);
+  return NULL;
+}
+
+TEST(daisy_chain_stops_when_canceled_midway) {
+  /* Every link watches the context: canceled at any point, the chain ends
+   * with the reason or, if the value got out first, with the full sum;
+   * either way every link is joined. */
+  int base = test_goroutines();
+  size_t n = test_sanitized() ? 50 : 500;
+  test_rng rng = test_rng_make(1);
+  int canceled = 0;
+  for (int round = 0; round < 20; round++) {
+    pat_ctx *c;
+    REQUIRE_STATUS(pat_ctx_new(&c, test_impl()), PAT_OK);
+    struct chain_canceler k = {c, (size_t)test_rng_below(&rng, n), 0};
+    test_task t = test_spawn(cancel_mid_chain, &k);
+    pat_item result = -1;
+    int64_t start = test_now_ns();
+    int rc = pat_daisy_chain(c, NULL, n, 7, &result);
+    atomic_store(&k.over, 1);
+    test_join(t);
+    CHECK_PROMPT(start);
+    if (rc == PAT_OK)
+      CHECK_EQ(result, (pat_item)n + 7);
+    else
+      CHECK_STATUS(rc, PAT_CANCELED);
+    canceled += rc == PAT_CANCELED;
+    pat_ctx_free(c);
+  }
+  fprintf(stderr, "%d of 20 chains canceled before the value got out\n",
+          canceled);
+  CHECK_THREADS_BACK(base);
+}
+
 TEST(drop_sheds_load_and_counts) {
   int base = test_goroutines();
   uint64_t dropped = 0;
