@@ -348,7 +348,18 @@ int cl_pat_check_call(const char *what, pat_ctx *ctx, size_t elem_size,
   return rc;
 }
 
-/* ---- for-select helpers ------------------------------------------------ */
+/* ---- for-select helpers ------------------------------------------------ *
+ *
+ * Both try the channel alone first and select on it and the done channel
+ * only when it is not ready. Every goroutine of a component shares one
+ * done channel, so a select that polled it first (half the time, in its
+ * shuffled order) would take that shared channel's lock on every value:
+ * with the goroutines on two cores, the line of a lock nobody needs moves
+ * between them per value (AMD EPYC, 2 PUs, fibers, A/B in one session:
+ * worker pool of 4 1.16-1.36x faster per value on the three channels, the
+ * sieve 1.02-1.04x, pipelines, fan-in and tee no difference). The
+ * cancellation check comes first, so a value moves after a cancel only if
+ * it was ready when the check passed: an outcome the select allows too. */
 
 int pat_send_ctx(pat_ctx *ctx, chan_t *ch, const void *elem) {
   if (!ch)
@@ -358,6 +369,9 @@ int pat_send_ctx(pat_ctx *ctx, chan_t *ch, const void *elem) {
   int err = pat_ctx_err(ctx);
   if (err != PAT_OK)
     return err;
+  int now = chan_try_send(ch, elem);
+  if (now != CHAN_WOULD_BLOCK)
+    return now;
   struct chan_case cases[2] = {{ch, CHAN_SEND, (void *)elem},
                                {ctx->done, CHAN_RECV, NULL}};
   size_t chosen = 0;
@@ -377,6 +391,9 @@ int pat_recv_ctx(pat_ctx *ctx, chan_t *ch, void *elem) {
   int err = pat_ctx_err(ctx);
   if (err != PAT_OK)
     return err;
+  int now = chan_try_recv(ch, elem);
+  if (now != CHAN_WOULD_BLOCK)
+    return now;
   struct chan_case cases[2] = {{ch, CHAN_RECV, elem},
                                {ctx->done, CHAN_RECV, NULL}};
   size_t chosen = 0;
