@@ -61,8 +61,7 @@ struct cl_backoff {
 #define CL_BACKOFF_SPIN_LIMIT  6  /* up to 2^6 pauses per step */
 #define CL_BACKOFF_YIELD_LIMIT 10 /* then a few sched_yield()s */
 
-/* For retrying a lost compare-and-swap, or waiting for a lock word (the
- * futex lock's spin): spin only. */
+/* For retrying a lost compare-and-swap: spin only. */
 void cl_backoff_spin(struct cl_backoff *b);
 /* For waiting on another thread: spin, then yield. */
 void cl_backoff_snooze(struct cl_backoff *b);
