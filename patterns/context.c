@@ -357,9 +357,9 @@ int cl_pat_check_call(const char *what, pat_ctx *ctx, size_t elem_size,
  * with the goroutines on two cores, the line of a lock nobody needs moves
  * between them per value (AMD EPYC, 2 PUs, fibers, A/B in one session:
  * worker pool of 4 1.14-1.40x faster per value on the three channels; the
- * sieve, fan-in and tee no difference). The
- * cancellation check comes first, so a value moves after a cancel only if
- * it was ready when the check passed: an outcome the select allows too. */
+ * sieve, fan-in and tee no difference). The cancellation check comes
+ * first, so a value moves after a cancel only if it was ready when the
+ * check passed: an outcome the select allows too. */
 
 int pat_send_ctx(pat_ctx *ctx, chan_t *ch, const void *elem) {
   if (!ch)
